@@ -1,0 +1,35 @@
+# warcforge: `make run` builds the embedded sample, `make test` runs the test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CONFIG ?= configs/sample.yaml
+SAMPLE ?= build/sample
+OUTPUT ?= build/output
+RUN_ARGS ?=
+
+.PHONY: venv sample run test lint clean
+
+# The venv is rebuilt when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "warcforge needs Python 3.10+"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+sample: venv
+	$(BIN)/warcforge sample $(SAMPLE)
+
+run: sample
+	$(BIN)/warcforge build --config $(CONFIG) --output $(OUTPUT) --overwrite $(RUN_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Job entry points: parse the command line, load the recipe, assemble transforms, run, publish."""

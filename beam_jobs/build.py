@@ -1,0 +1,116 @@
+"""The build job: ``warcforge build`` and ``python -m beam_jobs.build`` (for cluster launchers).
+
+Unknown flags are Beam pipeline options (``--runner``, ``--direct_num_workers``, ...).
+"""
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+
+import apache_beam as beam
+import fsspec
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.runner import PipelineState
+
+from beam_jobs.pipeline import FILE_LIST, assemble
+from beam_jobs.run_report import build_manifest, collect_counts, format_summary
+from transforms.errors import WarcforgeError
+from transforms.inputs import resolve_inputs
+from transforms.publish import OutputDir
+from transforms.recipe import load_recipe
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class RunFailedError(WarcforgeError):
+    """The pipeline did not finish successfully; nothing was published."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warcforge build",
+        description="Turn WARC/WET/ARC shards into deduplicated, deterministic Parquet training shards. "
+        "Flags not listed here are passed to Beam as pipeline options.",
+    )
+    parser.add_argument("--config", required=True, help="recipe YAML file, e.g. configs/sample.yaml")
+    parser.add_argument("--output", required=True, help="output directory (local path or fsspec URL)")
+    parser.add_argument(
+        "--input", action="append", metavar="PATH_OR_URL",
+        help="input file, glob or URL; repeatable; replaces the recipe's input.paths",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing warcforge output in --output (default: refuse a non-empty directory)",
+    )
+    return parser
+
+
+def run_build(argv: list[str]) -> dict:
+    """Run the job; returns the manifest. Raises WarcforgeError for anything the user must fix."""
+    args, beam_args = build_parser().parse_known_args(argv)
+    started = time.time()
+    recipe = load_recipe(args.config)
+    if args.input:
+        recipe = recipe.with_inputs(args.input)
+    inputs = resolve_inputs(recipe.input.paths)
+    output = OutputDir(args.output)
+    output.check_writable(args.overwrite)
+    print(f"warcforge build: {len(inputs)} input files, recipe {args.config}, output {args.output}",
+          file=sys.stderr, flush=True)
+
+    staging = output.new_staging()
+    try:
+        options = PipelineOptions(beam_args)
+        pipeline = beam.Pipeline(options=options)
+        assemble(pipeline, recipe, inputs, staging)
+        result = pipeline.run()
+        state = result.wait_until_finish()
+        if state != PipelineState.DONE:
+            raise RunFailedError(f"pipeline ended in state {state}; nothing was published")
+        counts = collect_counts(result)
+        with fsspec.open(f"{staging}/{FILE_LIST}", "rb") as listing:
+            files = json.load(listing)
+        manifest = build_manifest(recipe, inputs, counts, files)
+        finished = time.time()
+        run_info = {
+            "started_at": _iso(started),
+            "finished_at": _iso(finished),
+            "seconds": round(finished - started, 3),
+            "recipe_path": args.config,
+            "output": args.output,
+            "argv": argv,
+            "pipeline_options": options.get_all_options(drop_default=True),
+        }
+        stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"]}
+        output.publish(
+            staging,
+            [f["path"] for f in files],
+            {"stats.json": stats, "run_info.json": run_info},
+            manifest,
+            args.overwrite,
+        )
+    except BaseException:
+        output.discard(staging)
+        raise
+    print(format_summary(manifest, args.output, time.time() - started), flush=True)
+    return manifest
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        run_build(sys.argv[1:] if argv is None else argv)
+    except WarcforgeError as exc:
+        print(f"warcforge: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED if isinstance(exc, RunFailedError) else EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

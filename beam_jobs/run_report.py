@@ -1,0 +1,94 @@
+"""What a finished run reports: counters from Beam metrics, the manifest, and the summary."""
+
+import platform
+import unicodedata
+from importlib import metadata
+
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.runners.runner import PipelineResult
+
+from transforms import reasons
+from transforms.inputs import InputFile
+from transforms.recipe import Recipe
+
+STAGES = (reasons.READ, reasons.EXTRACT, reasons.DEDUP_EXACT, reasons.WRITE)
+PROCESSING_PACKAGES = (
+    "warcforge", "apache-beam", "fastwarc", "resiliparse", "warcio", "pyarrow", "fsspec", "brotli", "pydantic"
+)
+MANIFEST_FORMAT = "warcforge-manifest/1"
+
+
+def collect_counts(result: PipelineResult) -> dict[str, dict[str, int]]:
+    """{stage: {reason: total}}, committed values where the runner has them."""
+    counts: dict[str, dict[str, int]] = {}
+    for counter in result.metrics().query(MetricsFilter())["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        stage, name = counter.key.metric.namespace, counter.key.metric.name
+        if stage in STAGES:
+            by_reason = counts.setdefault(stage, {})
+            by_reason[name] = by_reason.get(name, 0) + int(value or 0)
+    return {stage: dict(sorted(counts[stage].items())) for stage in STAGES if stage in counts}
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PROCESSING_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    versions["python"] = platform.python_version()
+    versions["unicode"] = unicodedata.unidata_version  # exact-dedup normalization depends on it
+    return versions
+
+
+def build_manifest(recipe: Recipe, inputs: list[InputFile], counts: dict, files: list[dict]) -> dict:
+    def section(prefix: str) -> list[dict]:
+        return [f for f in files if f["path"].startswith(prefix + "/")]
+
+    documents, dead_letters = section("data"), section("dead_letter")
+    return {
+        "format": MANIFEST_FORMAT,
+        "recipe": recipe.model_dump(mode="json"),
+        "recipe_sha256": recipe.digest(),
+        "inputs": [{"url": f.url, "size": f.size} for f in inputs],
+        "versions": package_versions(),
+        "counts": counts,
+        "documents": sum(f["rows"] for f in documents),
+        "dead_letters": sum(f["rows"] for f in dead_letters),
+        "files": {"data": documents, "dead_letter": dead_letters},
+    }
+
+
+def _reason_lines(by_reason: dict[str, int]) -> list[str]:
+    skip = {reasons.IN, reasons.OUT, reasons.SHARDS, reasons.FILES, reasons.DOCUMENTS, reasons.DEAD_LETTERS}
+    return [f"      {name:<28} {n:>12,}" for name, n in sorted(by_reason.items()) if name not in skip]
+
+
+def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
+    counts = manifest["counts"]
+    read, extract = counts.get(reasons.READ, {}), counts.get(reasons.EXTRACT, {})
+    dedup = counts.get(reasons.DEDUP_EXACT, {})
+    size = sum(i["size"] for i in manifest["inputs"])
+    lines = [
+        f"warcforge build: {manifest['recipe']['name']} (recipe sha256 {manifest['recipe_sha256'][:12]})",
+        f"  input        {len(manifest['inputs']):,} files, {size / 1e6:,.1f} MB",
+        f"  read         {read.get(reasons.IN, 0):,} records from {read.get(reasons.SHARDS, 0):,} files"
+        f" -> {read.get(reasons.OUT, 0):,} pages",
+        *_reason_lines(read),
+        f"  extract      {extract.get(reasons.IN, 0):,} pages -> {extract.get(reasons.OUT, 0):,} documents",
+        *_reason_lines(extract),
+    ]
+    if dedup:
+        lines.append(
+            f"  dedup_exact  {dedup.get(reasons.IN, 0):,} documents -> {dedup.get(reasons.OUT, 0):,}"
+            f" ({dedup.get(reasons.EXACT_DUPLICATE, 0):,} exact duplicates removed)"
+        )
+    n_data, n_dead = len(manifest["files"]["data"]), len(manifest["files"]["dead_letter"])
+    lines += [
+        f"  write        {manifest['documents']:,} documents in {n_data} Parquet files,"
+        f" {manifest['dead_letters']:,} dead letters in {n_dead}",
+        f"  output       {output_url}  (manifest.json, stats.json, data/, dead_letter/)",
+        f"  took         {seconds:,.1f} s",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,15 @@
+"""Beam counters named ``<stage>/<reason>`` (see ``transforms.reasons``), created on first use."""
+
+from apache_beam.metrics import Metrics
+
+
+class StageCounters:
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        self._counters: dict = {}
+
+    def inc(self, name: str, n: int = 1) -> None:
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter(self.stage, name)
+        counter.inc(n)

@@ -1,0 +1,56 @@
+"""Stage and reason names: one name per decision, used as the Beam counter, the dead-letter
+``reason`` value and the key in ``stats.json``.
+
+Every stage counts ``in`` (elements that reached it) and ``out`` (elements it passed on); every
+element that went in and did not come out is counted under exactly one reason of that stage.
+"""
+
+# Stages, in pipeline order.
+READ = "read"
+EXTRACT = "extract"
+DEDUP_EXACT = "dedup_exact"
+WRITE = "write"
+
+IN = "in"
+OUT = "out"
+
+# read: records that are not web-page content.
+RECORD_TYPE_PREFIX = "record_type_"  # + warcinfo, request, metadata, revisit, resource, ...
+NON_HTTP_RESPONSE = "non_http_response"  # e.g. dns: records, or a response with no HTTP head
+HTTP_STATUS_PREFIX = "http_status_"  # + 1xx, 3xx, 4xx, 5xx
+NOT_HTML = "not_html"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+# read: broken input, also written to the dead-letter output.
+INVALID_HTTP_HEAD = "invalid_http_head"  # a response whose HTTP status line does not parse
+TRUNCATED_PAYLOAD = "truncated_payload"
+CONTENT_DECODE_ERROR = "content_decode_error"
+RECORD_ERROR = "record_error"
+SHARD_READ_ERROR = "shard_read_error"
+SHARDS = "shards"
+
+# extract
+EMPTY_TEXT = "empty_text"
+EXTRACT_ERROR = "extract_error"
+
+# dedup_exact
+EXACT_DUPLICATE = "exact_duplicate"
+
+# write
+FILES = "files"
+DOCUMENTS = "documents"
+DEAD_LETTERS = "dead_letters"
+
+# Reasons whose element goes to the dead-letter output as well as to its counter.
+DEAD_LETTER_REASONS = frozenset(
+    {INVALID_HTTP_HEAD, TRUNCATED_PAYLOAD, CONTENT_DECODE_ERROR, RECORD_ERROR, SHARD_READ_ERROR, EXTRACT_ERROR}
+)
+
+
+def record_type_reason(record_type: str) -> str:
+    return f"{RECORD_TYPE_PREFIX}{record_type}"
+
+
+def http_status_reason(status: int | None) -> str:
+    if status is None or not 100 <= status <= 599:
+        return INVALID_HTTP_HEAD
+    return f"{HTTP_STATUS_PREFIX}{status // 100}xx"

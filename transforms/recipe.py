@@ -1,0 +1,125 @@
+"""The recipe: one typed model for every key of a ``configs/*.yaml`` file.
+
+Loading validates the whole file before any work starts; an unknown key, a wrong type or a bad
+value raises ``RecipeError`` naming the key and what is allowed there.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from transforms.errors import RecipeError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class InputConfig(_Section):
+    paths: list[str] = Field(
+        min_length=1,
+        description="WARC, WET or ARC files: local paths, globs, or fsspec URLs (file://, https://, "
+        "s3://, gs://, memory://). Relative local paths resolve against the working directory.",
+    )
+
+
+class ReadConfig(_Section):
+    max_payload_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        description="Responses whose payload (declared or decoded) is larger are dropped as "
+        "payload_too_large; bounds the memory one record can take.",
+    )
+
+
+class ExtractConfig(_Section):
+    main_content: bool = Field(True, description="Keep only the main content (resiliparse heuristics).")
+    alt_texts: bool = Field(False, description="Include image alt texts.")
+    links: bool = Field(False, description="Include link target URLs.")
+    list_bullets: bool = Field(True, description="Prefix list items with bullets.")
+    preserve_formatting: bool = Field(True, description="Keep line and paragraph breaks.")
+
+
+class DedupConfig(_Section):
+    exact: bool = Field(True, description="Remove documents whose normalized text is identical.")
+    survivor: Literal["smallest_id", "earliest", "latest"] = Field(
+        "smallest_id",
+        description="Which copy of a duplicate group is kept: the smallest id, the earliest or the "
+        "latest WARC-Date (ties broken by smallest id).",
+    )
+
+
+class OutputConfig(_Section):
+    num_shards: int = Field(4, ge=1, le=1_000_000, description="Number of Parquet files for documents.")
+    dead_letter_shards: int = Field(1, ge=1, le=100_000, description="Number of dead-letter Parquet files.")
+    compression: Literal["zstd", "snappy", "gzip", "none"] = Field("zstd", description="Parquet codec.")
+    compression_level: int = Field(3, ge=1, le=22, description="Codec level (zstd 1-22, gzip 1-9).")
+    row_group_rows: int = Field(10_000, ge=1, description="Rows per Parquet row group.")
+
+
+class Recipe(_Section):
+    name: str = Field(min_length=1, description="Name of the dataset this recipe builds.")
+    description: str = ""
+    input: InputConfig
+    read: ReadConfig = ReadConfig()
+    extract: ExtractConfig = ExtractConfig()
+    dedup: DedupConfig = DedupConfig()
+    output: OutputConfig = OutputConfig()
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def digest(self) -> str:
+        """SHA-256 of the recipe with every default filled in: equal digests, equal behaviour."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    def with_inputs(self, paths: list[str]) -> "Recipe":
+        return self.model_copy(update={"input": InputConfig(paths=paths)})
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError(f"recipe {path}: cannot be read ({exc.strerror or exc})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"recipe {path}: not valid YAML: {exc}") from exc
+    return parse_recipe(data, source=str(path))
+
+
+def parse_recipe(data: Any, source: str = "recipe") -> Recipe:
+    if not isinstance(data, dict):
+        raise RecipeError(f"recipe {source}: the top level must be a mapping of keys, got {type(data).__name__}")
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(error) for error in exc.errors()]
+        raise RecipeError(f"recipe {source}: " + "; ".join(problems)) from None
+
+
+def _describe(error: dict) -> str:
+    loc = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(error["loc"][:-1])
+        allowed = ", ".join(parent.model_fields) if parent else ""
+        return f"unknown key '{loc}' (allowed here: {allowed})"
+    if error["type"] == "missing":
+        return f"missing key '{loc}'"
+    return f"key '{loc}': {error['msg']} (got {error.get('input')!r})"
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] = Recipe
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return None
+        model = field.annotation
+    return model

@@ -1,0 +1,1 @@
+"""The embedded sample: deterministic WARC shards that look like a Common Crawl shard."""

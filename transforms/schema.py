@@ -1,0 +1,111 @@
+"""The output schemas (documents and dead letters) and the row builders for them.
+
+The only place a column is named; README.md ("Output schema") describes each one.
+"""
+
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from transforms.records import Document, Rejected
+
+DOCUMENT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("warc_date", pa.timestamp("us", tz="UTC")),
+        pa.field("warc_path", pa.string(), nullable=False),
+        pa.field("warc_offset", pa.int64(), nullable=False),
+        pa.field("warc_length", pa.int64(), nullable=False),
+        pa.field("warc_record_id", pa.string()),
+        pa.field("warc_payload_digest", pa.string()),
+        pa.field("record_type", pa.string(), nullable=False),
+        pa.field("content_type", pa.string(), nullable=False),
+        pa.field("charset", pa.string(), nullable=False),
+        pa.field("text_sha256", pa.string(), nullable=False),
+        pa.field("duplicate_count", pa.int32(), nullable=False),
+    ]
+)
+
+DEAD_LETTER_SCHEMA = pa.schema(
+    [
+        pa.field("warc_path", pa.string(), nullable=False),
+        pa.field("warc_offset", pa.int64(), nullable=False),
+        pa.field("warc_length", pa.int64(), nullable=False),
+        pa.field("warc_record_id", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("record_type", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+    ]
+)
+
+# Columns whose few distinct values make dictionary encoding pay off.
+DICTIONARY_COLUMNS = ["record_type", "content_type", "charset", "stage", "reason", "warc_path"]
+
+
+def parse_warc_date(value: str | None) -> datetime | None:
+    """WARC-Date (ISO 8601, 'Z' or offset, optional fraction) as an aware UTC datetime, or None."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def document_row(doc: Document) -> dict:
+    prov = doc.provenance
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "url": prov.url,
+        "warc_date": parse_warc_date(prov.warc_date),
+        "warc_path": prov.warc_path,
+        "warc_offset": prov.warc_offset,
+        "warc_length": prov.warc_length,
+        "warc_record_id": prov.warc_record_id,
+        "warc_payload_digest": prov.payload_digest,
+        "record_type": prov.record_type,
+        "content_type": doc.content_type,
+        "charset": doc.charset,
+        "text_sha256": doc.text_sha256,
+        "duplicate_count": doc.duplicate_count,
+    }
+
+
+def dead_letter_row(rejected: Rejected) -> dict:
+    prov = rejected.provenance
+    return {
+        "warc_path": prov.warc_path,
+        "warc_offset": prov.warc_offset,
+        "warc_length": prov.warc_length,
+        "warc_record_id": prov.warc_record_id,
+        "url": prov.url,
+        "record_type": prov.record_type,
+        "stage": rejected.stage,
+        "reason": rejected.reason,
+        "detail": rejected.detail,
+    }
+
+
+def document_shard_key(doc: Document) -> str:
+    return doc.id
+
+
+def document_sort_key(doc: Document) -> tuple:
+    return (doc.id, doc.provenance.warc_path, doc.provenance.warc_offset)
+
+
+def dead_letter_shard_key(rejected: Rejected) -> str:
+    return f"{rejected.provenance.warc_path}\0{rejected.provenance.warc_offset}"
+
+
+def dead_letter_sort_key(rejected: Rejected) -> tuple:
+    prov = rejected.provenance
+    return (prov.warc_path, prov.warc_offset, rejected.stage, rejected.reason, rejected.detail)

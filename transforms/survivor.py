@@ -1,0 +1,30 @@
+"""Which copy of a duplicate group survives: the one with the smallest key under the recipe's rule.
+
+Keys are total orders over documents (ties end on id, then file and offset), so the survivor
+never depends on which copy a worker saw first.
+"""
+
+from transforms.records import Document
+from transforms.schema import parse_warc_date
+
+SURVIVOR_RULES = ("smallest_id", "earliest", "latest")
+_NO_DATE = 2**62
+
+
+def _date_micros(doc: Document) -> int | None:
+    parsed = parse_warc_date(doc.provenance.warc_date)
+    if parsed is None:
+        return None
+    return int(parsed.timestamp()) * 1_000_000 + parsed.microsecond
+
+
+def survivor_key(doc: Document, rule: str) -> tuple:
+    tie_break = (doc.id, doc.provenance.warc_path, doc.provenance.warc_offset)
+    if rule == "smallest_id":
+        return tie_break
+    micros = _date_micros(doc)
+    if rule == "earliest":
+        return (_NO_DATE if micros is None else micros, *tie_break)
+    if rule == "latest":
+        return (_NO_DATE if micros is None else -micros, *tie_break)
+    raise ValueError(f"unknown survivor rule {rule!r}; allowed: {', '.join(SURVIVOR_RULES)}")

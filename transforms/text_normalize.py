@@ -1,0 +1,29 @@
+"""Normalization that decides when two documents are exact duplicates.
+
+Two texts are exact duplicates when their normalized forms are equal:
+1. Unicode NFKC (full-width and compatibility characters fold to their plain forms),
+2. case folding (``str.casefold``, which also folds German sharp s and similar),
+3. every run of Unicode white space becomes one space, and leading/trailing space is removed.
+Punctuation, digits and accents are kept: removing them is near-duplicate territory.
+"""
+
+import hashlib
+import re
+import unicodedata
+
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+def normalize_for_exact_dedup(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _WHITESPACE_RUN.sub(" ", folded).strip()
+
+
+def exact_dedup_key(text: str) -> str:
+    """Hex SHA-256 of the normalized text: the key that groups exact duplicates."""
+    return hashlib.sha256(normalize_for_exact_dedup(text).encode("utf-8")).hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of the text exactly as written to the ``text`` column (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
