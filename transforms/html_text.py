@@ -26,7 +26,7 @@ class ExtractOptions:
 def _known_codec(name: str | None) -> str | None:
     if not name:
         return None
-    mapped = map_encoding_to_html5(name)
+    mapped = map_encoding_to_html5(name, fallback_utf8=False)
     if not mapped:
         return None
     try:

@@ -90,7 +90,10 @@ def load_recipe(path: str | Path) -> Recipe:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RecipeError(f"recipe {path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(f"recipe {path}: not valid YAML{where}: {problem}") from None
     return parse_recipe(data, source=str(path))
 
 

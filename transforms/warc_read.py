@@ -7,46 +7,21 @@ A record's length is only known when the next record starts, so each decision is
 record.
 """
 
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import BinaryIO
 
-from fastwarc.warc import ArchiveIterator as FastArchiveIterator
-from fastwarc.warc import WarcRecordPayloadReader
-from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator
-from warcio.limitreader import LimitReader
-
 from transforms import reasons
+from transforms.gzip_members import GZIP_MAGIC, complete_members_end
 from transforms.html_detect import charset_param, is_html, mime_type
 from transforms.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
+from transforms.record_views import RecordView, fastwarc_views, sniff_format, warcio_views
 from transforms.records import PageRecord, Provenance, Rejected
 
 
 @dataclass(frozen=True)
 class ReadLimits:
     max_payload_bytes: int = 8 * 1024 * 1024
-
-
-@dataclass
-class RecordView:
-    """What the decision needs from one record, whichever library parsed it."""
-
-    record_type: str
-    offset: int
-    record_id: str | None
-    date: str | None
-    url: str | None
-    payload_digest: str | None
-    identified_type: str | None
-    is_http: bool
-    status: int | None
-    http_header: Callable[[str], str | None]
-    payload_length: int  # declared size of the payload (HTTP body, or block when not HTTP)
-    # Each returns how many declared payload bytes the file did not hold (0 when complete).
-    read_payload: Callable[[], tuple[bytes, int]]
-    skip_payload: Callable[[], int]
 
 
 def _provenance(view: RecordView, warc_path: str) -> Provenance:
@@ -117,99 +92,22 @@ def _truncated(prov: Provenance, got: int | None, missing: int) -> Rejected:
     return _reject(prov, reasons.TRUNCATED_PAYLOAD, f"{held}{missing} declared bytes missing")
 
 
-def sniff_format(head: bytes) -> str:
-    """'arc' or 'warc' from the first bytes of a file (gzip-compressed or not)."""
-    if head.startswith(b"\x1f\x8b"):
-        try:
-            head = zlib.decompressobj(31).decompress(head, 64)
-        except zlib.error:
-            return "warc"
-    return "arc" if head.startswith(b"filedesc://") else "warc"
-
-
-def _fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
-    for record in FastArchiveIterator(stream, parse_http=True, fsspec_args=False):
-        headers = record.headers
-        http = record.http_headers if record.is_http else None
-        declared = record.content_length  # after the HTTP head: the payload's declared size
-        yield RecordView(
-            record_type=str(record.record_type),
-            offset=record.stream_pos,
-            record_id=record.record_id,
-            date=headers.get("WARC-Date"),
-            url=headers.get("WARC-Target-URI"),
-            payload_digest=headers.get("WARC-Payload-Digest"),
-            identified_type=headers.get("WARC-Identified-Payload-Type"),
-            is_http=record.is_http,
-            status=http.status_code if http is not None else None,
-            http_header=(http.get if http is not None else _no_header),
-            payload_length=declared,
-            read_payload=partial(_fastwarc_read, record.reader, declared),
-            skip_payload=partial(_fastwarc_skip, record.reader, declared),
-        )
-
-
-def _fastwarc_read(reader: WarcRecordPayloadReader, declared: int) -> tuple[bytes, int]:
-    payload = reader.read()
-    return payload, max(0, declared - len(payload))
-
-
-def _fastwarc_skip(reader: WarcRecordPayloadReader, declared: int) -> int:
-    return max(0, declared - reader.consume())
-
-
-def _no_header(_name: str) -> None:
-    return None
-
-
-def _warcio_views(stream: BinaryIO) -> Iterator[RecordView]:
-    iterator = WarcioArchiveIterator(stream, arc2warc=True)
-    for record in iterator:
-        http = record.http_headers
-        raw = record.raw_stream
-        status = http.get_statuscode() if http is not None else None
-        yield RecordView(
-            record_type=record.rec_type,
-            offset=iterator.offset,  # start of this record (get_record_offset() would read it to the end)
-            # warcio invents a random id when it converts an ARC header: not part of the record.
-            record_id=None,
-            date=record.rec_headers.get_header("WARC-Date"),
-            url=record.rec_headers.get_header("WARC-Target-URI"),
-            payload_digest=None,
-            identified_type=None,
-            is_http=http is not None and record.rec_type == "response",
-            status=int(status) if status and status.isdigit() else None,
-            http_header=(http.get_header if http is not None else _no_header),
-            payload_length=raw.limit,
-            read_payload=partial(_warcio_read, raw),
-            skip_payload=partial(_warcio_skip, raw),
-        )
-
-
-# warcio's payload stream is a LimitReader whose ``limit`` is what the file still owes after a read.
-def _warcio_read(raw: LimitReader) -> tuple[bytes, int]:
-    payload = raw.read()
-    return payload, raw.limit
-
-
-def _warcio_skip(raw: LimitReader) -> int:
-    while raw.read(1 << 16):
-        pass
-    return raw.limit
-
-
 SNIFF_HEAD_BYTES = 512
 
 
 def read_shard(
     stream: BinaryIO, warc_path: str, file_size: int, limits: ReadLimits
 ) -> Iterator[PageRecord | Rejected]:
-    """Every record of one file, decided, in file order; a file that stops parsing ends with a
-    ``shard_read_error`` reject placed after the last record that was read."""
+    """Every record of one file, decided, in file order.
+
+    A file that stops parsing, or whose last bytes do not form a complete record, ends with a
+    ``shard_read_error`` reject at the first offset that could not be read.
+    """
     head = stream.read(SNIFF_HEAD_BYTES)
     stream.seek(0)
-    views = _warcio_views if sniff_format(head) == "arc" else _fastwarc_views
+    views = warcio_views if sniff_format(head) == "arc" else fastwarc_views
     pending: PageRecord | Rejected | None = None
+    failure: str | None = None
     try:
         for view in views(stream):
             try:
@@ -220,15 +118,47 @@ def read_shard(
                 yield _with_length(pending, view.offset - pending.provenance.warc_offset)
             pending = decided
     except Exception as exc:
-        start = pending.provenance.warc_offset if pending is not None else 0
-        if pending is not None:
-            yield _with_length(pending, file_size - start)
-        failure = Provenance(warc_path, start, file_size - start, None, None, None, None, "unknown")
-        detail = f"file unreadable from here: {_describe(exc)}"
-        yield Rejected(reasons.READ, reasons.SHARD_READ_ERROR, failure, detail)
+        failure = _describe(exc)
+    yield from _last_record_and_tail(stream, head, warc_path, file_size, pending, failure)
+
+
+def _last_record_and_tail(
+    stream: BinaryIO, head: bytes, warc_path: str, file_size: int,
+    pending: PageRecord | Rejected | None, failure: str | None,
+) -> Iterator[PageRecord | Rejected]:
+    """Emit the held-back last record with its length, and whatever the readers did not say:
+    a parse failure after it, or (in a gzip file) bytes after it that hold no complete record."""
+    start = pending.provenance.warc_offset if pending is not None else 0
+    good_end, problem = file_size, None
+    if head.startswith(GZIP_MAGIC) and not _is_truncated(pending):
+        stream.seek(start)
+        good, problem = complete_members_end(stream.read(file_size - start))
+        good_end = start + good
+    elif head.startswith(b"WARC/") and pending is not None and not _is_truncated(pending):
+        # An uncompressed WARC record ends with two CRLFs; a file cut inside its last record does not.
+        stream.seek(max(0, file_size - 4))
+        if stream.read(4) != b"\r\n\r\n":
+            good_end, problem = start, "a record cut off before its end"
+    if problem and pending is not None and good_end == start:
+        # The last record's own gzip member is cut off: that record is the one truncated.
+        yield _with_length(_reject(pending.provenance, reasons.TRUNCATED_PAYLOAD, problem), file_size - start)
         return
     if pending is not None:
-        yield _with_length(pending, file_size - pending.provenance.warc_offset)
+        yield _with_length(pending, (good_end if problem else file_size) - start)
+    if problem or failure:
+        error_at = good_end if problem else start
+        reader_said = f"; reader: {failure}" if failure else ""
+        what = problem or f"the file cannot be parsed after offset {start}"
+        yield _shard_error(warc_path, error_at, file_size, f"no record could be read from {what}{reader_said}")
+
+
+def _is_truncated(decided: PageRecord | Rejected | None) -> bool:
+    return isinstance(decided, Rejected) and decided.reason == reasons.TRUNCATED_PAYLOAD
+
+
+def _shard_error(warc_path: str, offset: int, file_size: int, detail: str) -> Rejected:
+    where = Provenance(warc_path, offset, file_size - offset, None, None, None, None, "unknown")
+    return Rejected(reasons.READ, reasons.SHARD_READ_ERROR, where, detail)
 
 
 def _with_length(decided: PageRecord | Rejected, length: int) -> PageRecord | Rejected:

@@ -1,0 +1,54 @@
+"""Shared fixtures: the generated sample, ../shared's real files, and a helper to run the build job."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from beam_jobs.build import run_build
+from transforms.sample.corpus import write_sample
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("WARCFORGE_SHARED", REPO.parent / "shared"))
+SHARED_WARC = SHARED / "data" / "warc"
+SHARED_REAL_HTML = SHARED / "data" / "real-html"
+WARCFORGE = str(Path(sys.executable).with_name("warcforge"))
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("sample")
+    write_sample(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_dir: Path) -> dict:
+    return json.loads((sample_dir / "sample-index.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def shared_warc() -> Path:
+    if not SHARED_WARC.is_dir():
+        pytest.skip(f"{SHARED_WARC} is not present (tests on real files need ../shared)")
+    return SHARED_WARC
+
+
+def write_recipe(path: Path, inputs: list[str], **sections: dict) -> Path:
+    recipe = {"name": "test", "input": {"paths": inputs}, **sections}
+    path.write_text(json.dumps(recipe))  # JSON is YAML
+    return path
+
+
+def build(recipe: Path, output: Path, *extra: str) -> dict:
+    return run_build(["--config", str(recipe), "--output", str(output), *extra])
+
+
+def read_rows(output: Path, subdir: str = "data") -> list[dict]:
+    rows = []
+    for path in sorted((output / subdir).glob("*.parquet")):
+        rows.extend(pq.read_table(path).to_pylist())
+    return rows

@@ -1,0 +1,128 @@
+"""One record, whichever library parsed it: fastwarc for WARC and WET, warcio for ARC.
+
+``RecordView`` holds what the read decision needs; its payload is read (or skipped) only when
+the decision asks, and both readers report how many declared bytes the file did not hold.
+"""
+
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import BinaryIO
+
+from fastwarc.warc import ArchiveIterator as FastArchiveIterator
+from fastwarc.warc import WarcRecordPayloadReader
+from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator
+from warcio.limitreader import LimitReader
+
+from transforms.gzip_members import GZIP_MAGIC
+
+
+@dataclass
+class RecordView:
+    """What the decision needs from one record, whichever library parsed it."""
+
+    record_type: str
+    offset: int
+    record_id: str | None
+    date: str | None
+    url: str | None
+    payload_digest: str | None
+    identified_type: str | None
+    is_http: bool
+    status: int | None
+    http_header: Callable[[str], str | None]
+    payload_length: int  # declared size of the payload (HTTP body, or block when not HTTP)
+    # Each returns how many declared payload bytes the file did not hold (0 when complete).
+    read_payload: Callable[[], tuple[bytes, int]]
+    skip_payload: Callable[[], int]
+
+
+# An ARC v1 record line: URL, IP address, 14-digit date, content type, length.
+_ARC_RECORD_LINE = re.compile(rb"^\S+ \d{1,3}(?:\.\d{1,3}){3} \d{14} \S+ \d+\n")
+
+
+def sniff_format(head: bytes) -> str:
+    """'arc' or 'warc' from the first bytes of a file, or of one record cut from it."""
+    if head.startswith(GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(31).decompress(head, 256)
+        except zlib.error:
+            return "warc"
+    if head.startswith(b"filedesc://") or _ARC_RECORD_LINE.match(head):
+        return "arc"
+    return "warc"
+
+
+def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
+    for record in FastArchiveIterator(stream, parse_http=True, fsspec_args=False):
+        headers = record.headers
+        http = record.http_headers if record.is_http else None
+        declared = record.content_length  # after the HTTP head: the payload's declared size
+        yield RecordView(
+            record_type=str(record.record_type),
+            offset=record.stream_pos,
+            record_id=record.record_id,
+            date=headers.get("WARC-Date"),
+            url=headers.get("WARC-Target-URI"),
+            payload_digest=headers.get("WARC-Payload-Digest"),
+            identified_type=headers.get("WARC-Identified-Payload-Type"),
+            is_http=record.is_http,
+            status=http.status_code if http is not None else None,
+            http_header=(http.get if http is not None else _no_header),
+            payload_length=declared,
+            read_payload=partial(_fastwarc_read, record.reader, declared),
+            skip_payload=partial(_fastwarc_skip, record.reader, declared),
+        )
+
+
+def _fastwarc_read(reader: WarcRecordPayloadReader, declared: int) -> tuple[bytes, int]:
+    payload = reader.read()
+    return payload, max(0, declared - len(payload))
+
+
+def _fastwarc_skip(reader: WarcRecordPayloadReader, declared: int) -> int:
+    return max(0, declared - reader.consume())
+
+
+def _no_header(_name: str) -> None:
+    return None
+
+
+def warcio_views(stream: BinaryIO) -> Iterator[RecordView]:
+    iterator = WarcioArchiveIterator(stream, arc2warc=True)
+    for record in iterator:
+        http = record.http_headers
+        raw = record.raw_stream
+        status = http.get_statuscode() if http is not None else None
+        yield RecordView(
+            record_type=record.rec_type,
+            offset=iterator.offset,  # start of this record (get_record_offset() would read it to the end)
+            # warcio invents a random id when it converts an ARC header: not part of the record.
+            record_id=None,
+            date=record.rec_headers.get_header("WARC-Date"),
+            url=record.rec_headers.get_header("WARC-Target-URI"),
+            payload_digest=None,
+            identified_type=None,
+            is_http=http is not None and record.rec_type == "response",
+            status=int(status) if status and status.isdigit() else None,
+            http_header=(http.get_header if http is not None else _no_header),
+            payload_length=raw.limit,
+            read_payload=partial(_warcio_read, raw),
+            skip_payload=partial(_warcio_skip, raw),
+        )
+
+
+# warcio's payload stream is a LimitReader whose ``limit`` is what the file still owes after a read.
+def _warcio_read(raw: LimitReader) -> tuple[bytes, int]:
+    payload = raw.read()
+    return payload, raw.limit
+
+
+def _warcio_skip(raw: LimitReader) -> int:
+    while raw.read(1 << 16):
+        pass
+    return raw.limit
+
+
