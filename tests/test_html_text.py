@@ -54,3 +54,4 @@ def test_paragraphs_become_lines():
 
 def test_tidy_lines_strips_and_drops_blank_lines():
     assert tidy_lines("  a  \n\n \t\n b\n") == "a\nb"
+    assert tidy_lines("\ufeff\nx\ufeffy\n") == "xy"

@@ -60,5 +60,6 @@ def html_to_text(payload: bytes, declared_charset: str | None, options: ExtractO
 
 
 def tidy_lines(text: str) -> str:
-    lines = (line.strip() for line in text.splitlines())
+    # U+FEFF is a byte-order mark that pages concatenated from several files carry mid-text.
+    lines = (line.replace("\ufeff", "").strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)

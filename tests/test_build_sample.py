@@ -1,0 +1,131 @@
+"""`warcforge build` end to end on the embedded sample: counts, provenance, dead letters, manifest."""
+
+import collections
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import polars
+import pytest
+
+from tests.conftest import build, read_rows, write_recipe
+from transforms import reasons
+from transforms.extract_text import page_to_text
+from transforms.html_text import ExtractOptions
+from transforms.records import PageRecord
+from transforms.text_normalize import exact_dedup_key
+from transforms.warc_read import ReadLimits, read_shard
+
+ACCOUNTING_SKIP = {reasons.IN, reasons.OUT, reasons.SHARDS, reasons.SHARD_READ_ERROR}
+
+
+@pytest.fixture(scope="module")
+def sample_build(sample_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample-out") / "out"
+    recipe = write_recipe(tmp_path_factory.mktemp("recipe") / "r.yaml", [str(sample_dir / "*.warc.gz")])
+    manifest = build(recipe, out)
+    return out, manifest
+
+
+def expected_counts(index: dict) -> collections.Counter:
+    return collections.Counter(c["expect"] for c in index["captures"])
+
+
+def assert_every_record_is_accounted_for(counts: dict) -> None:
+    """in == out + one reason per element, at every stage."""
+    for stage in (reasons.READ, reasons.EXTRACT, reasons.DEDUP_EXACT):
+        by = counts[stage]
+        dropped = sum(n for name, n in by.items() if name not in ACCOUNTING_SKIP)
+        assert by[reasons.IN] == by.get(reasons.OUT, 0) + dropped, stage
+    assert counts[reasons.EXTRACT][reasons.IN] == counts[reasons.READ][reasons.OUT]
+    assert counts[reasons.DEDUP_EXACT][reasons.IN] == counts[reasons.EXTRACT][reasons.OUT]
+    assert counts[reasons.WRITE][reasons.DOCUMENTS] == counts[reasons.DEDUP_EXACT][reasons.OUT]
+
+
+def test_counts_match_what_the_sample_promises(sample_build, sample_index):
+    _, manifest = sample_build
+    counts, expected = manifest["counts"], expected_counts(sample_index)
+    for reason, n in expected.items():
+        if reason == "document":
+            continue
+        stage = {"empty_text": "extract", "exact_duplicate": "dedup_exact"}.get(reason, "read")
+        assert counts[stage].get(reason) == n, reason
+    assert manifest["documents"] == expected["document"] == sample_index["expected_documents"]
+    assert_every_record_is_accounted_for(counts)
+
+
+def test_every_row_points_at_the_bytes_of_its_record(sample_build):
+    out, manifest = sample_build
+    rows = read_rows(out)
+    assert len(rows) == manifest["documents"]
+    files: dict[str, bytes] = {}
+    for row in rows:
+        data = files.setdefault(row["warc_path"], Path(row["warc_path"]).read_bytes())
+        cut = data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]]
+        (again,) = read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits())
+        assert isinstance(again, PageRecord)
+        assert again.provenance.warc_record_id == row["warc_record_id"]
+        assert again.provenance.payload_digest == row["warc_payload_digest"]
+        assert page_to_text(again, ExtractOptions())[0] == row["text"]
+        assert hashlib.sha256(row["text"].encode()).hexdigest() == row["text_sha256"]
+
+
+def test_rows_are_the_promised_documents_with_one_survivor_per_duplicate_group(sample_build, sample_index):
+    out, _ = sample_build
+    by_place = {(c["shard"], c["offset"]): c for c in sample_index["captures"]}
+    rows = read_rows(out)
+    for row in rows:
+        capture = by_place[(Path(row["warc_path"]).name, row["warc_offset"])]
+        assert capture["expect"] in ("document", "exact_duplicate")
+        assert capture["record_id"] == row["warc_record_id"]
+    keys = [exact_dedup_key(r["text"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert sum(r["duplicate_count"] for r in rows) == len(rows) + expected_counts(sample_index)["exact_duplicate"]
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_dead_letters_name_file_offset_and_reason(sample_build, sample_index):
+    out, manifest = sample_build
+    dead = read_rows(out, "dead_letter")
+    promised = {(c["shard"], c["offset"], c["expect"]) for c in sample_index["captures"]
+                if c["expect"] in reasons.DEAD_LETTER_REASONS}
+    assert {(Path(r["warc_path"]).name, r["warc_offset"], r["reason"]) for r in dead} == promised
+    assert len(dead) == manifest["dead_letters"] == len(promised)
+    assert all(r["stage"] == "read" and r["warc_length"] > 0 for r in dead)
+    (truncated,) = [r for r in dead if r["reason"] == "truncated_payload"]
+    assert truncated["detail"].startswith("a gzip member cut off before its end") or "missing" in truncated["detail"]
+
+
+def test_manifest_describes_the_run(sample_build, sample_dir):
+    out, manifest = sample_build
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == manifest
+    assert manifest["format"] == "warcforge-manifest/1"
+    assert [i["url"] for i in manifest["inputs"]] == [str(p) for p in sorted(sample_dir.glob("*.warc.gz"))]
+    assert all(i["size"] == Path(i["url"]).stat().st_size for i in manifest["inputs"])
+    assert len(manifest["recipe_sha256"]) == 64 and manifest["recipe"]["output"]["num_shards"] == 4
+    assert {"apache-beam", "fastwarc", "resiliparse", "warcio", "pyarrow", "fsspec", "python"} <= set(
+        manifest["versions"])
+    listed = manifest["files"]["data"] + manifest["files"]["dead_letter"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(f["path"] for f in listed)
+    for entry in listed:
+        data = (out / entry["path"]).read_bytes()
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["bytes"], entry["sha256"])
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["counts"] == manifest["counts"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".warcforge-staging-")]
+    run_info = json.loads((out / "run_info.json").read_text())
+    assert run_info["seconds"] > 0 and run_info["started_at"] <= run_info["finished_at"]
+
+
+def test_output_loads_in_duckdb_and_polars(sample_build):
+    out, manifest = sample_build
+    pattern = str(out / "data" / "*.parquet")
+    ((count,),) = duckdb.sql(f"SELECT count(*) FROM read_parquet('{pattern}')").fetchall()
+    assert count == manifest["documents"]
+    frame = polars.read_parquet(pattern)
+    assert frame.height == manifest["documents"]
+    assert frame.schema["warc_date"] == polars.Datetime("us", "UTC")
+    assert frame["id"].n_unique() == frame.height
