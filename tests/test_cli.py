@@ -1,0 +1,129 @@
+"""The command line as a user meets it: exit codes, exact error messages, output directory rules."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import transforms.read_warc
+from tests.conftest import REPO, WARCFORGE, build, read_rows, write_recipe
+from transforms.errors import OutputExistsError
+
+
+def run(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([WARCFORGE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_no_command_prints_usage_and_fails():
+    result = run()
+    assert result.returncode == 2 and "usage: warcforge <command>" in result.stdout
+
+
+def test_unknown_command():
+    result = run("frobnicate")
+    assert result.returncode == 2
+    assert result.stderr.startswith("warcforge: unknown command 'frobnicate'")
+
+
+def test_bad_recipe_stops_before_any_work(tmp_path):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("name: x\ninput:\n  paths: [a.warc.gz]\noutput:\n  num_shards: many\n  codec: zstd\n")
+    result = run("build", "--config", str(recipe), "--output", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"warcforge: error: recipe {recipe}: key 'output.num_shards': Input should be a valid integer "
+        "(got 'many'); unknown key 'output.codec' (allowed here: num_shards, dead_letter_shards, compression, "
+        "compression_level, row_group_rows)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_input_file_is_named(tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(tmp_path / "nowhere.warc.gz")])
+    result = run("build", "--config", str(recipe), "--output", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr == f"warcforge: error: input file not found: {tmp_path / 'nowhere.warc.gz'}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_glob_matching_nothing_is_named(tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", ["data/*.warc.gz"])
+    result = run("build", "--config", str(recipe), "--output", str(tmp_path / "out"), "--input",
+                 str(tmp_path / "*.warc.gz"))
+    assert result.returncode == 2
+    assert result.stderr == f"warcforge: error: input '{tmp_path / '*.warc.gz'}' matched no files\n"
+
+
+def test_module_entry_point_and_console_script_agree(tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(tmp_path / "nowhere.warc.gz")])
+    as_module = subprocess.run([sys.executable, "-m", "beam_jobs.build", "--config", str(recipe), "--output",
+                                str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO, timeout=300)
+    as_script = run("build", "--config", str(recipe), "--output", str(tmp_path / "out"))
+    assert (as_module.returncode, as_module.stderr) == (as_script.returncode, as_script.stderr)
+
+
+def test_sample_command_and_a_full_build_through_the_cli(tmp_path):
+    result = run("sample", str(tmp_path / "sample"))
+    assert result.returncode == 0 and "wrote 4 shards" in result.stdout
+    out = tmp_path / "out"
+    result = run("build", "--config", "configs/sample.yaml", "--input", str(tmp_path / "sample" / "*.warc.gz"),
+                 "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "exact duplicates removed" in result.stdout and "dead letters" in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["recipe"]["input"]["paths"] == [str(tmp_path / "sample" / "*.warc.gz")]
+
+
+# --- the output directory ------------------------------------------------------------------------
+
+@pytest.fixture()
+def small_input(sample_dir):
+    return str(sample_dir / "sample-00000.warc.gz")
+
+
+def test_non_empty_output_is_refused_without_overwrite(tmp_path, small_input):
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input])
+    build(recipe, tmp_path / "out")
+    with pytest.raises(OutputExistsError) as caught:
+        build(recipe, tmp_path / "out")
+    assert str(caught.value) == (
+        f"output directory {tmp_path / 'out'} is not empty (5 entries: data, dead_letter, manifest.json, "
+        "run_info.json, stats.json); pass --overwrite to replace it, or choose another --output"
+    )
+
+
+def test_overwrite_replaces_cleanly(tmp_path, small_input):
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input], output={"num_shards": 5})
+    build(recipe, tmp_path / "out")
+    (tmp_path / "out" / "data" / "stray.parquet").write_bytes(b"old")
+    smaller = write_recipe(tmp_path / "r2.yaml", [small_input], output={"num_shards": 2})
+    build(smaller, tmp_path / "out", "--overwrite")
+    names = sorted(p.name for p in (tmp_path / "out" / "data").iterdir())
+    assert names == ["part-00000-of-00002.parquet", "part-00001-of-00002.parquet"]
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["recipe"]["output"]["num_shards"] == 2
+
+
+def test_overwrite_never_deletes_a_directory_that_is_not_a_warcforge_output(tmp_path, small_input):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.tex").write_text("precious")
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input])
+    with pytest.raises(OutputExistsError, match="holds files but no manifest.json"):
+        build(recipe, tmp_path / "out", "--overwrite")
+    assert (tmp_path / "out" / "thesis.tex").read_text() == "precious"
+
+
+def test_a_failed_run_publishes_nothing_and_keeps_the_previous_output(tmp_path, small_input, monkeypatch):
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input])
+    build(recipe, tmp_path / "out")
+    before = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(transforms.read_warc, "read_shard", explode)
+    with pytest.raises(Exception, match="disk on fire"):
+        build(recipe, tmp_path / "out", "--overwrite")
+    after = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert after == before  # nothing mixed in, nothing removed, no staging left behind
+    assert len(read_rows(tmp_path / "out")) > 0

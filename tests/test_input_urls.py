@@ -1,0 +1,66 @@
+"""--input takes local paths, globs and fsspec URLs; the documents do not depend on where bytes came from."""
+
+import fsspec
+import pytest
+
+from tests.conftest import build, read_rows, write_recipe
+from tests.http_server import FileServer
+from transforms.errors import MissingInputError
+from transforms.inputs import resolve_inputs
+
+SHARD = "sample-00001.warc.gz"
+
+
+def documents(out) -> list[tuple]:
+    return sorted((r["id"], r["text"], r["warc_offset"], r["warc_length"]) for r in read_rows(out))
+
+
+@pytest.fixture(scope="module")
+def local_documents(sample_dir, tmp_path_factory):
+    base = tmp_path_factory.mktemp("local")
+    build(write_recipe(base / "r.yaml", [str(sample_dir / SHARD)]), base / "out")
+    return documents(base / "out")
+
+
+def test_file_url(sample_dir, tmp_path, local_documents):
+    recipe = write_recipe(tmp_path / "r.yaml", ["unused.warc.gz"])
+    manifest = build(recipe, tmp_path / "out", "--input", f"file://{sample_dir / SHARD}")
+    assert documents(tmp_path / "out") == local_documents
+    assert manifest["inputs"][0]["url"] == str(sample_dir / SHARD)
+
+
+def test_memory_url(sample_dir, tmp_path, local_documents):
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/warcforge-test/shard.warc.gz", (sample_dir / SHARD).read_bytes())
+    try:
+        recipe = write_recipe(tmp_path / "r.yaml", ["memory://warcforge-test/*.warc.gz"])
+        manifest = build(recipe, tmp_path / "out")
+    finally:
+        fs.rm("/warcforge-test", recursive=True)
+    assert manifest["inputs"] == [{"url": "memory:///warcforge-test/shard.warc.gz",
+                                   "size": (sample_dir / SHARD).stat().st_size}]
+    assert documents(tmp_path / "out") == local_documents
+    assert {r["warc_path"] for r in read_rows(tmp_path / "out")} == {"memory:///warcforge-test/shard.warc.gz"}
+
+
+def test_http_url_from_a_loopback_server(sample_dir, tmp_path, local_documents):
+    with FileServer(sample_dir) as server:
+        url = f"{server.url}/{SHARD}"
+        recipe = write_recipe(tmp_path / "r.yaml", [url])
+        manifest = build(recipe, tmp_path / "out")
+        with pytest.raises(MissingInputError, match="input file not found: .*/no-such.warc.gz"):
+            resolve_inputs([f"{server.url}/no-such.warc.gz"])
+    assert manifest["inputs"][0]["url"] == url
+    assert documents(tmp_path / "out") == local_documents
+
+
+def test_duplicate_inputs_are_read_once_and_sorted(sample_dir):
+    files = resolve_inputs([str(sample_dir / "sample-0000[12].warc.gz"), str(sample_dir / "sample-00001.warc.gz")])
+    assert [f.url for f in files] == [str(sample_dir / "sample-00001.warc.gz"), str(sample_dir / "sample-00002.warc.gz")]
+
+
+def test_directory_input_asks_for_a_glob(sample_dir):
+    with pytest.raises(MissingInputError) as caught:
+        resolve_inputs([str(sample_dir)])
+    assert str(caught.value) == (
+        f"input '{sample_dir}' is a directory; name its files or a glob such as {sample_dir}/*.warc.gz")
