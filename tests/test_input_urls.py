@@ -56,7 +56,7 @@ def test_http_url_from_a_loopback_server(sample_dir, tmp_path, local_documents):
 
 def test_duplicate_inputs_are_read_once_and_sorted(sample_dir):
     files = resolve_inputs([str(sample_dir / "sample-0000[12].warc.gz"), str(sample_dir / "sample-00001.warc.gz")])
-    assert [f.url for f in files] == [str(sample_dir / "sample-00001.warc.gz"), str(sample_dir / "sample-00002.warc.gz")]
+    assert [f.url for f in files] == [str(sample_dir / f"sample-0000{i}.warc.gz") for i in (1, 2)]
 
 
 def test_directory_input_asks_for_a_glob(sample_dir):
