@@ -5,6 +5,7 @@ Unknown flags are Beam pipeline options (``--runner``, ``--direct_num_workers``,
 
 import argparse
 import json
+import logging
 import sys
 import time
 from datetime import datetime, timezone
@@ -45,12 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true",
         help="replace an existing warcforge output in --output (default: refuse a non-empty directory)",
     )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary and errors")
     return parser
+
+
+def show_progress(quiet: bool) -> None:
+    """Progress lines (one per file read) on stderr, from warcforge's loggers only: Beam's stay as Beam sets them."""
+    logger = logging.getLogger("warcforge")
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warcforge: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def run_build(argv: list[str]) -> dict:
     """Run the job; returns the manifest. Raises WarcforgeError for anything the user must fix."""
     args, beam_args = build_parser().parse_known_args(argv)
+    show_progress(args.quiet)
     started = time.time()
     recipe = load_recipe(args.config)
     if args.input:
@@ -58,8 +72,10 @@ def run_build(argv: list[str]) -> dict:
     inputs = resolve_inputs(recipe.input.paths)
     output = OutputDir(args.output)
     output.check_writable(args.overwrite)
-    print(f"warcforge build: {len(inputs)} input files, recipe {args.config}, output {args.output}",
-          file=sys.stderr, flush=True)
+    logging.getLogger("warcforge").info(
+        "build: %d input files (%.1f MB), recipe %s, output %s",
+        len(inputs), sum(f.size for f in inputs) / 1e6, args.config, args.output,
+    )
 
     staging = output.new_staging()
     try:
