@@ -61,8 +61,14 @@ class OutputDir:
 
     def discard(self, staging: str) -> None:
         _, path = fsspec.core.url_to_fs(staging)
-        if self.fs.exists(path):
+        self._remove(path)
+
+    def _remove(self, path: str) -> None:
+        # Object stores have no directories: a "directory" whose objects were all moved is gone.
+        try:
             self.fs.rm(path, recursive=True)
+        except FileNotFoundError:
+            pass
 
     def publish(self, staging: str, relative_files: list[str], side_files: dict[str, object],
                 manifest: object, overwrite: bool) -> None:
@@ -74,7 +80,7 @@ class OutputDir:
             self.fs.rm(manifest_path)
         for entry in self._entries():
             if entry.rstrip("/") != staging_path.rstrip("/"):
-                self.fs.rm(entry, recursive=True)
+                self._remove(entry)
         for relative in relative_files:
             target = posixpath.join(self.path, relative)
             self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
@@ -82,4 +88,4 @@ class OutputDir:
         for name, obj in side_files.items():
             self.fs.pipe_file(posixpath.join(self.path, name), dumps_json(obj))
         self.fs.pipe_file(manifest_path, dumps_json(manifest))
-        self.fs.rm(staging_path, recursive=True)
+        self._remove(staging_path)

@@ -1,0 +1,113 @@
+"""s3:// and gs:// inputs and outputs against real S3 and GCS servers started on loopback."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import fsspec
+import pyarrow.parquet as pq
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import REPO, WARCFORGE, build, read_rows, write_recipe
+
+SHARD = "sample-00002.warc.gz"
+
+
+@pytest.fixture()
+def s3_server(monkeypatch):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    # The standard AWS variables: s3fs (through botocore) picks them up on the driver and on workers.
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+        monkeypatch.setenv(name, value)
+    fsspec.filesystem("s3").clear_instance_cache()
+    yield fsspec.filesystem("s3", skip_instance_cache=True)
+    server.stop()
+
+
+def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
+    s3_server.mkdir("crawl")
+    s3_server.put(str(sample_dir / SHARD), f"crawl/crawl-data/{SHARD}")
+    recipe = write_recipe(tmp_path / "r.yaml", ["s3://crawl/crawl-data/*.warc.gz"])
+    manifest = build(recipe, "s3://crawl/datasets/v1")
+    size = (sample_dir / SHARD).stat().st_size
+    assert manifest["inputs"] == [{"url": f"s3://crawl/crawl-data/{SHARD}", "size": size}]
+    published = sorted(p.split("/", 3)[3] for p in s3_server.find("crawl/datasets/v1"))
+    assert published == ["data/part-00000-of-00004.parquet", "data/part-00001-of-00004.parquet",
+                         "data/part-00002-of-00004.parquet", "data/part-00003-of-00004.parquet",
+                         "dead_letter/part-00000-of-00001.parquet", "manifest.json", "run_info.json", "stats.json"]
+    assert json.loads(s3_server.cat("crawl/datasets/v1/manifest.json")) == manifest
+    local = tmp_path / "local"
+    build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
+    from_s3 = []
+    for entry in manifest["files"]["data"]:
+        with s3_server.open(f"crawl/datasets/v1/{entry['path']}", "rb") as stream:
+            from_s3 += pq.read_table(stream).to_pylist()
+    assert [_content(r) for r in from_s3] == [_content(r) for r in read_rows(local)]
+    assert {r["warc_path"] for r in from_s3} == {f"s3://crawl/crawl-data/{SHARD}"}
+
+
+def _content(row: dict) -> tuple:
+    """A row without the file URL, which names where the bytes were read from."""
+    return tuple(value for key, value in row.items() if key != "warc_path")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def gcs_emulator():
+    port = _free_port()
+    emulator = Path(WARCFORGE).with_name("gcp-storage-emulator")
+    proc = subprocess.Popen([str(emulator), "start", "-H", "127.0.0.1", "--port", str(port), "--in-memory"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/storage/v1/b?project=test", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the GCS emulator did not start within 30 s") from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _gcs_upload(url: str, bucket: str, name: str, data: bytes) -> None:
+    create = urllib.request.Request(f"{url}/storage/v1/b?project=test", data=json.dumps({"name": bucket}).encode(),
+                                    headers={"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(create, timeout=10)
+    upload = urllib.request.Request(f"{url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}",
+                                    data=data, headers={"Content-Type": "application/octet-stream"}, method="POST")
+    urllib.request.urlopen(upload, timeout=10)
+
+
+def test_gs_input_through_gcsfs(gcs_emulator, sample_dir, tmp_path):
+    _gcs_upload(gcs_emulator, "crawl", f"crawl-data/{SHARD}", (sample_dir / SHARD).read_bytes())
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs_emulator,
+           # gcsfs's experimental bucket-type probe stalls against the emulator (FIELD-NOTES).
+           "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+    out = tmp_path / "out"
+    result = subprocess.run([WARCFORGE, "build", "--config", "configs/sample.yaml", "--input",
+                             "gs://crawl/crawl-data/*.warc.gz", "--output", str(out), "--quiet"],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [i["url"] for i in manifest["inputs"]] == [f"gs://crawl/crawl-data/{SHARD}"]
+    local = tmp_path / "local"
+    build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
+    assert [_content(r) for r in read_rows(out)] == [_content(r) for r in read_rows(local)]
