@@ -14,6 +14,7 @@ from tests.conftest import build, read_rows, write_recipe
 from transforms import reasons
 from transforms.extract_text import page_to_text
 from transforms.html_text import ExtractOptions
+from transforms.record_fetch import record_bytes
 from transforms.records import PageRecord
 from transforms.text_normalize import exact_dedup_key
 from transforms.warc_read import ReadLimits, read_shard
@@ -63,8 +64,9 @@ def test_every_row_points_at_the_bytes_of_its_record(sample_build):
     files: dict[str, bytes] = {}
     for row in rows:
         data = files.setdefault(row["warc_path"], Path(row["warc_path"]).read_bytes())
-        cut = data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]]
-        (again,) = read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits())
+        cut = record_bytes(data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]],
+                           row["warc_inner_offset"])
+        again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits()))
         assert isinstance(again, PageRecord)
         assert again.provenance.warc_record_id == row["warc_record_id"]
         assert again.provenance.payload_digest == row["warc_payload_digest"]

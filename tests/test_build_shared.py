@@ -11,6 +11,7 @@ from tests.conftest import build, read_rows, write_recipe
 from tests.test_build_sample import assert_every_record_is_accounted_for
 from transforms.extract_text import page_to_text
 from transforms.html_text import ExtractOptions
+from transforms.record_fetch import record_bytes
 from transforms.warc_read import ReadLimits, read_shard
 
 ROWS_PER_FILE = {
@@ -72,8 +73,9 @@ def test_charsets_without_a_header_declaration_decode(shared_build):
 def test_rows_point_at_their_records(shared_build):
     for row in read_rows(shared_build[0]):
         data = Path(row["warc_path"]).read_bytes()
-        cut = data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]]
-        (again,) = read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits())
+        cut = record_bytes(data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]],
+                           row["warc_inner_offset"])
+        again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits()))
         assert (again.provenance.url, again.provenance.warc_date) == (row["url"], row["warc_date"].strftime(
             "%Y-%m-%dT%H:%M:%SZ"))
         assert page_to_text(again, ExtractOptions())[0] == row["text"]

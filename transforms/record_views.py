@@ -56,7 +56,7 @@ def sniff_format(head: bytes) -> str:
 
 
 def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
-    for record in FastArchiveIterator(stream, parse_http=True, fsspec_args=False):
+    for record in FastArchiveIterator(stream, parse_http=True, fsspec_args=False, stream_detect=False):
         headers = record.headers
         http = record.http_headers if record.is_http else None
         declared = record.content_length  # after the HTTP head: the payload's declared size

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Provenance:
     warc_path: str  # URL of the WARC/WET/ARC file as read
-    warc_offset: int  # byte offset of the record in that file (start of its gzip member)
-    warc_length: int  # bytes from warc_offset to the next record (or the end of the file)
+    warc_offset: int  # file offset to read from: the record's gzip member, or the record itself
+    warc_length: int  # file bytes to read from warc_offset to hold the whole record
     warc_record_id: str | None
     warc_date: str | None  # WARC-Date as written in the record (ISO 8601, UTC)
     url: str | None  # WARC-Target-URI
     payload_digest: str | None  # WARC-Payload-Digest, e.g. "sha1:..."
     record_type: str  # response, conversion, ...
+    # Decompressed bytes before the record once warc_length bytes at warc_offset are decompressed:
+    # 0 when the record starts its own gzip member (Common Crawl) or the file is not compressed.
+    warc_inner_offset: int = 0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from transforms import reasons
-from transforms.gzip_members import GZIP_MAGIC, complete_members_end
+from transforms.gzip_members import DecompressedView, Location, PlainView, open_view
 from transforms.html_detect import charset_param, is_html, mime_type
 from transforms.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
 from transforms.record_views import RecordView, fastwarc_views, sniff_format, warcio_views
@@ -27,7 +27,7 @@ class ReadLimits:
 def _provenance(view: RecordView, warc_path: str) -> Provenance:
     return Provenance(
         warc_path=warc_path,
-        warc_offset=view.offset,
+        warc_offset=view.offset,  # decompressed offset until the record is placed in the file
         warc_length=-1,  # set when the next record's offset is known
         warc_record_id=view.record_id,
         warc_date=view.date,
@@ -98,58 +98,71 @@ SNIFF_HEAD_BYTES = 512
 def read_shard(
     stream: BinaryIO, warc_path: str, file_size: int, limits: ReadLimits
 ) -> Iterator[PageRecord | Rejected]:
-    """Every record of one file, decided, in file order.
+    """Every record of one file, decided, in file order, each with where to find it again.
 
-    A file that stops parsing, or whose last bytes do not form a complete record, ends with a
-    ``shard_read_error`` reject at the first offset that could not be read.
+    Bytes the readers could not turn into records (a cut-off gzip member, garbage, a parse
+    failure) end the file with a ``shard_read_error`` reject at the first file offset concerned;
+    a last record cut off inside its own bytes is a ``truncated_payload`` reject instead.
     """
     head = stream.read(SNIFF_HEAD_BYTES)
     stream.seek(0)
-    views = warcio_views if sniff_format(head) == "arc" else fastwarc_views
+    if sniff_format(head) == "arc":
+        # warcio decompresses ARC's gzip members itself and reports their file offsets.
+        view, records = PlainView(stream, file_size), warcio_views
+    else:
+        view, records = open_view(stream, head, file_size), fastwarc_views
     pending: PageRecord | Rejected | None = None
+    pending_start = 0
     failure: str | None = None
     try:
-        for view in views(stream):
+        for record in records(view):
             try:
-                decided = classify(view, warc_path, limits)
+                decided = classify(record, warc_path, limits)
             except Exception as exc:  # one bad record must not cost the rest of the file
-                decided = _reject(_provenance(view, warc_path), reasons.RECORD_ERROR, _describe(exc))
+                decided = _reject(_provenance(record, warc_path), reasons.RECORD_ERROR, _describe(exc))
             if pending is not None:
-                yield _with_length(pending, view.offset - pending.provenance.warc_offset)
-            pending = decided
+                yield _placed(pending, view.locate(pending_start, record.offset))
+            pending, pending_start = decided, record.offset
     except Exception as exc:
         failure = _describe(exc)
-    yield from _last_record_and_tail(stream, head, warc_path, file_size, pending, failure)
-
-
-def _last_record_and_tail(
-    stream: BinaryIO, head: bytes, warc_path: str, file_size: int,
-    pending: PageRecord | Rejected | None, failure: str | None,
-) -> Iterator[PageRecord | Rejected]:
-    """Emit the held-back last record with its length, and whatever the readers did not say:
-    a parse failure after it, or (in a gzip file) bytes after it that hold no complete record."""
-    start = pending.provenance.warc_offset if pending is not None else 0
-    good_end, problem = file_size, None
-    if head.startswith(GZIP_MAGIC) and not _is_truncated(pending):
-        stream.seek(start)
-        good, problem = complete_members_end(stream.read(file_size - start))
-        good_end = start + good
-    elif head.startswith(b"WARC/") and pending is not None and not _is_truncated(pending):
-        # An uncompressed WARC record ends with two CRLFs; a file cut inside its last record does not.
-        stream.seek(max(0, file_size - 4))
-        if stream.read(4) != b"\r\n\r\n":
-            good_end, problem = start, "a record cut off before its end"
-    if problem and pending is not None and good_end == start:
-        # The last record's own gzip member is cut off: that record is the one truncated.
-        yield _with_length(_reject(pending.provenance, reasons.TRUNCATED_PAYLOAD, problem), file_size - start)
+    if pending is None:
+        if view.problem or failure or view.position == 0:
+            yield _shard_error(warc_path, 0, file_size, view.problem or failure or "an empty file")
         return
-    if pending is not None:
-        yield _with_length(pending, (good_end if problem else file_size) - start)
-    if problem or failure:
-        error_at = good_end if problem else start
-        reader_said = f"; reader: {failure}" if failure else ""
-        what = problem or f"the file cannot be parsed after offset {start}"
-        yield _shard_error(warc_path, error_at, file_size, f"no record could be read from {what}{reader_said}")
+    yield from _last_record_and_rest(stream, view, head, warc_path, file_size, pending, pending_start, failure)
+
+
+def _last_record_and_rest(
+    stream: BinaryIO, view: DecompressedView, head: bytes, warc_path: str, file_size: int,
+    pending: PageRecord | Rejected, start: int, failure: str | None,
+) -> Iterator[PageRecord | Rejected]:
+    """The held-back last record, and whatever the readers did not say about the bytes after it."""
+    end = view.position
+    if view.problem and view.problem_offset <= start:
+        # The last record begins in the bytes that stopped decompressing: it is the one cut off.
+        if not _is_truncated(pending):
+            pending = _reject(pending.provenance, reasons.TRUNCATED_PAYLOAD, view.problem)
+        yield _placed(pending, view.locate(start, end))
+        return
+    if view.problem:
+        yield _placed(pending, view.locate(start, view.problem_offset))
+        unreadable = view.problem_file_offset
+        yield _shard_error(warc_path, unreadable, file_size, f"no record could be read from {view.problem}")
+        return
+    if (failure is None and head.startswith(b"WARC/") and not _is_truncated(pending)
+            and not _ends_with_record_end(stream, file_size)):
+        pending = _reject(pending.provenance, reasons.TRUNCATED_PAYLOAD, "a record cut off before its end")
+    located = view.locate(start, end)
+    yield _placed(pending, located)
+    if failure:
+        detail = f"the file cannot be parsed after the record at offset {located.offset}: {failure}"
+        yield _shard_error(warc_path, located.offset, file_size, detail)
+
+
+def _ends_with_record_end(stream: BinaryIO, file_size: int) -> bool:
+    # An uncompressed WARC record ends with two CRLFs; a file cut inside its last record does not.
+    stream.seek(max(0, file_size - 4))
+    return stream.read(4) == b"\r\n\r\n"
 
 
 def _is_truncated(decided: PageRecord | Rejected | None) -> bool:
@@ -161,8 +174,10 @@ def _shard_error(warc_path: str, offset: int, file_size: int, detail: str) -> Re
     return Rejected(reasons.READ, reasons.SHARD_READ_ERROR, where, detail)
 
 
-def _with_length(decided: PageRecord | Rejected, length: int) -> PageRecord | Rejected:
-    return replace(decided, provenance=replace(decided.provenance, warc_length=length))
+def _placed(decided: PageRecord | Rejected, where: Location) -> PageRecord | Rejected:
+    provenance = replace(decided.provenance, warc_offset=where.offset, warc_length=where.length,
+                         warc_inner_offset=where.inner_offset)
+    return replace(decided, provenance=provenance)
 
 
 def _describe(exc: BaseException) -> str:
