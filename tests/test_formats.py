@@ -15,7 +15,8 @@ def _framed(writer_type: type, data: bytes) -> bytes:
     sink = io.BytesIO()
     writer = writer_type(sink)
     writer.write(data)
-    writer.finish()
+    writer.finish()  # ends the frame
+    writer.flush()  # hands the last bytes to the sink
     return sink.getvalue()
 
 
