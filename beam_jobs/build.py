@@ -15,15 +15,19 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
-from beam_jobs.pipeline import FILE_LIST, assemble
+from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
 from transforms.errors import WarcforgeError
 from transforms.inputs import resolve_inputs
-from transforms.publish import OutputDir
+from transforms.publish import OutputDir, dumps_json
+from transforms.read_warc import ShardFailedError
 from transforms.recipe import load_recipe
+from transforms.write_shards import write_bytes
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+EXIT_FAILED_SHARDS = 3  # published, but some files could not be read (read.on_shard_failure: skip)
+INPUT_LIST = "inputs.json"
 
 
 class RunFailedError(WarcforgeError):
@@ -69,16 +73,19 @@ def run_build(argv: list[str]) -> dict:
     recipe = load_recipe(args.config)
     if args.input:
         recipe = recipe.with_inputs(args.input)
-    inputs = resolve_inputs(recipe.input.paths)
     output = OutputDir(args.output)
     output.check_writable(args.overwrite)
+    inputs = resolve_inputs(recipe.input)
+    input_list = [{"url": f.url, "warc_path": f.warc_path, "size": f.size} for f in inputs]
     logging.getLogger("warcforge").info(
         "build: %d input files (%.1f MB), recipe %s, output %s",
-        len(inputs), sum(f.size for f in inputs) / 1e6, args.config, args.output,
+        len(inputs), sum(f.size or 0 for f in inputs) / 1e6, args.config, args.output,
     )
 
     staging = output.new_staging()
     try:
+        # The resolved input list is fixed before any record is read, and kept with the run.
+        write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
         options = PipelineOptions(beam_args)
         pipeline = beam.Pipeline(options=options)
         assemble(pipeline, recipe, inputs, staging)
@@ -87,9 +94,9 @@ def run_build(argv: list[str]) -> dict:
         if state != PipelineState.DONE:
             raise RunFailedError(f"pipeline ended in state {state}; nothing was published")
         counts = collect_counts(result)
-        with fsspec.open(f"{staging}/{FILE_LIST}", "rb") as listing:
-            files = json.load(listing)
-        manifest = build_manifest(recipe, inputs, counts, files)
+        files = _read_json(f"{staging}/{FILE_LIST}")
+        failed = _read_json(f"{staging}/{FAILED_SHARDS_LIST}")
+        manifest = build_manifest(recipe, input_list, counts, files, failed)
         finished = time.time()
         run_info = {
             "started_at": _iso(started),
@@ -103,7 +110,7 @@ def run_build(argv: list[str]) -> dict:
         stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"]}
         output.publish(
             staging,
-            [f["path"] for f in files],
+            [f["path"] for f in files] + [INPUT_LIST],
             {"stats.json": stats, "run_info.json": run_info},
             manifest,
             args.overwrite,
@@ -115,16 +122,28 @@ def run_build(argv: list[str]) -> dict:
     return manifest
 
 
+def _read_json(url: str) -> list:
+    with fsspec.open(url, "rb") as stream:
+        return json.load(stream)
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        run_build(sys.argv[1:] if argv is None else argv)
+        manifest = run_build(sys.argv[1:] if argv is None else argv)
     except WarcforgeError as exc:
         print(f"warcforge: error: {exc}", file=sys.stderr)
         return EXIT_FAILED if isinstance(exc, RunFailedError) else EXIT_USAGE
+    except ShardFailedError as exc:
+        print(f"warcforge: error: {exc}; nothing was published (read.on_shard_failure: fail)", file=sys.stderr)
+        return EXIT_FAILED
+    if manifest["failed_shards"]:
+        print(f"warcforge: {len(manifest['failed_shards'])} shards failed and were skipped; see failed_shards "
+              "in manifest.json", file=sys.stderr)
+        return EXIT_FAILED_SHARDS
     return 0
 
 

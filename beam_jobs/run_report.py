@@ -8,7 +8,6 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.runner import PipelineResult
 
 from transforms import reasons
-from transforms.inputs import InputFile
 from transforms.recipe import Recipe
 
 STAGES = (reasons.READ, reasons.EXTRACT, reasons.DEDUP_EXACT, reasons.WRITE)
@@ -42,7 +41,7 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def build_manifest(recipe: Recipe, inputs: list[InputFile], counts: dict, files: list[dict]) -> dict:
+def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list[dict], failed: list[dict]) -> dict:
     def section(prefix: str) -> list[dict]:
         return [f for f in files if f["path"].startswith(prefix + "/")]
 
@@ -51,12 +50,13 @@ def build_manifest(recipe: Recipe, inputs: list[InputFile], counts: dict, files:
         "format": MANIFEST_FORMAT,
         "recipe": recipe.model_dump(mode="json"),
         "recipe_sha256": recipe.digest(),
-        "inputs": [{"url": f.url, "size": f.size} for f in inputs],
+        "inputs": inputs,
         "versions": package_versions(),
         "counts": counts,
         "documents": sum(f["rows"] for f in documents),
         "dead_letters": sum(f["rows"] for f in dead_letters),
         "files": {"data": documents, "dead_letter": dead_letters},
+        "failed_shards": failed,
     }
 
 
@@ -69,7 +69,7 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
     counts = manifest["counts"]
     read, extract = counts.get(reasons.READ, {}), counts.get(reasons.EXTRACT, {})
     dedup = counts.get(reasons.DEDUP_EXACT, {})
-    size = sum(i["size"] for i in manifest["inputs"])
+    size = sum(i["size"] or 0 for i in manifest["inputs"])
     lines = [
         f"warcforge build: {manifest['recipe']['name']} (recipe sha256 {manifest['recipe_sha256'][:12]})",
         f"  input        {len(manifest['inputs']):,} files, {size / 1e6:,.1f} MB",
@@ -88,6 +88,7 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
     lines += [
         f"  write        {manifest['documents']:,} documents in {n_data} Parquet files,"
         f" {manifest['dead_letters']:,} dead letters in {n_dead}",
+        *[f"  FAILED       {f['warc_path']}: {f['reason']} (at byte {f['offset']})" for f in manifest["failed_shards"]],
         f"  output       {output_url}  (manifest.json, stats.json, data/, dead_letter/)",
         f"  took         {seconds:,.1f} s",
     ]

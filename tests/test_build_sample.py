@@ -17,9 +17,9 @@ from transforms.html_text import ExtractOptions
 from transforms.record_fetch import record_bytes
 from transforms.records import PageRecord
 from transforms.text_normalize import exact_dedup_key
-from transforms.warc_read import ReadLimits, read_shard
+from transforms.warc_read import ReadRules, read_shard
 
-ACCOUNTING_SKIP = {reasons.IN, reasons.OUT, reasons.SHARDS, reasons.SHARD_READ_ERROR}
+ACCOUNTING_SKIP = reasons.NOT_DROPS
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_every_row_points_at_the_bytes_of_its_record(sample_build):
         data = files.setdefault(row["warc_path"], Path(row["warc_path"]).read_bytes())
         cut = record_bytes(data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]],
                            row["warc_inner_offset"])
-        again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits()))
+        again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadRules()))
         assert isinstance(again, PageRecord)
         assert again.provenance.warc_record_id == row["warc_record_id"]
         assert again.provenance.payload_digest == row["warc_payload_digest"]

@@ -12,7 +12,7 @@ from tests.test_build_sample import assert_every_record_is_accounted_for
 from transforms.extract_text import page_to_text
 from transforms.html_text import ExtractOptions
 from transforms.record_fetch import record_bytes
-from transforms.warc_read import ReadLimits, read_shard
+from transforms.warc_read import ReadRules, read_shard
 
 ROWS_PER_FILE = {
     "chatnoir-eu_chatnoir-resiliparse__warcfile.warc.gz": 16,
@@ -75,7 +75,7 @@ def test_rows_point_at_their_records(shared_build):
         data = Path(row["warc_path"]).read_bytes()
         cut = record_bytes(data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]],
                            row["warc_inner_offset"])
-        again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadLimits()))
+        again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadRules()))
         assert (again.provenance.url, again.provenance.warc_date) == (row["url"], row["warc_date"].strftime(
             "%Y-%m-%dT%H:%M:%SZ"))
         assert page_to_text(again, ExtractOptions())[0] == row["text"]

@@ -88,8 +88,8 @@ def test_non_empty_output_is_refused_without_overwrite(tmp_path, small_input):
     with pytest.raises(OutputExistsError) as caught:
         build(recipe, tmp_path / "out")
     assert str(caught.value) == (
-        f"output directory {tmp_path / 'out'} is not empty (5 entries: data, dead_letter, manifest.json, "
-        "run_info.json, stats.json); pass --overwrite to replace it, or choose another --output"
+        f"output directory {tmp_path / 'out'} is not empty (6 entries: data, dead_letter, inputs.json, "
+        "manifest.json, run_info.json); pass --overwrite to replace it, or choose another --output"
     )
 
 

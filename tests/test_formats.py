@@ -8,7 +8,7 @@ from fastwarc.stream_io import Lz4Writer, ZstdWriter
 
 from transforms.record_fetch import record_bytes
 from transforms.records import PageRecord
-from transforms.warc_read import ReadLimits, read_shard
+from transforms.warc_read import ReadRules, read_shard
 
 
 def _framed(writer_type: type, data: bytes) -> bytes:
@@ -36,7 +36,7 @@ def layouts(sample_dir) -> dict[str, bytes]:
 
 
 def decisions(data: bytes) -> list:
-    return list(read_shard(io.BytesIO(data), "f", len(data), ReadLimits()))
+    return list(read_shard(io.BytesIO(data), "f", len(data), ReadRules()))
 
 
 def summary(decided: list) -> list[tuple]:
@@ -57,7 +57,7 @@ def test_every_record_is_found_again_from_its_provenance(layouts, layout):
     for decided in decisions(data)[::25]:
         prov = decided.provenance
         block = data[prov.warc_offset: prov.warc_offset + prov.warc_length]
-        again = next(read_shard(io.BytesIO(record_bytes(block, prov.warc_inner_offset)), "f", 10**9, ReadLimits()))
+        again = next(read_shard(io.BytesIO(record_bytes(block, prov.warc_inner_offset)), "f", 10**9, ReadRules()))
         assert again.provenance.warc_record_id == prov.warc_record_id
 
 

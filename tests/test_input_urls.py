@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import build, read_rows, write_recipe
 from tests.http_server import FileServer
 from transforms.errors import MissingInputError
-from transforms.inputs import resolve_inputs
+from transforms.inputs import resolve_paths
 
 SHARD = "sample-00001.warc.gz"
 
@@ -38,6 +38,7 @@ def test_memory_url(sample_dir, tmp_path, local_documents):
     finally:
         fs.rm("/warcforge-test", recursive=True)
     assert manifest["inputs"] == [{"url": "memory:///warcforge-test/shard.warc.gz",
+                                   "warc_path": "memory:///warcforge-test/shard.warc.gz",
                                    "size": (sample_dir / SHARD).stat().st_size}]
     assert documents(tmp_path / "out") == local_documents
     assert {r["warc_path"] for r in read_rows(tmp_path / "out")} == {"memory:///warcforge-test/shard.warc.gz"}
@@ -49,18 +50,18 @@ def test_http_url_from_a_loopback_server(sample_dir, tmp_path, local_documents):
         recipe = write_recipe(tmp_path / "r.yaml", [url])
         manifest = build(recipe, tmp_path / "out")
         with pytest.raises(MissingInputError, match="input file not found: .*/no-such.warc.gz"):
-            resolve_inputs([f"{server.url}/no-such.warc.gz"])
+            resolve_paths([f"{server.url}/no-such.warc.gz"])
     assert manifest["inputs"][0]["url"] == url
     assert documents(tmp_path / "out") == local_documents
 
 
 def test_duplicate_inputs_are_read_once_and_sorted(sample_dir):
-    files = resolve_inputs([str(sample_dir / "sample-0000[12].warc.gz"), str(sample_dir / "sample-00001.warc.gz")])
+    files = resolve_paths([str(sample_dir / "sample-0000[12].warc.gz"), str(sample_dir / "sample-00001.warc.gz")])
     assert [f.url for f in files] == [str(sample_dir / f"sample-0000{i}.warc.gz") for i in (1, 2)]
 
 
 def test_directory_input_asks_for_a_glob(sample_dir):
     with pytest.raises(MissingInputError) as caught:
-        resolve_inputs([str(sample_dir)])
+        resolve_paths([str(sample_dir)])
     assert str(caught.value) == (
         f"input '{sample_dir}' is a directory; name its files or a glob such as {sample_dir}/*.warc.gz")

@@ -38,11 +38,13 @@ def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
     recipe = write_recipe(tmp_path / "r.yaml", ["s3://crawl/crawl-data/*.warc.gz"])
     manifest = build(recipe, "s3://crawl/datasets/v1")
     size = (sample_dir / SHARD).stat().st_size
-    assert manifest["inputs"] == [{"url": f"s3://crawl/crawl-data/{SHARD}", "size": size}]
+    url = f"s3://crawl/crawl-data/{SHARD}"
+    assert manifest["inputs"] == [{"url": url, "warc_path": url, "size": size}]
     published = sorted(p.split("/", 3)[3] for p in s3_server.find("crawl/datasets/v1"))
     assert published == ["data/part-00000-of-00004.parquet", "data/part-00001-of-00004.parquet",
                          "data/part-00002-of-00004.parquet", "data/part-00003-of-00004.parquet",
-                         "dead_letter/part-00000-of-00001.parquet", "manifest.json", "run_info.json", "stats.json"]
+                         "dead_letter/part-00000-of-00001.parquet", "inputs.json", "manifest.json", "run_info.json",
+                         "stats.json"]
     assert json.loads(s3_server.cat("crawl/datasets/v1/manifest.json")) == manifest
     local = tmp_path / "local"
     build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)

@@ -9,7 +9,7 @@ import pytest
 from transforms.record_fetch import record_bytes
 from transforms.records import PageRecord, Rejected
 from transforms.sample.warc_writer import gzip_member, http_response, warc_record
-from transforms.warc_read import ReadLimits, read_shard
+from transforms.warc_read import ReadRules, read_shard
 
 # What every record of each real file must become: a page for extraction, or a reason.
 EXPECTED = {
@@ -26,7 +26,7 @@ EXPECTED = {
 }
 
 
-def read_bytes(data: bytes, name: str = "mem.warc.gz", limits: ReadLimits = ReadLimits()) -> list:
+def read_bytes(data: bytes, name: str = "mem.warc.gz", limits: ReadRules = ReadRules()) -> list:
     return list(read_shard(io.BytesIO(data), name, len(data), limits))
 
 
@@ -139,7 +139,7 @@ def test_garbled_status_line_is_an_invalid_http_head():
 
 def test_payload_size_limit_applies_to_declared_and_decoded_sizes():
     big = b"<html>" + b"x" * 5000 + b"</html>"
-    limits = ReadLimits(max_payload_bytes=2048)
+    limits = ReadRules(max_payload_bytes=2048)
     assert [outcome(d) for d in read_bytes(gzip_member(response("http://a.test/", big)), limits=limits)] == [
         "payload_too_large"]
     encoded = gzip_member(response("http://a.test/", gzip.compress(big), [("Content-Type", "text/html"),

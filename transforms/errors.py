@@ -15,3 +15,11 @@ class MissingInputError(WarcforgeError):
 
 class OutputExistsError(WarcforgeError):
     """The output directory already holds files and the run was not told to replace them."""
+
+
+class ShardUnavailable(WarcforgeError):
+    """A file could not be read to its end: missing, or still failing after its retries."""
+
+    def __init__(self, url: str, reason: str, offset: int) -> None:
+        super().__init__(f"{url}: {reason} (at byte {offset})")
+        self.url, self.reason, self.offset = url, reason, offset

@@ -34,6 +34,7 @@ def make_document(page: PageRecord, text: str, charset: str) -> Document:
         charset=charset,
         text_sha256=text_sha256(text),
         dedup_key=exact_dedup_key(text),
+        truncated=page.truncated,
     )
 
 

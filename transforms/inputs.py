@@ -1,22 +1,34 @@
-"""Resolve the recipe's input paths, globs and URLs to a sorted list of files, before any work.
+"""Resolve the recipe's sources to the list of files to read, before any work.
 
-A path that names no file, or a glob that matches none, stops the run here with its name.
+Paths, globs and URLs are expanded and sorted; a crawl is resolved through its paths file and
+the recipe's selection. A path that names no file, a glob that matches none, or a crawl whose
+paths file cannot be had stops the run here with its name.
 """
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import fsspec
 
+from transforms import common_crawl
 from transforms.errors import MissingInputError
 
 _GLOB_CHARS = set("*?[")
 
+if TYPE_CHECKING:
+    from transforms.recipe import InputConfig
+
 
 @dataclass(frozen=True)
 class InputFile:
-    url: str  # absolute local path, or a full fsspec URL
-    size: int
+    url: str  # where the bytes are read from: an absolute local path, or a full fsspec URL
+    size: int | None  # None when not known before reading (crawl files are not listed with sizes)
+    name: str = ""  # what documents record as warc_path: the crawl-relative path, or the url
+
+    @property
+    def warc_path(self) -> str:
+        return self.name or self.url
 
 
 def is_local_fs(fs: fsspec.AbstractFileSystem) -> bool:
@@ -28,7 +40,18 @@ def url_of(fs: fsspec.AbstractFileSystem, path: str) -> str:
     return path if is_local_fs(fs) else fs.unstrip_protocol(path)
 
 
-def resolve_inputs(patterns: list[str]) -> list[InputFile]:
+def resolve_inputs(config: "InputConfig") -> list[InputFile]:
+    if config.crawl is None:
+        return resolve_paths(config.paths or [])
+    listing = common_crawl.paths_file_url(config.base, config.crawl, config.kind)
+    chosen = common_crawl.select_shards(common_crawl.read_paths_file(listing), config.first, config.sample,
+                                        config.seed, config.files)
+    if not chosen:
+        raise MissingInputError(f"{listing} lists no files")
+    return [InputFile(url=common_crawl.join_base(config.base, path), size=None, name=path) for path in chosen]
+
+
+def resolve_paths(patterns: list[str]) -> list[InputFile]:
     found: dict[str, InputFile] = {}
     for pattern in patterns:
         expanded = os.path.expanduser(pattern) if "://" not in pattern else pattern

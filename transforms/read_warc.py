@@ -1,29 +1,45 @@
 """ReadWarcShards: input files in, HTML pages (and WET texts) out, every other record counted.
 
-Shards are spread over workers by a Reshuffle before reading, and each file is streamed record by
-record; raw HTML is never shuffled. Broken records go to the ``dead_letter`` output.
+Files are spread over workers by a Reshuffle before reading, and each is streamed record by
+record through a ``ResumableFile`` that retries and resumes; raw HTML is never shuffled. Broken
+records go to the ``dead_letter`` output. A file whose source still fails after its retries
+either fails the run or, with ``on_shard_failure: skip``, goes to the ``failed_shards`` output.
 """
 
 import logging
 import time
+from dataclasses import dataclass
 
 import apache_beam as beam
-import fsspec
 
 from transforms import reasons
 from transforms.counting import StageCounters
+from transforms.errors import ShardUnavailable
 from transforms.inputs import InputFile
-from transforms.records import PageRecord
-from transforms.warc_read import ReadLimits, read_shard
+from transforms.records import PageRecord, Provenance, Rejected
+from transforms.resilient_read import ResumableFile, RetryPolicy
+from transforms.warc_read import ReadRules, read_shard
 
 DEAD_LETTER = "dead_letter"
+FAILED_SHARDS = "failed_shards"
 PAGES = "pages"
 log = logging.getLogger("warcforge.read")
 
 
+@dataclass(frozen=True)
+class ReadSettings:
+    rules: ReadRules
+    policy: RetryPolicy
+    skip_failed_shards: bool = False
+
+
+class ShardFailedError(RuntimeError):
+    """Raised into the runner when a failed shard must fail the run; names the shard."""
+
+
 class ReadShardFn(beam.DoFn):
-    def __init__(self, limits: ReadLimits) -> None:
-        self.limits = limits
+    def __init__(self, settings: ReadSettings) -> None:
+        self.settings = settings
 
     def setup(self) -> None:
         self.counters = StageCounters(reasons.READ)
@@ -31,12 +47,16 @@ class ReadShardFn(beam.DoFn):
     def process(self, shard: InputFile):  # noqa: ANN201 - a DoFn generator
         self.counters.inc(reasons.SHARDS)
         started, records, pages = time.monotonic(), 0, 0
-        with fsspec.open(shard.url, "rb") as stream:
-            for decided in read_shard(stream, shard.url, shard.size, self.limits):
+        stream = ResumableFile(shard.url, self.settings.policy, size=shard.size)
+        try:
+            size = stream.size
+            for decided in read_shard(stream, shard.warc_path, size, self.settings.rules):
                 if isinstance(decided, PageRecord):
                     records, pages = records + 1, pages + 1
                     self.counters.inc(reasons.IN)
                     self.counters.inc(reasons.OUT)
+                    if decided.truncated:
+                        self.counters.inc(reasons.TRUNCATED_KEPT)
                     yield decided
                     continue
                 if decided.reason != reasons.SHARD_READ_ERROR:
@@ -45,21 +65,36 @@ class ReadShardFn(beam.DoFn):
                 self.counters.inc(decided.reason)
                 if decided.reason in reasons.DEAD_LETTER_REASONS:
                     yield beam.pvalue.TaggedOutput(DEAD_LETTER, decided)
-        seconds = time.monotonic() - started
-        log.info("read %s: %d records, %d pages, %.1f MB in %.1f s", shard.url, records, pages, shard.size / 1e6,
-                 seconds)
+        except ShardUnavailable as exc:
+            if not self.settings.skip_failed_shards:
+                raise ShardFailedError(f"shard failed: {exc}") from exc
+            self.counters.inc(reasons.SHARD_FAILED)
+            log.warning("shard skipped: %s", exc)
+            where = Provenance(shard.warc_path, exc.offset, max(0, (stream.size or exc.offset) - exc.offset),
+                               None, None, None, None, "unknown")
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER, Rejected(reasons.READ, reasons.SHARD_FAILED, where,
+                                                                 str(exc)))
+            yield beam.pvalue.TaggedOutput(FAILED_SHARDS, {
+                "url": shard.url, "warc_path": shard.warc_path, "reason": exc.reason, "offset": exc.offset,
+                "records_read": records})
+        finally:
+            stream.close()
+        log.info("read %s: %d records, %d pages, %.1f MB in %.1f s (%d retries)", shard.url, records, pages,
+                 (stream.size or 0) / 1e6, time.monotonic() - started, stream.retries)
 
 
 class ReadWarcShards(beam.PTransform):
-    """PCollection[InputFile] -> outputs ``pages`` (PageRecord) and ``dead_letter`` (Rejected)."""
+    """PCollection[InputFile] -> outputs ``pages`` (PageRecord), ``dead_letter`` (Rejected) and
+    ``failed_shards`` (dicts)."""
 
-    def __init__(self, limits: ReadLimits) -> None:
+    def __init__(self, settings: ReadSettings) -> None:
         super().__init__()
-        self.limits = limits
+        self.settings = settings
 
     def expand(self, shards: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
         return (
             shards
             | "SpreadShardsOverWorkers" >> beam.Reshuffle()
-            | "ReadAndClassifyRecords" >> beam.ParDo(ReadShardFn(self.limits)).with_outputs(DEAD_LETTER, main=PAGES)
+            | "ReadAndClassifyRecords" >> beam.ParDo(ReadShardFn(self.settings)).with_outputs(
+                DEAD_LETTER, FAILED_SHARDS, main=PAGES)
         )

@@ -20,13 +20,17 @@ NON_HTTP_RESPONSE = "non_http_response"  # e.g. dns: records, or a response with
 HTTP_STATUS_PREFIX = "http_status_"  # + 1xx, 3xx, 4xx, 5xx
 NOT_HTML = "not_html"
 PAYLOAD_TOO_LARGE = "payload_too_large"
+WARC_TRUNCATED = "warc_truncated"  # the crawler cut the payload (WARC-Truncated header)
 # read: broken input, also written to the dead-letter output.
 INVALID_HTTP_HEAD = "invalid_http_head"  # a response whose HTTP status line does not parse
 TRUNCATED_PAYLOAD = "truncated_payload"
 CONTENT_DECODE_ERROR = "content_decode_error"
 RECORD_ERROR = "record_error"
 SHARD_READ_ERROR = "shard_read_error"
+SHARD_FAILED = "shard_failed"  # the source still failed after its retries (on_shard_failure: skip)
 SHARDS = "shards"
+# read: informational, not a drop: pages kept although cut short (read.keep_truncated).
+TRUNCATED_KEPT = "truncated_kept"
 
 # extract
 EMPTY_TEXT = "empty_text"
@@ -42,8 +46,12 @@ DEAD_LETTERS = "dead_letters"
 
 # Reasons whose element goes to the dead-letter output as well as to its counter.
 DEAD_LETTER_REASONS = frozenset(
-    {INVALID_HTTP_HEAD, TRUNCATED_PAYLOAD, CONTENT_DECODE_ERROR, RECORD_ERROR, SHARD_READ_ERROR, EXTRACT_ERROR}
+    {INVALID_HTTP_HEAD, TRUNCATED_PAYLOAD, CONTENT_DECODE_ERROR, RECORD_ERROR, SHARD_READ_ERROR, SHARD_FAILED,
+     EXTRACT_ERROR}
 )
+# Counters outside the in = out + reasons balance: they count files, or describe kept elements.
+NOT_DROPS = frozenset({IN, OUT, SHARDS, SHARD_READ_ERROR, SHARD_FAILED, TRUNCATED_KEPT, FILES, DOCUMENTS,
+                       DEAD_LETTERS})
 
 
 def record_type_reason(record_type: str) -> str:

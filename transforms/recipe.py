@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from transforms.common_crawl import CRAWL_ID, DATA_BASE
 from transforms.errors import RecipeError
 
 
@@ -20,11 +21,51 @@ class _Section(BaseModel):
 
 
 class InputConfig(_Section):
-    paths: list[str] = Field(
+    paths: list[str] | None = Field(
+        None,
         min_length=1,
         description="WARC, WET or ARC files: local paths, globs, or fsspec URLs (file://, https://, "
         "s3://, gs://, memory://). Relative local paths resolve against the working directory.",
     )
+    crawl: str | None = Field(
+        None, pattern=CRAWL_ID.pattern, description="A Common Crawl crawl id, e.g. CC-MAIN-2025-18."
+    )
+    kind: Literal["warc", "wet"] = Field("warc", description="Which files of the crawl: WARC or WET.")
+    base: str = Field(
+        DATA_BASE, min_length=1,
+        description="Where the crawl's crawl-data/ tree is: Common Crawl's HTTPS endpoint, "
+        "s3://commoncrawl/, or any fsspec URL of a mirror.",
+    )
+    first: int | None = Field(None, ge=1, description="Only the first N files of the paths list.")
+    sample: int | None = Field(None, ge=1, description="A deterministic sample of N files, chosen by seed.")
+    seed: int = Field(0, description="Seed of the sample.")
+    files: list[str] | None = Field(
+        None, min_length=1, description="Only these files, as paths relative to base (crawl-data/...)."
+    )
+
+    @model_validator(mode="after")
+    def one_source(self) -> "InputConfig":
+        if (self.paths is None) == (self.crawl is None):
+            raise ValueError("give exactly one of 'paths' or 'crawl'")
+        if self.crawl is None:
+            crawl_only = [k for k in ("first", "sample", "files") if getattr(self, k) is not None]
+            if crawl_only:
+                raise ValueError(f"'{crawl_only[0]}' selects files of a crawl; it needs 'crawl'")
+        chosen = [k for k in ("first", "sample", "files") if getattr(self, k) is not None]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one of 'first', 'sample' or 'files', not {' and '.join(chosen)}")
+        return self
+
+
+class RetryConfig(_Section):
+    max_attempts: int = Field(10, ge=1, le=1000, description="Failed attempts in a row, without progress, "
+                              "before a file counts as failed.")
+    initial_backoff_s: float = Field(1.0, ge=0, description="First wait; doubles with each failure in a row.")
+    max_backoff_s: float = Field(60.0, ge=0, description="Longest wait between two attempts.")
+    min_retry_interval_s: float = Field(
+        1.0, ge=0, description="Least time between two retries to one host from one worker process; Common "
+        "Crawl asks for at least one second.")
+    read_timeout_s: float = Field(60.0, gt=0, description="A connection silent this long is dropped and retried.")
 
 
 class ReadConfig(_Section):
@@ -34,6 +75,14 @@ class ReadConfig(_Section):
         description="Responses whose payload (declared or decoded) is larger are dropped as "
         "payload_too_large; bounds the memory one record can take.",
     )
+    keep_truncated: bool = Field(
+        False, description="Keep records whose payload is cut short (WARC-Truncated header, or bytes missing "
+        "from the file) as documents with truncated=true, instead of dropping them.")
+    max_requests_per_host: int = Field(4, ge=1, description="Open requests to one host per worker process.")
+    on_shard_failure: Literal["fail", "skip"] = Field(
+        "fail", description="A file still failing after its retries fails the run, or is listed in the "
+        "manifest's failed_shards and skipped (the run then exits with status 3).")
+    retry: RetryConfig = RetryConfig()
 
 
 class ExtractConfig(_Section):
@@ -78,6 +127,7 @@ class Recipe(_Section):
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
     def with_inputs(self, paths: list[str]) -> "Recipe":
+        """The recipe with its sources replaced by these paths (``--input``)."""
         return self.model_copy(update={"input": InputConfig(paths=paths)})
 
 
@@ -115,6 +165,8 @@ def _describe(error: dict) -> str:
         return f"unknown key '{loc}' (allowed here: {allowed})"
     if error["type"] == "missing":
         return f"missing key '{loc}'"
+    if error["type"] == "value_error":
+        return f"key '{loc}': {error['msg'].removeprefix('Value error, ')}"
     return f"key '{loc}': {error['msg']} (got {error.get('input')!r})"
 
 

@@ -30,6 +30,7 @@ class RecordView:
     url: str | None
     payload_digest: str | None
     identified_type: str | None
+    warc_truncated: str | None  # the WARC-Truncated header: why the crawler cut the payload short
     is_http: bool
     status: int | None
     http_header: Callable[[str], str | None]
@@ -68,6 +69,7 @@ def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
             url=headers.get("WARC-Target-URI"),
             payload_digest=headers.get("WARC-Payload-Digest"),
             identified_type=headers.get("WARC-Identified-Payload-Type"),
+            warc_truncated=headers.get("WARC-Truncated"),
             is_http=record.is_http,
             status=http.status_code if http is not None else None,
             http_header=(http.get if http is not None else _no_header),
@@ -105,6 +107,7 @@ def warcio_views(stream: BinaryIO) -> Iterator[RecordView]:
             url=record.rec_headers.get_header("WARC-Target-URI"),
             payload_digest=None,
             identified_type=None,
+            warc_truncated=record.rec_headers.get_header("WARC-Truncated"),
             is_http=http is not None and record.rec_type == "response",
             status=int(status) if status and status.isdigit() else None,
             http_header=(http.get_header if http is not None else _no_header),

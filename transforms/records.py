@@ -30,6 +30,7 @@ class PageRecord:
     declared_charset: str | None
     payload: bytes  # HTTP body with transfer/content encodings removed
     is_plain_text: bool  # WET conversion records: the payload already is the text
+    truncated: bool = False  # the payload is cut short (kept only when the recipe says so)
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,4 @@ class Document:
     text_sha256: str
     dedup_key: str
     duplicate_count: int = 1
+    truncated: bool = False

@@ -26,6 +26,7 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field("charset", pa.string(), nullable=False),
         pa.field("text_sha256", pa.string(), nullable=False),
         pa.field("duplicate_count", pa.int32(), nullable=False),
+        pa.field("truncated", pa.bool_(), nullable=False),
     ]
 )
 
@@ -79,6 +80,7 @@ def document_row(doc: Document) -> dict:
         "charset": doc.charset,
         "text_sha256": doc.text_sha256,
         "duplicate_count": doc.duplicate_count,
+        "truncated": doc.truncated,
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from transforms import reasons
+from transforms.errors import ShardUnavailable
 from transforms.gzip_members import DecompressedView, Location, PlainView, open_view
 from transforms.html_detect import charset_param, is_html, mime_type
 from transforms.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
@@ -20,8 +21,9 @@ from transforms.records import PageRecord, Provenance, Rejected
 
 
 @dataclass(frozen=True)
-class ReadLimits:
+class ReadRules:
     max_payload_bytes: int = 8 * 1024 * 1024
+    keep_truncated: bool = False  # keep cut-short payloads as pages flagged truncated
 
 
 def _provenance(view: RecordView, warc_path: str) -> Provenance:
@@ -41,13 +43,16 @@ def _reject(prov: Provenance, reason: str, detail: str = "") -> Rejected:
     return Rejected(stage=reasons.READ, reason=reason, provenance=prov, detail=detail)
 
 
-def classify(view: RecordView, warc_path: str, limits: ReadLimits) -> PageRecord | Rejected:
+def classify(view: RecordView, warc_path: str, limits: ReadRules) -> PageRecord | Rejected:
     prov = _provenance(view, warc_path)
     if view.record_type == "conversion":
         payload, missing = view.read_payload()
-        if missing:
+        if missing and not limits.keep_truncated:
             return _truncated(prov, len(payload), missing)
-        return PageRecord(prov, "text/plain", "utf-8", payload, is_plain_text=True)
+        truncated = bool(missing or view.warc_truncated)
+        if view.warc_truncated and not limits.keep_truncated:
+            return _reject(prov, reasons.WARC_TRUNCATED, f"WARC-Truncated: {view.warc_truncated}")
+        return PageRecord(prov, "text/plain", "utf-8", payload, is_plain_text=True, truncated=truncated)
     if view.record_type != "response":
         return _skipped(view, prov, reasons.record_type_reason(view.record_type))
     scheme = (view.url or "").split(":", 1)[0].lower()
@@ -63,8 +68,10 @@ def classify(view: RecordView, warc_path: str, limits: ReadLimits) -> PageRecord
         if not is_html(content_type, view.identified_type, b"<html>"):
             return _skipped(view, prov, reasons.NOT_HTML)
     payload, missing = view.read_payload()
-    if missing:
+    if missing and not limits.keep_truncated:
         return _truncated(prov, len(payload), missing)
+    if view.warc_truncated and not limits.keep_truncated:
+        return _reject(prov, reasons.WARC_TRUNCATED, f"WARC-Truncated: {view.warc_truncated}")
     try:
         if "chunked" in (view.http_header("Transfer-Encoding") or "").lower():
             payload = decode_chunked(payload)
@@ -77,7 +84,8 @@ def classify(view: RecordView, warc_path: str, limits: ReadLimits) -> PageRecord
         return _reject(prov, reasons.CONTENT_DECODE_ERROR, str(exc))
     if not is_html(content_type, view.identified_type, payload):
         return _reject(prov, reasons.NOT_HTML)
-    return PageRecord(prov, mime_type(content_type), charset_param(content_type), payload, is_plain_text=False)
+    return PageRecord(prov, mime_type(content_type), charset_param(content_type), payload, is_plain_text=False,
+                      truncated=bool(missing or view.warc_truncated))
 
 
 def _skipped(view: RecordView, prov: Provenance, reason: str) -> Rejected:
@@ -96,7 +104,7 @@ SNIFF_HEAD_BYTES = 512
 
 
 def read_shard(
-    stream: BinaryIO, warc_path: str, file_size: int, limits: ReadLimits
+    stream: BinaryIO, warc_path: str, file_size: int, limits: ReadRules
 ) -> Iterator[PageRecord | Rejected]:
     """Every record of one file, decided, in file order, each with where to find it again.
 
@@ -123,26 +131,27 @@ def read_shard(
             if pending is not None:
                 yield _placed(pending, view.locate(pending_start, record.offset))
             pending, pending_start = decided, record.offset
+    except ShardUnavailable:
+        raise  # the source failed, not the file: the caller decides
     except Exception as exc:
         failure = _describe(exc)
     if pending is None:
         if view.problem or failure or view.position == 0:
             yield _shard_error(warc_path, 0, file_size, view.problem or failure or "an empty file")
         return
-    yield from _last_record_and_rest(stream, view, head, warc_path, file_size, pending, pending_start, failure)
+    yield from _last_record_and_rest(stream, view, head, warc_path, file_size, pending, pending_start, failure,
+                                     limits)
 
 
 def _last_record_and_rest(
     stream: BinaryIO, view: DecompressedView, head: bytes, warc_path: str, file_size: int,
-    pending: PageRecord | Rejected, start: int, failure: str | None,
+    pending: PageRecord | Rejected, start: int, failure: str | None, rules: ReadRules,
 ) -> Iterator[PageRecord | Rejected]:
     """The held-back last record, and whatever the readers did not say about the bytes after it."""
     end = view.position
     if view.problem and view.problem_offset <= start:
         # The last record begins in the bytes that stopped decompressing: it is the one cut off.
-        if not _is_truncated(pending):
-            pending = _reject(pending.provenance, reasons.TRUNCATED_PAYLOAD, view.problem)
-        yield _placed(pending, view.locate(start, end))
+        yield _placed(_cut_off(pending, view.problem, rules), view.locate(start, end))
         return
     if view.problem:
         yield _placed(pending, view.locate(start, view.problem_offset))
@@ -151,7 +160,7 @@ def _last_record_and_rest(
         return
     if (failure is None and head.startswith(b"WARC/") and not _is_truncated(pending)
             and not _ends_with_record_end(stream, file_size)):
-        pending = _reject(pending.provenance, reasons.TRUNCATED_PAYLOAD, "a record cut off before its end")
+        pending = _cut_off(pending, "a record cut off before its end", rules)
     located = view.locate(start, end)
     yield _placed(pending, located)
     if failure:
@@ -166,7 +175,18 @@ def _ends_with_record_end(stream: BinaryIO, file_size: int) -> bool:
 
 
 def _is_truncated(decided: PageRecord | Rejected | None) -> bool:
-    return isinstance(decided, Rejected) and decided.reason == reasons.TRUNCATED_PAYLOAD
+    if isinstance(decided, PageRecord):
+        return decided.truncated
+    return decided is not None and decided.reason == reasons.TRUNCATED_PAYLOAD
+
+
+def _cut_off(decided: PageRecord | Rejected, detail: str, rules: ReadRules) -> PageRecord | Rejected:
+    """The record whose bytes stop early: a truncated page when the recipe keeps those."""
+    if _is_truncated(decided):
+        return decided
+    if isinstance(decided, PageRecord) and rules.keep_truncated:
+        return replace(decided, truncated=True)
+    return _reject(decided.provenance, reasons.TRUNCATED_PAYLOAD, detail)
 
 
 def _shard_error(warc_path: str, offset: int, file_size: int, detail: str) -> Rejected:

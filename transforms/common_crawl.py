@@ -1,0 +1,90 @@
+"""Common Crawl's layout: crawl ids, paths files, shard selection, and the list of crawls.
+
+A crawl's files are listed in ``<base>/crawl-data/<crawl>/<kind>.paths.gz``, one path per line
+relative to the base, so the same list works for the HTTPS endpoint, ``s3://commoncrawl/`` and
+any mirror. The relative path is what a document's ``warc_path`` records for crawl sources.
+"""
+
+import gzip
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+
+import fsspec
+
+from transforms.errors import MissingInputError
+
+DATA_BASE = "https://data.commoncrawl.org/"
+INDEX_URL = "https://index.commoncrawl.org/collinfo.json"
+CRAWL_ID = re.compile(r"^CC-MAIN-\d{4}(?:-\d{2,4})?$")
+_FETCH_ATTEMPTS = 4
+
+
+def paths_file_url(base: str, crawl: str, kind: str) -> str:
+    return f"{base.rstrip('/')}/crawl-data/{crawl}/{kind}.paths.gz"
+
+
+def join_base(base: str, relative: str) -> str:
+    return f"{base.rstrip('/')}/{relative.lstrip('/')}"
+
+
+def fetch_bytes(url: str, attempts: int = _FETCH_ATTEMPTS) -> bytes:
+    """A small file (a paths list, collinfo.json), retried with backoff: Common Crawl answers
+    503 under load. A missing file is not retried."""
+    for attempt in range(attempts):
+        try:
+            with fsspec.open(url, "rb") as stream:
+                return stream.read()
+        except FileNotFoundError:
+            raise MissingInputError(f"not found: {url}") from None
+        except OSError as exc:
+            if attempt + 1 == attempts:
+                raise MissingInputError(f"cannot fetch {url} after {attempts} attempts: {exc}") from exc
+            time.sleep(min(30.0, 1.0 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def read_paths_file(url: str) -> list[str]:
+    data = fetch_bytes(url)
+    if data.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)
+    return [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
+def sample_key(seed: int, path: str) -> str:
+    return hashlib.sha256(f"{seed}\0{path}".encode()).hexdigest()
+
+
+def select_shards(paths: list[str], first: int | None = None, sample: int | None = None, seed: int = 0,
+                  files: list[str] | None = None) -> list[str]:
+    """All paths, the first N, a seeded sample of N (the same whatever the list's order), or named ones."""
+    if files is not None:
+        known = set(paths)
+        missing = [f for f in files if f not in known]
+        if missing:
+            raise MissingInputError(f"not in the crawl's paths file: {', '.join(missing[:5])}"
+                                    + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+        return list(dict.fromkeys(files))
+    if first is not None:
+        return paths[:first]
+    if sample is not None:
+        chosen = set(sorted(paths, key=lambda p: sample_key(seed, p))[:sample])
+        return [p for p in paths if p in chosen]
+    return list(paths)
+
+
+@dataclass(frozen=True)
+class Crawl:
+    id: str
+    name: str
+    start: str
+    end: str
+
+
+def list_crawls(index_url: str = INDEX_URL) -> list[Crawl]:
+    """Crawls from collinfo.json, newest first (by the end of their capture window, then id)."""
+    entries = json.loads(fetch_bytes(index_url))
+    crawls = [Crawl(e["id"], e.get("name", e["id"]), e.get("from", ""), e.get("to", "")) for e in entries]
+    return sorted(crawls, key=lambda c: (c.end, c.start, c.id), reverse=True)
