@@ -15,7 +15,7 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
-from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble
+from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, read_settings
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
 from transforms.errors import WarcforgeError
 from transforms.inputs import resolve_inputs
@@ -75,7 +75,7 @@ def run_build(argv: list[str]) -> dict:
         recipe = recipe.with_inputs(args.input)
     output = OutputDir(args.output)
     output.check_writable(args.overwrite)
-    inputs = resolve_inputs(recipe.input)
+    inputs = resolve_inputs(recipe.input, read_settings(recipe).policy)
     input_list = [{"url": f.url, "warc_path": f.warc_path, "size": f.size} for f in inputs]
     logging.getLogger("warcforge").info(
         "build: %d input files (%.1f MB), recipe %s, output %s",

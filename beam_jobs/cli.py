@@ -2,7 +2,7 @@
 
 import sys
 
-from beam_jobs import build, sample
+from beam_jobs import build, crawls, sample
 
 USAGE = """usage: warcforge <command> [options]
 
@@ -11,6 +11,8 @@ commands:
           turn WARC shards into deduplicated Parquet training shards
   sample  DIR [--seed N]
           write the deterministic sample WARC shards into DIR
+  crawls  [--index-url URL] [--limit N] [--json]
+          list Common Crawl's crawls, newest first
 
 'warcforge <command> --help' describes a command."""
 
@@ -25,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         return build.main(rest)
     if command == "sample":
         return sample.main(rest)
+    if command == "crawls":
+        return crawls.main(rest)
     print(f"warcforge: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -5,8 +5,10 @@ import os
 import sys
 from pathlib import Path
 
+import fsspec
 import pyarrow.parquet as pq
 import pytest
+from moto.server import ThreadedMotoServer
 
 from beam_jobs.build import run_build
 from transforms.sample.corpus import write_sample
@@ -52,3 +54,17 @@ def read_rows(output: Path, subdir: str = "data") -> list[dict]:
     for path in sorted((output / subdir).glob("*.parquet")):
         rows.extend(pq.read_table(path).to_pylist())
     return rows
+
+
+@pytest.fixture()
+def s3_server(monkeypatch):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    # The standard AWS variables: s3fs (through botocore) picks them up on the driver and on workers.
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+        monkeypatch.setenv(name, value)
+    fsspec.filesystem("s3").clear_instance_cache()
+    yield fsspec.filesystem("s3", skip_instance_cache=True)
+    server.stop()

@@ -9,17 +9,14 @@ import gzip
 import hashlib
 import json
 import re
-import time
 from dataclasses import dataclass
 
-import fsspec
-
-from transforms.errors import MissingInputError
+from transforms.errors import MissingInputError, ShardUnavailable
+from transforms.resilient_read import ResumableFile, RetryPolicy
 
 DATA_BASE = "https://data.commoncrawl.org/"
 INDEX_URL = "https://index.commoncrawl.org/collinfo.json"
 CRAWL_ID = re.compile(r"^CC-MAIN-\d{4}(?:-\d{2,4})?$")
-_FETCH_ATTEMPTS = 4
 
 
 def paths_file_url(base: str, crawl: str, kind: str) -> str:
@@ -30,24 +27,20 @@ def join_base(base: str, relative: str) -> str:
     return f"{base.rstrip('/')}/{relative.lstrip('/')}"
 
 
-def fetch_bytes(url: str, attempts: int = _FETCH_ATTEMPTS) -> bytes:
-    """A small file (a paths list, collinfo.json), retried with backoff: Common Crawl answers
-    503 under load. A missing file is not retried."""
-    for attempt in range(attempts):
-        try:
-            with fsspec.open(url, "rb") as stream:
-                return stream.read()
-        except FileNotFoundError:
-            raise MissingInputError(f"not found: {url}") from None
-        except OSError as exc:
-            if attempt + 1 == attempts:
-                raise MissingInputError(f"cannot fetch {url} after {attempts} attempts: {exc}") from exc
-            time.sleep(min(30.0, 1.0 * 2**attempt))
-    raise AssertionError("unreachable")
+def fetch_bytes(url: str, policy: RetryPolicy) -> bytes:
+    """A small file (a paths list, collinfo.json), with the same retries as the shards: Common
+    Crawl answers 503 under load."""
+    stream = ResumableFile(url, policy)
+    try:
+        return stream.read()
+    except ShardUnavailable as exc:
+        raise MissingInputError(f"cannot fetch {url}: {exc.reason}") from None
+    finally:
+        stream.close()
 
 
-def read_paths_file(url: str) -> list[str]:
-    data = fetch_bytes(url)
+def read_paths_file(url: str, policy: RetryPolicy) -> list[str]:
+    data = fetch_bytes(url, policy)
     if data.startswith(b"\x1f\x8b"):
         data = gzip.decompress(data)
     return [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
@@ -83,8 +76,8 @@ class Crawl:
     end: str
 
 
-def list_crawls(index_url: str = INDEX_URL) -> list[Crawl]:
+def list_crawls(index_url: str, policy: RetryPolicy) -> list[Crawl]:
     """Crawls from collinfo.json, newest first (by the end of their capture window, then id)."""
-    entries = json.loads(fetch_bytes(index_url))
+    entries = json.loads(fetch_bytes(index_url, policy))
     crawls = [Crawl(e["id"], e.get("name", e["id"]), e.get("from", ""), e.get("to", "")) for e in entries]
     return sorted(crawls, key=lambda c: (c.end, c.start, c.id), reverse=True)

@@ -13,6 +13,7 @@ import fsspec
 
 from transforms import common_crawl
 from transforms.errors import MissingInputError
+from transforms.resilient_read import RetryPolicy
 
 _GLOB_CHARS = set("*?[")
 
@@ -40,12 +41,12 @@ def url_of(fs: fsspec.AbstractFileSystem, path: str) -> str:
     return path if is_local_fs(fs) else fs.unstrip_protocol(path)
 
 
-def resolve_inputs(config: "InputConfig") -> list[InputFile]:
+def resolve_inputs(config: "InputConfig", policy: RetryPolicy) -> list[InputFile]:
     if config.crawl is None:
         return resolve_paths(config.paths or [])
     listing = common_crawl.paths_file_url(config.base, config.crawl, config.kind)
-    chosen = common_crawl.select_shards(common_crawl.read_paths_file(listing), config.first, config.sample,
-                                        config.seed, config.files)
+    chosen = common_crawl.select_shards(common_crawl.read_paths_file(listing, policy), config.first,
+                                        config.sample, config.seed, config.files)
     if not chosen:
         raise MissingInputError(f"{listing} lists no files")
     return [InputFile(url=common_crawl.join_base(config.base, path), size=None, name=path) for path in chosen]

@@ -70,7 +70,7 @@ class ReadShardFn(beam.DoFn):
                 raise ShardFailedError(f"shard failed: {exc}") from exc
             self.counters.inc(reasons.SHARD_FAILED)
             log.warning("shard skipped: %s", exc)
-            where = Provenance(shard.warc_path, exc.offset, max(0, (stream.size or exc.offset) - exc.offset),
+            where = Provenance(shard.warc_path, exc.offset, max(0, (stream.known_size or exc.offset) - exc.offset),
                                None, None, None, None, "unknown")
             yield beam.pvalue.TaggedOutput(DEAD_LETTER, Rejected(reasons.READ, reasons.SHARD_FAILED, where,
                                                                  str(exc)))
@@ -80,7 +80,7 @@ class ReadShardFn(beam.DoFn):
         finally:
             stream.close()
         log.info("read %s: %d records, %d pages, %.1f MB in %.1f s (%d retries)", shard.url, records, pages,
-                 (stream.size or 0) / 1e6, time.monotonic() - started, stream.retries)
+                 (stream.known_size or 0) / 1e6, time.monotonic() - started, stream.retries)
 
 
 class ReadWarcShards(beam.PTransform):

@@ -158,8 +158,14 @@ class ResumableFile(io.RawIOBase):
 
     @property
     def size(self) -> int | None:
+        """The file's size; opens the file (with retries) when it is not known yet."""
         if self._size is None:
             self._ensure_body()
+        return self._size
+
+    @property
+    def known_size(self) -> int | None:
+        """The size if a response has told it, without asking the server."""
         return self._size
 
     def readable(self) -> bool:
@@ -226,7 +232,8 @@ class ResumableFile(io.RawIOBase):
             raise ShardUnavailable(self.url, f"{self.failures} attempts failed; last: {self.last_error}",
                                    self.position) from exc
         backoff = min(self.policy.max_backoff_s, self.policy.initial_backoff_s * 2 ** (self.failures - 1))
-        wait = max(backoff * self._rng.uniform(0.5, 1.0), getattr(exc, "wait_s", 0.0))
+        wait = max(backoff * self._rng.uniform(0.5, 1.0), getattr(exc, "wait_s", 0.0),
+                   self.policy.min_retry_interval_s)
         go_at = HostGate.reserve_retry(self.host, time.monotonic() + wait, self.policy.min_retry_interval_s)
         self._sleep(max(0.0, go_at - time.monotonic()))
 

@@ -1,0 +1,123 @@
+"""A loopback HTTP file server that misbehaves on a schedule fixed by a seed.
+
+Each file's first ``faults_per_file`` requests get a fault drawn from ``kinds``: a 503 Slow Down,
+a connection reset after a random number of body bytes, or a stall longer than the client's read
+timeout after a random number of bytes. Later requests are served cleanly, so every read ends.
+With ``refuse_ranges`` the server ignores Range headers and always sends the whole file.
+"""
+
+import random
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class FaultPlan:
+    def __init__(self, seed: int, kinds: tuple[str, ...] = ("503", "reset", "stall"), faults_per_file: int = 3,
+                 refuse_ranges: bool = False, stall_s: float = 2.0, fault_paths: str = "") -> None:
+        self.seed, self.kinds, self.faults_per_file = seed, kinds, faults_per_file
+        self.refuse_ranges, self.stall_s, self.fault_paths = refuse_ranges, stall_s, fault_paths
+        self._lock = threading.Lock()
+        self._requests: dict[str, int] = {}
+        self.log: list[tuple[str, int, str]] = []  # (path, first byte asked for, what happened)
+        self.active = 0
+        self.max_active = 0
+
+    def next_fault(self, path: str) -> tuple[str | None, random.Random]:
+        with self._lock:
+            n = self._requests.get(path, 0)
+            self._requests[path] = n + 1
+        rng = random.Random(f"{self.seed}:{path}:{n}")
+        if n >= self.faults_per_file or (self.fault_paths and self.fault_paths not in path):
+            return None, rng
+        return rng.choice(self.kinds), rng
+
+    def enter(self) -> None:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+def _handler(root: Path, plan: FaultPlan) -> type:
+    class FaultyHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            plan.enter()
+            try:
+                self._serve()
+            finally:
+                plan.leave()
+
+        def _serve(self) -> None:
+            path = self.path.split("?", 1)[0]
+            file = root / path.lstrip("/")
+            if not file.is_file():
+                self.send_error(404)
+                return
+            data = file.read_bytes()
+            start = 0
+            asked = self.headers.get("Range", "")
+            if asked.startswith("bytes=") and not plan.refuse_ranges:
+                start = int(asked[6:].split("-", 1)[0] or 0)
+            fault, rng = plan.next_fault(path)
+            plan.log.append((path, start if asked else 0, fault or "ok"))
+            if fault == "503":
+                self.send_response(503, "Slow Down")
+                self.send_header("Retry-After", "0")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = data[start:]
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            if not plan.refuse_ranges:
+                self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if fault is None:
+                self.wfile.write(body)
+                return
+            cut = rng.randrange(0, max(1, len(body)))
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            if fault == "stall":
+                time.sleep(plan.stall_s)
+            # An abortive close: the client sees a reset (or a short body), not a clean end.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+
+    return FaultyHandler
+
+
+class FaultyServer:
+    def __init__(self, root: Path, plan: FaultPlan) -> None:
+        self.plan = plan
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, plan))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "FaultyServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
