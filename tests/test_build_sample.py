@@ -131,3 +131,18 @@ def test_output_loads_in_duckdb_and_polars(sample_build):
     assert frame.height == manifest["documents"]
     assert frame.schema["warc_date"] == polars.Datetime("us", "UTC")
     assert frame["id"].n_unique() == frame.height
+
+
+def test_truncated_records_are_kept_when_the_recipe_says_so(sample_dir, sample_index, sample_build, tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")], read={"keep_truncated": True})
+    manifest = build(recipe, tmp_path / "out")
+    expected = expected_counts(sample_index)
+    truncated = [r for r in read_rows(tmp_path / "out") if r["truncated"]]
+    # The crawler-truncated pages and the record cut off at the end of the last shard.
+    assert len(truncated) == expected["warc_truncated"] + expected["truncated_payload"]
+    assert manifest["counts"]["read"]["truncated_kept"] == len(truncated)
+    assert "warc_truncated" not in manifest["counts"]["read"]
+    assert "truncated_payload" not in manifest["counts"]["read"]
+    assert manifest["documents"] == sample_build[1]["documents"] + len(truncated)
+    assert not any(r["truncated"] for r in read_rows(sample_build[0]))
+    assert_every_record_is_accounted_for(manifest["counts"])

@@ -88,3 +88,12 @@ def test_a_file_that_is_not_an_archive_is_a_shard_error_not_a_crash(shared_warc,
     assert manifest["counts"]["read"]["shard_read_error"] == 1
     (dead,) = read_rows(tmp_path / "out", "dead_letter")
     assert (dead["reason"], dead["warc_offset"]) == ("shard_read_error", 0)
+
+
+def test_the_clipped_record_can_be_kept_as_a_truncated_document(shared_warc, tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(shared_warc / "chatnoir-eu_chatnoir-resiliparse__clipped.warc.gz")],
+                          read={"keep_truncated": True})
+    build(recipe, tmp_path / "out")
+    (row,) = read_rows(tmp_path / "out")
+    assert row["truncated"] and row["url"].startswith("http://www.houstonpress.com/music/")
+    assert "Chance The Rapper" in row["text"]

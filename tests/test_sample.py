@@ -49,7 +49,7 @@ def test_index_promises_every_case(sample_index):
     for kind in ("exact_copy", "whitespace_copy", "near_duplicate", "redirect", "not_found", "server_error",
                  "image", "pdf", "mislabeled_image", "untyped_html", "octet_stream_html", "script_only_page",
                  "content_encoding_gzip", "content_encoding_br", "content_encoding_deflate", "transfer_chunked",
-                 "corrupt_content_encoding", "garbled_http_head", "dns", "revisit"):
+                 "corrupt_content_encoding", "garbled_http_head", "dns", "revisit", "cut_by_crawler"):
         assert kinds[kind] >= 1, kind
     assert sum(1 for k in kinds if k.endswith("_truncated")) == 1
 

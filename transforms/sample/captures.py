@@ -28,6 +28,7 @@ class Capture:
     identified_type: str | None = None
     warc_type: str = "response"
     raw_block: bytes | None = None  # a block that is not a valid HTTP response, written as is
+    warc_headers: list[tuple[str, str]] = field(default_factory=list)  # extra WARC headers
     truncate: bool = False  # cut the record's gzip member short, as a crawl that died mid-write
 
 
@@ -108,6 +109,11 @@ def special_captures(rng: random.Random, site: str, date: str) -> list[Capture]:
                 headers=[], body=f"20250314000000\n{site}.\t300\tIN\tA\t192.0.2.{rng.randint(1, 254)}\n".encode()),
         Capture(f"{base}/garbled", "garbled_http_head", "invalid_http_head", headers=html_type,
                 raw_block=b"HTPT/1.1 2OO OK\r\nContent-Type: text/html\r\n\r\n<html><p>lost</p></html>"),
+        # A page the crawler cut at its payload limit, as Common Crawl does at 1 MiB: complete bytes
+        # in the file, a partial page.
+        Capture(f"{base}/long-read.html", "cut_by_crawler", "warc_truncated", headers=html_type,
+                body=render_html(make_article(rng, "en", site, rng.randint(80000, 89999)), "utf-8", date)
+                .encode("utf-8")[:3000], identified_type="text/html", warc_headers=[("WARC-Truncated", "length")]),
         Capture(f"{base}/", "revisit", "record_type_revisit", warc_type="revisit", headers=html_type, body=b""),
     ]
     return captures

@@ -135,6 +135,7 @@ def _response_member(capture: Capture, record_id: str, request_id: str | None,
         headers.append(("WARC-Identified-Payload-Type", capture.identified_type))
     if capture.warc_type == "revisit":
         headers.append(("WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"))
+    headers += capture.warc_headers
     http_headers = [("Date", date), ("Server", "nginx"), *capture.headers,
                     ("Content-Length", str(len(capture.body)))]
     block = capture.raw_block or http_response(capture.status, capture.reason_phrase, http_headers, capture.body)
