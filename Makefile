@@ -7,7 +7,7 @@ SAMPLE ?= build/sample
 OUTPUT ?= build/output
 RUN_ARGS ?=
 
-.PHONY: venv sample run test lint clean
+.PHONY: venv sample run test lint bench clean
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,10 @@ lint: venv
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Speed is measured here, never asserted in tests; figures go to docs/.
+bench: venv
+	$(BIN)/python bench/read_overhead.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache

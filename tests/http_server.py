@@ -45,10 +45,17 @@ class _Window:
         self.stream.close()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up early is not news here
+
+
 class FileServer:
     def __init__(self, root: Path) -> None:
         handler = lambda *a, **k: RangeRequestHandler(*a, directory=str(root), **k)  # noqa: E731
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -7,6 +7,7 @@ A record's length is only known when the next record starts, so each decision is
 record.
 """
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
@@ -113,7 +114,7 @@ def read_shard(
     a last record cut off inside its own bytes is a ``truncated_payload`` reject instead.
     """
     head = stream.read(SNIFF_HEAD_BYTES)
-    stream.seek(0)
+    stream = HeadReplay(stream, head)  # no seek back: over HTTP that would cost a second request
     if sniff_format(head) == "arc":
         # warcio decompresses ARC's gzip members itself and reports their file offsets.
         view, records = PlainView(stream, file_size), warcio_views
@@ -166,6 +167,43 @@ def _last_record_and_rest(
     if failure:
         detail = f"the file cannot be parsed after the record at offset {located.offset}: {failure}"
         yield _shard_error(warc_path, located.offset, file_size, detail)
+
+
+class HeadReplay(io.RawIOBase):
+    """A stream whose first bytes were already read: gives them again, then reads on."""
+
+    def __init__(self, stream: BinaryIO, head: bytes) -> None:
+        super().__init__()
+        self.stream, self.head, self.position = stream, head, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self.position
+        elif whence == io.SEEK_END:
+            raise io.UnsupportedOperation("seek from the end")
+        if offset != self.position:
+            self.head = b""
+            self.stream.seek(offset)
+            self.position = offset
+        return self.position
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self.position < len(self.head):
+            data = self.head[self.position: self.position + len(buffer)]
+        else:
+            data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 def _ends_with_record_end(stream: BinaryIO, file_size: int) -> bool:
