@@ -181,3 +181,22 @@ def test_uncompressed_file_cut_off_in_its_last_record():
 def test_not_a_warc_file_at_all():
     decided = read_bytes(b"this is not a web archive\n" * 10, "notes.txt")
     assert [outcome(d) for d in decided] == ["shard_read_error"]
+
+
+def test_an_exception_inside_one_record_costs_only_that_record(monkeypatch):
+    import transforms.warc_read
+
+    real = transforms.warc_read.charset_param
+
+    def explode_on_boom(content_type):
+        if content_type and "boom" in content_type:
+            raise RuntimeError("charset parser exploded")
+        return real(content_type)
+
+    monkeypatch.setattr(transforms.warc_read, "charset_param", explode_on_boom)
+    data = b"".join(gzip_member(response(f"http://a.test/{i}", PAGE, [("Content-Type", ct)], record_id=str(i)))
+                    for i, ct in enumerate(["text/html", "text/html; charset=boom", "text/html"]))
+    decided = read_bytes(data)
+    assert [outcome(d) for d in decided] == ["page", "record_error", "page"]
+    assert decided[1].detail == "RuntimeError: charset parser exploded"
+    assert decided[1].provenance.url == "http://a.test/1" and decided[1].provenance.warc_length > 0

@@ -104,6 +104,10 @@ def _truncated(prov: Provenance, got: int | None, missing: int) -> Rejected:
 SNIFF_HEAD_BYTES = 512
 
 
+# Failures that are the interpreter's or the caller's business, never a record's.
+_NOT_RECORD_FAILURES = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError, ShardUnavailable)
+
+
 def read_shard(
     stream: BinaryIO, warc_path: str, file_size: int, limits: ReadRules
 ) -> Iterator[PageRecord | Rejected]:
@@ -127,14 +131,17 @@ def read_shard(
         for record in records(view):
             try:
                 decided = classify(record, warc_path, limits)
-            except Exception as exc:  # one bad record must not cost the rest of the file
+            except BaseException as exc:  # fastwarc's Rust panics are BaseExceptions too
+                if isinstance(exc, _NOT_RECORD_FAILURES):
+                    raise
+                # One bad record must not cost the rest of the file.
                 decided = _reject(_provenance(record, warc_path), reasons.RECORD_ERROR, _describe(exc))
             if pending is not None:
                 yield _placed(pending, view.locate(pending_start, record.offset))
             pending, pending_start = decided, record.offset
-    except ShardUnavailable:
-        raise  # the source failed, not the file: the caller decides
-    except Exception as exc:
+    except BaseException as exc:
+        if isinstance(exc, _NOT_RECORD_FAILURES):
+            raise  # the source failed (ShardUnavailable), not the file: the caller decides
         failure = _describe(exc)
     if pending is None:
         if view.problem or failure or view.position == 0:
