@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO, WARCFORGE, build, read_rows
 from tests.faulty_server import FaultPlan, FaultyServer
-from tests.http_server import FileServer
+from tests.http_server import FileServer, self_signed_certificate
 from transforms.common_crawl import paths_file_url, sample_key, select_shards
 from transforms.errors import MissingInputError
 
@@ -188,3 +188,13 @@ def test_crawls_command_lists_newest_first(crawl_tree):
         CRAWL, "CC-MAIN-2098-50", "CC-MAIN-2012", "CC-MAIN-2009-2010"]
     assert json.loads(as_json.stdout)["id"] == CRAWL
 
+
+
+def test_over_https_with_a_trusted_certificate(local_crawl_build, crawl_tree, tmp_path, monkeypatch):
+    root, _ = crawl_tree
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # what a client trusts, as for a private mirror
+    with FileServer(root, tls=(cert, key)) as server:
+        assert server.url.startswith("https://")
+        build(crawl_recipe(tmp_path, f"{server.url}/"), tmp_path / "out")
+    assert published(tmp_path / "out") == published(local_crawl_build[0])
