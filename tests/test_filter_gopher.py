@@ -1,0 +1,173 @@
+"""Gopher quality and repetition rules at each threshold: just below, at, just above."""
+
+import pytest
+
+from tests.filter_texts import distinct_words, sentence_lines
+from transforms.filters.gopher_quality import GopherQualityParams, gopher_quality
+from transforms.filters.gopher_repetition import GopherRepetitionParams, NgramCounts, gopher_repetition
+
+
+def words_text(n: int) -> str:
+    return " ".join(["the", "and", *distinct_words(n - 2)])
+
+
+# --- quality ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("n", "expected"), [(49, "gopher_too_few_words"), (50, None), (51, None)])
+def test_minimum_word_count(n, expected):
+    assert gopher_quality(words_text(n)) == expected
+
+
+@pytest.mark.parametrize(("n", "expected"), [(99, None), (100, None), (101, "gopher_too_many_words")])
+def test_maximum_word_count(n, expected):
+    assert gopher_quality(words_text(n), GopherQualityParams(max_words=100)) == expected
+
+
+def test_punctuation_only_tokens_are_not_words():
+    assert gopher_quality(words_text(49) + " - — !") == "gopher_too_few_words"
+
+
+@pytest.mark.parametrize(("extra", "expected"), [(-1, "gopher_short_words"), (0, None), (1, None)])
+def test_minimum_mean_word_length(extra, expected):
+    # 50 three-letter words (mean 3.0); one letter fewer or more in total moves the mean below/above.
+    tokens = ["the", "and"] + [w[:3] for w in distinct_words(48)]
+    tokens[-1] = tokens[-1][: 3 + extra] if extra < 0 else tokens[-1] + "x" * extra
+    assert gopher_quality(" ".join(tokens)) == expected
+
+
+@pytest.mark.parametrize(("extra", "expected"), [(-1, None), (0, None), (1, "gopher_long_words")])
+def test_maximum_mean_word_length(extra, expected):
+    # 2 stop words (6 letters) + 48 words of 494 letters: mean exactly 10.0.
+    tokens = ["the", "and"] + [w + "abcd" for w in distinct_words(46, syllables=3)] + ["q" * 17, "z" * (17 + extra)]
+    assert sum(map(len, tokens)) / len(tokens) == 10.0 + extra / 50
+    assert gopher_quality(" ".join(tokens)) == expected
+
+
+@pytest.mark.parametrize(("symbols", "expected"), [(9, None), (10, None), (11, "gopher_symbol_ratio")])
+def test_symbol_to_word_ratio(symbols, expected):
+    tokens = ["the", "and", *distinct_words(100 - 10 - 2), *(["#"] * symbols)]  # 10 symbols in 100 tokens: 0.1
+    tokens += ["pad"] * (10 - symbols) if symbols < 10 else []
+    assert gopher_quality(" ".join(tokens)) == expected
+
+
+def test_ellipsis_counts_as_a_symbol():
+    tokens = ["the", "and", *distinct_words(89), *(["..."] * 5), *(["…"] * 5), "end."]
+    assert gopher_quality(" ".join(tokens)) is None  # 10 / 102 tokens
+    assert gopher_quality(" ".join(tokens[:-1] + ["…"] * 2 + ["end."])) == "gopher_symbol_ratio"  # 12 / 104
+
+
+@pytest.mark.parametrize(("bullets", "lines", "expected"),
+                         [(8, 10, None), (9, 10, None), (19, 20, "gopher_bullet_lines")])
+def test_bullet_lines(bullets, lines, expected):
+    text = "\n".join(("• " if i < bullets else "") + line for i, line in enumerate(sentence_lines(lines)))
+    assert gopher_quality(text) == expected
+
+
+@pytest.mark.parametrize(("ellipses", "expected"), [(2, None), (3, None), (4, "gopher_ellipsis_lines")])
+def test_ellipsis_lines(ellipses, expected):
+    text = "\n".join(line[:-1] + ("..." if i < ellipses else ".") for i, line in enumerate(sentence_lines(10)))
+    assert gopher_quality(text) == expected
+
+
+@pytest.mark.parametrize(("numbers", "expected"), [(19, None), (20, None), (21, "gopher_non_alpha_words")])
+def test_alphabetic_words(numbers, expected):
+    tokens = ["the", "and", *distinct_words(100 - numbers - 2), *(["2024"] * numbers)]
+    assert gopher_quality(" ".join(tokens)) == expected
+
+
+@pytest.mark.parametrize(("stop_words", "expected"), [(1, "gopher_stop_words"), (2, None), (3, None)])
+def test_stop_words(stop_words, expected):
+    tokens = ["the", "of", "with"][:stop_words] + distinct_words(60)
+    assert gopher_quality(" ".join(tokens)) == expected
+
+
+# --- repetition ---------------------------------------------------------------------------------
+
+def test_ngram_counts_by_hand():
+    counts = NgramCounts("a b c d e a b c d e x y z".split())
+    assert counts.top_char_ratio(2) == pytest.approx(4 / 13)  # "a b" twice, 2 characters each time
+    assert counts.dup_char_ratio(5) == pytest.approx(10 / 13)
+    assert counts.dup_char_ratio(6) == 0.0
+    assert NgramCounts("a b c".split()).top_char_ratio(2) == 0.0  # nothing repeats
+
+
+@pytest.mark.parametrize(("copies", "expected"), [(3, None), (4, None), (5, "gopher_dup_lines")])
+def test_duplicate_line_ratio(copies, expected):
+    # 6 long distinct lines and `copies` copies of a short line: copies-1 duplicates in 6+copies lines.
+    lines = sentence_lines(6, words_per_line=20) + ["ok."] * copies
+    assert gopher_repetition("\n".join(lines)) == expected
+
+
+def dup_char_text(dup_chars: int) -> str:
+    """Text of exactly 1,000 characters: 5 distinct lines, then a line and its copy; the copy holds
+    `dup_chars` characters."""
+    copy = "x" * (dup_chars - 1) + "."
+    unique = sentence_lines(4, words_per_line=10) + sentence_lines(1, words_per_line=100, offset=200)
+    room = 1000 - 2 * len(copy) - 6  # 6 line breaks
+    unique[-1] = unique[-1][: room - sum(map(len, unique[:-1]))]
+    text = "\n".join([*unique, copy, copy])
+    assert len(text) == 1000 and text.count(copy) == 2
+    return text
+
+
+@pytest.mark.parametrize(("dup_chars", "expected"), [(199, None), (200, None), (201, "gopher_dup_line_chars")])
+def test_duplicate_line_characters(dup_chars, expected):
+    params = GopherRepetitionParams(max_top_ngram_char_ratio={}, max_dup_ngram_char_ratio={})
+    assert gopher_repetition(dup_char_text(dup_chars), params) == expected
+
+
+@pytest.mark.parametrize(("copies", "expected"), [(3, None), (4, None), (5, "gopher_dup_paragraphs")])
+def test_duplicate_paragraph_ratio(copies, expected):
+    blocks = ["\n".join(sentence_lines(2, 20, offset=i * 40)) for i in range(6)] + ["ok."] * copies
+    params = GopherRepetitionParams(max_dup_line_ratio=1.0)
+    assert gopher_repetition("\n\n".join(blocks), params) == expected
+
+
+def ngram_text(repeated_chars_per_copy: int, copies: int, n: int, total: int = 1000) -> str:
+    """Words totalling `total` letters in which one n-gram of `repeated_chars_per_copy` letters occurs `copies` times."""
+    gram = distinct_words(n, syllables=1)  # two-letter words, unlike the six-letter filler
+    gram[-1] = gram[-1] + "q" * (repeated_chars_per_copy - sum(map(len, gram)))
+    filler_letters = total - repeated_chars_per_copy * copies
+    filler = distinct_words(filler_letters // 6 + 1)
+    tokens, letters = [], 0
+    for word in filler:
+        if letters + len(word) > filler_letters:
+            break
+        tokens.append(word)
+        letters += len(word)
+    tokens[-1] += "z" * (filler_letters - letters)
+    out = []
+    for i in range(copies):
+        out += gram + tokens[i::copies]
+    assert sum(map(len, out)) == total
+    return " ".join(out)
+
+
+@pytest.mark.parametrize(("chars", "expected"), [(99, None), (100, None), (101, "gopher_top_2gram")])
+def test_top_2gram_character_share(chars, expected):
+    # The most frequent 2-gram, twice, holding 2 * chars of 1,000 letters: 0.20 at 100.
+    text = ngram_text(chars, 2, 2)
+    assert NgramCounts(text.split()).top_char_ratio(2) == pytest.approx(chars * 2 / 1000)
+    assert gopher_repetition(text, GopherRepetitionParams(max_dup_ngram_char_ratio={})) == expected
+
+
+@pytest.mark.parametrize(("n", "limit"), [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)])
+def test_duplicated_ngram_character_share(n, limit):
+    at = round(limit * 1000 / 2)
+    params = GopherRepetitionParams(max_top_ngram_char_ratio={},
+                                    max_dup_ngram_char_ratio={n: limit})
+    assert gopher_repetition(ngram_text(at - 1, 2, n), params) is None
+    assert gopher_repetition(ngram_text(at, 2, n), params) is None
+    assert gopher_repetition(ngram_text(at + 1, 2, n), params) == f"gopher_dup_{n}gram"
+
+
+def test_default_thresholds_are_the_published_ones():
+    p = GopherRepetitionParams()
+    assert (p.max_dup_line_ratio, p.max_dup_paragraph_ratio, p.max_dup_line_char_ratio,
+            p.max_dup_paragraph_char_ratio) == (0.3, 0.3, 0.2, 0.2)
+    assert p.max_top_ngram_char_ratio == {2: 0.2, 3: 0.18, 4: 0.16}
+    assert p.max_dup_ngram_char_ratio == {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    q = GopherQualityParams()
+    assert (q.min_words, q.max_words, q.min_mean_word_length, q.max_mean_word_length) == (50, 100_000, 3, 10)
+    assert (q.max_symbol_word_ratio, q.max_bullet_lines_ratio, q.max_ellipsis_lines_ratio,
+            q.min_alpha_words_ratio, q.min_stop_words) == (0.1, 0.9, 0.3, 0.8, 2)
