@@ -15,6 +15,6 @@ def sentence_lines(count: int, words_per_line: int = 12, offset: int = 0) -> lis
     """Lines of distinct words that each read as a sentence with two stop words and a full stop."""
     out = []
     for i in range(count):
-        body = distinct_words(words_per_line - 2, offset=offset + i * words_per_line)
+        body = distinct_words(words_per_line - 2, syllables=4, offset=offset + i * words_per_line)
         out.append(" ".join(["The", *body[:4], "and", *body[4:]]) + ".")
     return out

@@ -124,7 +124,7 @@ def test_duplicate_paragraph_ratio(copies, expected):
 
 
 def ngram_text(repeated_chars_per_copy: int, copies: int, n: int, total: int = 1000) -> str:
-    """Words totalling `total` letters in which one n-gram of `repeated_chars_per_copy` letters occurs `copies` times."""
+    """Words of `total` letters in which one n-gram of `repeated_chars_per_copy` letters occurs `copies` times."""
     gram = distinct_words(n, syllables=1)  # two-letter words, unlike the six-letter filler
     gram[-1] = gram[-1] + "q" * (repeated_chars_per_copy - sum(map(len, gram)))
     filler_letters = total - repeated_chars_per_copy * copies
