@@ -6,28 +6,35 @@ import apache_beam as beam
 
 from transforms import reasons
 from transforms.dedup_exact import ExactDedup
-from transforms.extract_text import ExtractText
+from transforms.extract_text import ExtractSettings, ExtractText
+from transforms.filter_documents import FilterDocuments, FilterSettings, LanguageRule, UrlLists
 from transforms.html_text import ExtractOptions
 from transforms.inputs import InputFile
 from transforms.parquet_file import ParquetSettings
 from transforms.read_warc import ReadSettings, ReadWarcShards
 from transforms.recipe import Recipe
+from transforms.redact_pii import RedactPii
 from transforms.resilient_read import RetryPolicy
 from transforms.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
+    REJECTED_SCHEMA,
     dead_letter_row,
     dead_letter_shard_key,
     dead_letter_sort_key,
     document_row,
     document_shard_key,
     document_sort_key,
+    rejected_row,
+    rejected_shard_key,
+    rejected_sort_key,
 )
 from transforms.warc_read import ReadRules
 from transforms.write_shards import ShardSpec, WriteParquetShards, write_bytes
 
 DOCUMENTS_DIR = "data"
 DEAD_LETTER_DIR = "dead_letter"
+REJECTED_DIR = "rejected"
 FILE_LIST = "_files.json"
 FAILED_SHARDS_LIST = "_failed_shards.json"
 
@@ -35,6 +42,27 @@ FAILED_SHARDS_LIST = "_failed_shards.json"
 def write_json_list(items: list[dict], staging_root: str, name: str, sort_key: str) -> None:
     listing = sorted(items, key=lambda item: item[sort_key])
     write_bytes(f"{staging_root}/{name}", json.dumps(listing).encode("utf-8"))
+
+
+def extract_settings(recipe: Recipe) -> ExtractSettings:
+    e = recipe.extract
+    options = ExtractOptions(e.main_content, e.alt_texts, e.links, e.list_bullets, e.preserve_formatting)
+    return ExtractSettings(options, e.extractor, e.timeout_s)
+
+
+def filter_settings(recipe: Recipe) -> FilterSettings:
+    f = recipe.filters
+    url = UrlLists(*(tuple(getattr(f.url, kind)) for kind in ("domains", "urls", "words", "subwords")))
+    language = LanguageRule(tuple(f.language.keep), f.language.min_score, f.language.max_chars)
+    return FilterSettings(
+        url=url if f.url.enabled else None,
+        language=language if f.language.enabled else None,
+        gopher_repetition=f.gopher_repetition.params() if f.gopher_repetition.enabled else None,
+        gopher_quality=f.gopher_quality.params() if f.gopher_quality.enabled else None,
+        c4=f.c4.params() if f.c4.enabled else None,
+        fineweb=f.fineweb_quality.params() if f.fineweb_quality.enabled else None,
+        rejected_sample_rate=f.rejected_sample_rate,
+    )
 
 
 def read_settings(recipe: Recipe) -> ReadSettings:
@@ -53,10 +81,17 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
         | "ListInputFiles" >> beam.Create(inputs)
         | "ReadWarcShards" >> ReadWarcShards(read_settings(recipe))
     )
-    extracted = read.pages | "ExtractText" >> ExtractText(ExtractOptions(**recipe.extract.model_dump()))
+    extracted = read.pages | "ExtractText" >> ExtractText(extract_settings(recipe))
     documents = extracted.documents
+    rejected = []
+    if recipe.filters.any_document_rule():
+        filtered = documents | "FilterDocuments" >> FilterDocuments(filter_settings(recipe))
+        documents, rejected = filtered.kept, [filtered.rejected]
     if recipe.dedup.exact:
         documents = documents | "ExactDedup" >> ExactDedup(recipe.dedup.survivor)
+    if recipe.filters.pii.enabled:
+        documents = documents | "RedactPii" >> RedactPii(recipe.filters.pii.email_placeholder,
+                                                         recipe.filters.pii.ip_placeholder)
 
     document_files = documents | "WriteDocuments" >> WriteParquetShards(
         ShardSpec(staging_root, DOCUMENTS_DIR, out.num_shards, DOCUMENT_SCHEMA, document_row,
@@ -71,8 +106,13 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
                       reasons.DEAD_LETTERS)
         )
     )
+    written = [document_files, dead_letter_files]
+    if rejected:
+        written.append(rejected[0] | "WriteRejected" >> WriteParquetShards(
+            ShardSpec(staging_root, REJECTED_DIR, out.rejected_shards, REJECTED_SCHEMA, rejected_row,
+                      rejected_sort_key, rejected_shard_key, settings, reasons.REJECTED)))
     _ = (
-        (document_files, dead_letter_files)
+        written
         | "AllWrittenFiles" >> beam.Flatten()
         | "DescribeFiles" >> beam.Map(vars)
         | "CollectFileList" >> beam.combiners.ToList()

@@ -10,7 +10,8 @@ from apache_beam.runners.runner import PipelineResult
 from transforms import reasons
 from transforms.recipe import Recipe
 
-STAGES = (reasons.READ, reasons.EXTRACT, reasons.DEDUP_EXACT, reasons.WRITE)
+STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_EXACT, reasons.PII,
+          reasons.WRITE)
 PROCESSING_PACKAGES = (
     "warcforge", "apache-beam", "fastwarc", "resiliparse", "warcio", "pyarrow", "fsspec", "brotli", "pydantic"
 )
@@ -45,7 +46,7 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
     def section(prefix: str) -> list[dict]:
         return [f for f in files if f["path"].startswith(prefix + "/")]
 
-    documents, dead_letters = section("data"), section("dead_letter")
+    documents, dead_letters, rejected = section("data"), section("dead_letter"), section("rejected")
     return {
         "format": MANIFEST_FORMAT,
         "recipe": recipe.model_dump(mode="json"),
@@ -55,7 +56,7 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         "counts": counts,
         "documents": sum(f["rows"] for f in documents),
         "dead_letters": sum(f["rows"] for f in dead_letters),
-        "files": {"data": documents, "dead_letter": dead_letters},
+        "files": {"data": documents, "dead_letter": dead_letters, "rejected": rejected},
         "failed_shards": failed,
     }
 
@@ -79,6 +80,16 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
         f"  extract      {extract.get(reasons.IN, 0):,} pages -> {extract.get(reasons.OUT, 0):,} documents",
         *_reason_lines(extract),
     ]
+    filtered = counts.get(reasons.FILTER, {})
+    if filtered:
+        lines += [f"  filter       {filtered.get(reasons.IN, 0):,} documents -> {filtered.get(reasons.OUT, 0):,}",
+                  *_reason_lines(filtered)]
+    if counts.get(reasons.C4_LINES):
+        lines += ["  c4 lines     removed from kept documents", *_reason_lines(counts[reasons.C4_LINES])]
+    if counts.get(reasons.PII):
+        pii = counts[reasons.PII]
+        lines.append(f"  pii          {pii.get('emails', 0):,} e-mail and {pii.get('ips', 0):,} IP addresses replaced"
+                     f" in {pii.get('documents_changed', 0):,} documents")
     if dedup:
         lines.append(
             f"  dedup_exact  {dedup.get(reasons.IN, 0):,} documents -> {dedup.get(reasons.OUT, 0):,}"

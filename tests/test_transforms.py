@@ -6,7 +6,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.dedup_exact import ExactDedup
-from transforms.extract_text import ExtractText
+from transforms.extract_text import ExtractSettings, ExtractText
 from transforms.html_text import ExtractOptions
 from transforms.parquet_file import ParquetSettings
 from transforms.records import Document, PageRecord, Provenance
@@ -46,8 +46,8 @@ def test_extract_text_sends_failures_to_the_dead_letter_output():
     bad_options = ExtractOptions(main_content="yes")  # resiliparse rejects a non-bool option
     with TestPipeline() as p:
         pages = p | beam.Create([good, empty])
-        ok = pages | "Good" >> ExtractText(ExtractOptions())
-        broken = pages | "Broken" >> ExtractText(bad_options)
+        ok = pages | "Good" >> ExtractText(ExtractSettings(ExtractOptions()))
+        broken = pages | "Broken" >> ExtractText(ExtractSettings(bad_options))
         assert_that(ok.documents | "Ids" >> beam.Map(lambda d: d.provenance.warc_record_id),
                     equal_to(["<urn:uuid:1>"]), label="one document")
         assert_that(ok.dead_letter, equal_to([]), label="no dead letters")

@@ -4,6 +4,8 @@ WET conversion records already hold text and are taken as they are. A page whose
 raises goes to the ``dead_letter`` output; a page with no text is counted as ``empty_text``.
 """
 
+from dataclasses import dataclass
+
 import apache_beam as beam
 from resiliparse.parse.encoding import bytes_to_str
 
@@ -13,9 +15,17 @@ from transforms.doc_id import document_id
 from transforms.html_text import ExtractOptions, html_to_text, tidy_lines
 from transforms.records import Document, PageRecord, Rejected
 from transforms.text_normalize import exact_dedup_key, text_sha256
+from transforms.time_limited import CallTimedOut, TimeLimitedWorker
 
 DEAD_LETTER = "dead_letter"
 DOCUMENTS = "documents"
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    options: ExtractOptions = ExtractOptions()
+    extractor: str = "resiliparse"
+    timeout_s: float = 10.0
 
 
 def page_to_text(page: PageRecord, options: ExtractOptions) -> tuple[str, str]:
@@ -38,17 +48,35 @@ def make_document(page: PageRecord, text: str, charset: str) -> Document:
     )
 
 
+TRAFILATURA = "transforms.trafilatura_text:trafilatura_to_text"
+
+
 class ExtractTextFn(beam.DoFn):
-    def __init__(self, options: ExtractOptions) -> None:
-        self.options = options
+    def __init__(self, settings: ExtractSettings) -> None:
+        self.settings = settings
 
     def setup(self) -> None:
         self.counters = StageCounters(reasons.EXTRACT)
+        self.worker = TimeLimitedWorker(TRAFILATURA) if self.settings.extractor == "trafilatura" else None
+
+    def teardown(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+    def extract(self, page: PageRecord) -> tuple[str, str]:
+        if self.worker is None or page.is_plain_text:
+            return page_to_text(page, self.settings.options)
+        return tuple(self.worker.call((page.payload, page.declared_charset), self.settings.timeout_s))
 
     def process(self, page: PageRecord):  # noqa: ANN201 - a DoFn generator
         self.counters.inc(reasons.IN)
         try:
-            text, charset = page_to_text(page, self.options)
+            text, charset = self.extract(page)
+        except CallTimedOut as exc:
+            self.counters.inc(reasons.EXTRACT_TIMEOUT)
+            yield beam.pvalue.TaggedOutput(
+                DEAD_LETTER, Rejected(reasons.EXTRACT, reasons.EXTRACT_TIMEOUT, page.provenance, str(exc)))
+            return
         except Exception as exc:  # one pathological page must not fail its shard
             self.counters.inc(reasons.EXTRACT_ERROR)
             detail = f"{type(exc).__name__}: {exc}"
@@ -66,11 +94,11 @@ class ExtractTextFn(beam.DoFn):
 class ExtractText(beam.PTransform):
     """PCollection[PageRecord] -> outputs ``documents`` (Document) and ``dead_letter`` (Rejected)."""
 
-    def __init__(self, options: ExtractOptions) -> None:
+    def __init__(self, settings: ExtractSettings) -> None:
         super().__init__()
-        self.options = options
+        self.settings = settings
 
     def expand(self, pages: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
-        return pages | "ExtractMainText" >> beam.ParDo(ExtractTextFn(self.options)).with_outputs(
+        return pages | "ExtractMainText" >> beam.ParDo(ExtractTextFn(self.settings)).with_outputs(
             DEAD_LETTER, main=DOCUMENTS
         )

@@ -8,7 +8,10 @@ element that went in and did not come out is counted under exactly one reason of
 # Stages, in pipeline order.
 READ = "read"
 EXTRACT = "extract"
+FILTER = "filter"  # reasons are the rule modules' own: url_*, language_*, gopher_*, c4_*, fineweb_*
+C4_LINES = "c4_lines"  # lines C4's line rules removed from kept documents, per rule (not documents)
 DEDUP_EXACT = "dedup_exact"
+PII = "pii"  # emails, ips, documents_changed: replacements, not drops
 WRITE = "write"
 
 IN = "in"
@@ -35,6 +38,7 @@ TRUNCATED_KEPT = "truncated_kept"
 # extract
 EMPTY_TEXT = "empty_text"
 EXTRACT_ERROR = "extract_error"
+EXTRACT_TIMEOUT = "extract_timeout"
 
 # dedup_exact
 EXACT_DUPLICATE = "exact_duplicate"
@@ -43,15 +47,16 @@ EXACT_DUPLICATE = "exact_duplicate"
 FILES = "files"
 DOCUMENTS = "documents"
 DEAD_LETTERS = "dead_letters"
+REJECTED = "rejected"
 
 # Reasons whose element goes to the dead-letter output as well as to its counter.
 DEAD_LETTER_REASONS = frozenset(
     {INVALID_HTTP_HEAD, TRUNCATED_PAYLOAD, CONTENT_DECODE_ERROR, RECORD_ERROR, SHARD_READ_ERROR, SHARD_FAILED,
-     EXTRACT_ERROR}
+     EXTRACT_ERROR, EXTRACT_TIMEOUT}
 )
 # Counters outside the in = out + reasons balance: they count files, or describe kept elements.
 NOT_DROPS = frozenset({IN, OUT, SHARDS, SHARD_READ_ERROR, SHARD_FAILED, TRUNCATED_KEPT, FILES, DOCUMENTS,
-                       DEAD_LETTERS})
+                       DEAD_LETTERS, REJECTED})
 
 
 def record_type_reason(record_type: str) -> str:

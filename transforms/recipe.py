@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from transforms.common_crawl import CRAWL_ID, DATA_BASE
 from transforms.errors import RecipeError
+from transforms.recipe_filters import FiltersConfig
 
 
 class _Section(BaseModel):
@@ -86,6 +87,11 @@ class ReadConfig(_Section):
 
 
 class ExtractConfig(_Section):
+    extractor: Literal["resiliparse", "trafilatura"] = Field(
+        "resiliparse", description="resiliparse (default, about 1 ms a page) or trafilatura (slower).")
+    timeout_s: float = Field(
+        10.0, gt=0, description="trafilatura only: a page still extracting after this long is dropped as "
+        "extract_timeout (it runs in a child process that is killed).")
     main_content: bool = Field(True, description="Keep only the main content (resiliparse heuristics).")
     alt_texts: bool = Field(False, description="Include image alt texts.")
     links: bool = Field(False, description="Include link target URLs.")
@@ -108,6 +114,7 @@ class OutputConfig(_Section):
     compression: Literal["zstd", "snappy", "gzip", "none"] = Field("zstd", description="Parquet codec.")
     compression_level: int = Field(3, ge=1, le=22, description="Codec level (zstd 1-22, gzip 1-9).")
     row_group_rows: int = Field(10_000, ge=1, description="Rows per Parquet row group.")
+    rejected_shards: int = Field(1, ge=1, le=100_000, description="Number of rejected-documents Parquet files.")
 
 
 class Recipe(_Section):
@@ -116,6 +123,7 @@ class Recipe(_Section):
     input: InputConfig
     read: ReadConfig = ReadConfig()
     extract: ExtractConfig = ExtractConfig()
+    filters: FiltersConfig = FiltersConfig()
     dedup: DedupConfig = DedupConfig()
     output: OutputConfig = OutputConfig()
 

@@ -54,3 +54,14 @@ class Document:
     dedup_key: str
     duplicate_count: int = 1
     truncated: bool = False
+    language: str | None = None  # set by the language filter
+    language_score: float | None = None
+
+
+@dataclass(frozen=True)
+class RejectedDocument:
+    """A document a filter removed, kept (sampled) for auditing."""
+
+    document: Document
+    stage: str
+    reason: str

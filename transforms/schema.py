@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
-from transforms.records import Document, Rejected
+from transforms.records import Document, Rejected, RejectedDocument
 
 DOCUMENT_SCHEMA = pa.schema(
     [
@@ -27,8 +27,13 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field("text_sha256", pa.string(), nullable=False),
         pa.field("duplicate_count", pa.int32(), nullable=False),
         pa.field("truncated", pa.bool_(), nullable=False),
+        pa.field("language", pa.string()),
+        pa.field("language_score", pa.float64()),
     ]
 )
+
+REJECTED_SCHEMA = DOCUMENT_SCHEMA.append(pa.field("filter_stage", pa.string(), nullable=False)).append(
+    pa.field("filter_reason", pa.string(), nullable=False))
 
 DEAD_LETTER_SCHEMA = pa.schema(
     [
@@ -46,7 +51,8 @@ DEAD_LETTER_SCHEMA = pa.schema(
 )
 
 # Columns whose few distinct values make dictionary encoding pay off.
-DICTIONARY_COLUMNS = ["record_type", "content_type", "charset", "stage", "reason", "warc_path"]
+DICTIONARY_COLUMNS = ["record_type", "content_type", "charset", "stage", "reason", "warc_path", "language",
+                      "filter_stage", "filter_reason"]
 
 
 def parse_warc_date(value: str | None) -> datetime | None:
@@ -81,7 +87,21 @@ def document_row(doc: Document) -> dict:
         "text_sha256": doc.text_sha256,
         "duplicate_count": doc.duplicate_count,
         "truncated": doc.truncated,
+        "language": doc.language,
+        "language_score": None if doc.language_score is None else round(doc.language_score, 4),
     }
+
+
+def rejected_row(rejected: RejectedDocument) -> dict:
+    return {**document_row(rejected.document), "filter_stage": rejected.stage, "filter_reason": rejected.reason}
+
+
+def rejected_shard_key(rejected: RejectedDocument) -> str:
+    return rejected.document.id
+
+
+def rejected_sort_key(rejected: RejectedDocument) -> tuple:
+    return document_sort_key(rejected.document)
 
 
 def dead_letter_row(rejected: Rejected) -> dict:

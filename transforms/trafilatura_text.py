@@ -1,0 +1,27 @@
+"""Main text by trafilatura, the extractor FineWeb used: slower than resiliparse, selectable.
+
+Called in a time-limited child process (``transforms.time_limited``); the charset is chosen the
+same way as for resiliparse.
+"""
+
+from resiliparse.parse.encoding import bytes_to_str
+
+from transforms.html_text import choose_charset, tidy_lines
+
+
+def trafilatura_to_text(payload: bytes, declared_charset: str | None) -> tuple[str, str]:
+    import trafilatura  # heavy: imported in the child process only
+
+    charset = choose_charset(payload, declared_charset)
+    html = bytes_to_str(payload, charset)
+    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True,
+                               deduplicate=False, favor_precision=False) or ""
+    return tidy_lines(text), charset
+
+
+def slow_for_tests(seconds: float) -> str:
+    """A stand-in for a parser stuck on a page: sleeps, then answers."""
+    import time
+
+    time.sleep(seconds)
+    return "done"
