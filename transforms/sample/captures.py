@@ -7,7 +7,7 @@
 import gzip
 import random
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import brotli
 
@@ -82,6 +82,14 @@ def special_captures(rng: random.Random, site: str, date: str) -> list[Capture]:
         Capture(f"{base}/octet/{article.path.rsplit('/', 1)[1]}", "octet_stream_html", DOCUMENT,
                 headers=[("Content-Type", "application/octet-stream")],
                 body=render_html(make_article(rng, "en", site, 1), None, date).encode(), identified_type=None),
+        # Personal data in the main text, for the PII rule: two addresses, one public IPv4 address
+        # (8.8.4.4) and one documentation address that is left alone (198.51.100.77 is not public).
+        Capture(f"{base}/contact.html", "contact_page", DOCUMENT, headers=html_type,
+                body=render_html(replace(make_article(rng, "en", site, rng.randint(90000, 99999)), paragraphs=(
+                    f"Write to the editors at desk@newsroom.{site} or to j.smith@newsroom.{site} with tips.",
+                    "Our mirror answers at 8.8.4.4 and the test box at 198.51.100.77 during the day.",
+                    "The office is open from nine to five on weekdays, except on public holidays.")), "utf-8", date)
+                .encode("utf-8"), identified_type="text/html"),
         Capture(f"{base}/empty.html", "script_only_page", "empty_text", headers=html_type,
                 body=b"<html><head><script>var a = 1;</script></head><body><script>go()</script></body></html>",
                 identified_type="text/html"),
