@@ -34,6 +34,7 @@ test: lint
 # Speed is measured here, never asserted in tests; figures go to docs/.
 bench: venv
 	$(BIN)/python bench/read_overhead.py
+	$(BIN)/python bench/filter_cost.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -15,13 +15,14 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
-from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, read_settings
+from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, filter_settings, read_settings
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
-from transforms.errors import WarcforgeError
+from transforms.errors import MissingInputError, WarcforgeError
+from transforms.filters.url_filter import load_list
 from transforms.inputs import resolve_inputs
 from transforms.publish import OutputDir, dumps_json
 from transforms.read_warc import ShardFailedError
-from transforms.recipe import load_recipe
+from transforms.recipe import Recipe, load_recipe
 from transforms.write_shards import write_bytes
 
 EXIT_USAGE = 2
@@ -75,6 +76,7 @@ def run_build(argv: list[str]) -> dict:
         recipe = recipe.with_inputs(args.input)
     output = OutputDir(args.output)
     output.check_writable(args.overwrite)
+    check_blocklists(recipe)
     inputs = resolve_inputs(recipe.input, read_settings(recipe).policy)
     input_list = [{"url": f.url, "warc_path": f.warc_path, "size": f.size} for f in inputs]
     logging.getLogger("warcforge").info(
@@ -120,6 +122,18 @@ def run_build(argv: list[str]) -> dict:
         raise
     print(format_summary(manifest, args.output, time.time() - started), flush=True)
     return manifest
+
+
+def check_blocklists(recipe: Recipe) -> None:
+    """Load the URL lists once before any work, so a missing list stops the run with its name."""
+    lists = filter_settings(recipe).url
+    if lists is None:
+        return
+    for location in (*lists.domains, *lists.urls, *lists.words, *lists.subwords):
+        try:
+            load_list(location)
+        except (OSError, ValueError) as exc:
+            raise MissingInputError(f"blocklist {location} cannot be read: {exc}") from None
 
 
 def _read_json(url: str) -> list:

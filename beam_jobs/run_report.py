@@ -96,9 +96,11 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
             f" ({dedup.get(reasons.EXACT_DUPLICATE, 0):,} exact duplicates removed)"
         )
     n_data, n_dead = len(manifest["files"]["data"]), len(manifest["files"]["dead_letter"])
+    rejected = manifest["files"]["rejected"]
     lines += [
         f"  write        {manifest['documents']:,} documents in {n_data} Parquet files,"
-        f" {manifest['dead_letters']:,} dead letters in {n_dead}",
+        f" {manifest['dead_letters']:,} dead letters in {n_dead}"
+        + (f", {sum(f['rows'] for f in rejected):,} sampled rejected documents in {len(rejected)}" if rejected else ""),
         *[f"  FAILED       {f['warc_path']}: {f['reason']} (at byte {f['offset']})" for f in manifest["failed_shards"]],
         f"  output       {output_url}  (manifest.json, stats.json, data/, dead_letter/)",
         f"  took         {seconds:,.1f} s",

@@ -78,7 +78,8 @@ ARTICLE = ("<html><body><article>" + "".join(f"<p>{line}</p>" for line in senten
 
 def test_trafilatura_extracts_and_a_page_crafted_to_be_slow_times_out():
     pages = [PageRecord(Provenance("f", i, 1, f"<urn:uuid:{i}>", None, f"https://x/{i}", None, "response"),
-                        "text/html", "utf-8", payload, False) for i, payload in enumerate([ARTICLE, SLOW_PAGE, ARTICLE])]
+                        "text/html", "utf-8", payload, False)
+             for i, payload in enumerate([ARTICLE, SLOW_PAGE, ARTICLE])]
     settings = ExtractSettings(ExtractOptions(), "trafilatura", timeout_s=1.0)
     with TestPipeline() as p:
         out = p | beam.Create(pages) | ExtractText(settings)
@@ -99,3 +100,13 @@ def test_pii_stage_in_a_build(sample_dir, sample_index, tmp_path):
     assert not any("@newsroom." in r["text"] or "8.8.4.4" in r["text"] for r in rows)
     assert sum("email@example.com" in r["text"] for r in rows) == contact_pages
     assert sum("198.51.100.77" in r["text"] for r in rows) == contact_pages  # not a public address: kept
+
+
+def test_a_missing_blocklist_stops_the_run_with_its_name(sample_dir, tmp_path):
+    from transforms.errors import MissingInputError
+
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "sample-00000.warc.gz")],
+                          filters={"url": {"enabled": True, "domains": [str(tmp_path / "nope.txt")]}})
+    with pytest.raises(MissingInputError, match=r"blocklist .*nope\.txt cannot be read"):
+        build(recipe, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

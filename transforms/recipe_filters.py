@@ -30,7 +30,7 @@ class LanguageConfig(_Section):
     enabled: bool = False
     keep: list[str] = Field([], description="ISO 639 codes to keep (fastText lid.176 labels); empty keeps all.")
     min_score: float = Field(0.65, ge=0, le=1, description="FineWeb kept English at 0.65.")
-    max_chars: int = Field(2000, ge=1, description="Characters of each document the model reads.")
+    max_chars: int = Field(1000, ge=1, description="Characters of each document the model reads (the start).")
 
 
 class GopherQualityConfig(_Section):

@@ -103,7 +103,17 @@ def gopher_repetition(text: str, p: GopherRepetitionParams = GopherRepetitionPar
     for n, limit in sorted(p.max_top_ngram_char_ratio.items()):
         if counts.top_char_ratio(n) > limit:
             return f"gopher_top_{n}gram"
-    for n, limit in sorted(p.max_dup_ngram_char_ratio.items()):
-        if counts.dup_char_ratio(n) > limit:
+    checks = sorted(p.max_dup_ngram_char_ratio.items())
+    for i, (n, limit) in enumerate(checks):
+        ratio = counts.dup_char_ratio(n)
+        if ratio > limit:
             return f"gopher_dup_{n}gram"
+        # Words covered by a repeated (n+1)-gram are covered by repeated n-grams, so the ratio only
+        # falls as n grows: once it is under every later limit, no later check can fail.
+        if all(ratio <= later for _, later in checks[i + 1:]) and _consecutive(checks[i:]):
+            return None
     return None
+
+
+def _consecutive(checks: list[tuple[int, float]]) -> bool:
+    return all(b[0] == a[0] + 1 for a, b in zip(checks, checks[1:], strict=False))
