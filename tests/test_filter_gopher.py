@@ -171,3 +171,23 @@ def test_default_thresholds_are_the_published_ones():
     assert (q.min_words, q.max_words, q.min_mean_word_length, q.max_mean_word_length) == (50, 100_000, 3, 10)
     assert (q.max_symbol_word_ratio, q.max_bullet_lines_ratio, q.max_ellipsis_lines_ratio,
             q.min_alpha_words_ratio, q.min_stop_words) == (0.1, 0.9, 0.3, 0.8, 2)
+
+
+@pytest.mark.parametrize(("n", "limit"), [(3, 0.18), (4, 0.16)])
+def test_top_3gram_and_4gram_character_share(n, limit):
+    at = round(limit * 1000 / 2)
+    params = GopherRepetitionParams(max_top_ngram_char_ratio={n: limit}, max_dup_ngram_char_ratio={})
+    assert gopher_repetition(ngram_text(at - 1, 2, n), params) is None
+    assert gopher_repetition(ngram_text(at, 2, n), params) is None
+    assert gopher_repetition(ngram_text(at + 1, 2, n), params) == f"gopher_top_{n}gram"
+
+
+@pytest.mark.parametrize(("dup_chars", "expected"), [(199, None), (200, None), (201, "gopher_dup_paragraph_chars")])
+def test_duplicate_paragraph_characters(dup_chars, expected):
+    # The same 1,000-character text, its lines made paragraphs: the copy now repeats a paragraph.
+    text = dup_char_text(dup_chars).replace("\n", "\n\n")
+    params = GopherRepetitionParams(max_dup_line_ratio=1, max_dup_line_char_ratio=1, max_dup_paragraph_ratio=1,
+                                    max_top_ngram_char_ratio={}, max_dup_ngram_char_ratio={})
+    # Six blank lines were added, so the share moves by 6 characters in 1,006: scale the limit to match.
+    params = GopherRepetitionParams(**{**params.__dict__, "max_dup_paragraph_char_ratio": 200 / 1006})
+    assert gopher_repetition(text, params) == expected
