@@ -7,10 +7,12 @@ import apache_beam as beam
 
 from transforms import reasons
 from transforms.dedup_exact import ExactDedup
+from transforms.dedup_url import DedupByUrl
 from transforms.extract_text import ExtractSettings, ExtractText
 from transforms.filter_documents import FilterDocuments, FilterSettings, LanguageRule, UrlLists
 from transforms.html_text import ExtractOptions
 from transforms.inputs import InputFile
+from transforms.near_dedup import NearDedup, NearDedupSettings
 from transforms.parquet_file import ParquetSettings
 from transforms.read_warc import ReadSettings, ReadWarcShards
 from transforms.recipe import Recipe
@@ -94,8 +96,14 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
     if recipe.filters.any_document_rule():
         filtered = documents | "FilterDocuments" >> FilterDocuments(filter_settings(recipe))
         documents, rejected = filtered.kept, [filtered.rejected]
+    if recipe.dedup.url != "off":
+        documents = documents | "DedupByUrl" >> DedupByUrl(recipe.dedup.url)
     if recipe.dedup.exact:
         documents = documents | "ExactDedup" >> ExactDedup(recipe.dedup.survivor)
+    if recipe.dedup.near.enabled:
+        near = recipe.dedup.near
+        documents = documents | "NearDedup" >> NearDedup(NearDedupSettings(
+            near.bands, near.rows, near.ngram, near.seed, near.rounds, near.hot_bucket_size, near.survivor))
     if recipe.filters.pii.enabled:
         documents = documents | "RedactPii" >> RedactPii(recipe.filters.pii.email_placeholder,
                                                          recipe.filters.pii.ip_placeholder)

@@ -10,8 +10,8 @@ from apache_beam.runners.runner import PipelineResult
 from transforms import reasons
 from transforms.recipe import Recipe
 
-STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_EXACT, reasons.PII,
-          reasons.WRITE)
+STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_URL, reasons.DEDUP_EXACT,
+          reasons.NEAR_DEDUP, reasons.PII, reasons.WRITE)
 PROCESSING_PACKAGES = (
     "warcforge", "apache-beam", "fastwarc", "resiliparse", "warcio", "pyarrow", "fsspec", "brotli", "pydantic"
 )
@@ -69,7 +69,6 @@ def _reason_lines(by_reason: dict[str, int]) -> list[str]:
 def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
     counts = manifest["counts"]
     read, extract = counts.get(reasons.READ, {}), counts.get(reasons.EXTRACT, {})
-    dedup = counts.get(reasons.DEDUP_EXACT, {})
     size = sum(i["size"] or 0 for i in manifest["inputs"])
     lines = [
         f"warcforge build: {manifest['recipe']['name']} (recipe sha256 {manifest['recipe_sha256'][:12]})",
@@ -90,11 +89,13 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
         pii = counts[reasons.PII]
         lines.append(f"  pii          {pii.get('emails', 0):,} e-mail and {pii.get('ips', 0):,} IP addresses replaced"
                      f" in {pii.get('documents_changed', 0):,} documents")
-    if dedup:
-        lines.append(
-            f"  dedup_exact  {dedup.get(reasons.IN, 0):,} documents -> {dedup.get(reasons.OUT, 0):,}"
-            f" ({dedup.get(reasons.EXACT_DUPLICATE, 0):,} exact duplicates removed)"
-        )
+    for stage, removed, label in ((reasons.DEDUP_URL, reasons.URL_DUPLICATE, "captures of the same URL"),
+                                  (reasons.DEDUP_EXACT, reasons.EXACT_DUPLICATE, "exact duplicates"),
+                                  (reasons.NEAR_DEDUP, reasons.NEAR_DUPLICATE, "near-duplicates")):
+        by = counts.get(stage, {})
+        if by:
+            lines.append(f"  {stage:<12} {by.get(reasons.IN, 0):,} documents -> {by.get(reasons.OUT, 0):,}"
+                         f" ({by.get(removed, 0):,} {label} removed)")
     n_data, n_dead = len(manifest["files"]["data"]), len(manifest["files"]["dead_letter"])
     rejected = manifest["files"]["rejected"]
     lines += [

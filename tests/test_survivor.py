@@ -37,5 +37,5 @@ def test_ties_break_on_id_then_file_then_offset():
 
 
 def test_unknown_rule_names_the_allowed_ones():
-    with pytest.raises(ValueError, match="allowed: smallest_id, earliest, latest"):
+    with pytest.raises(ValueError, match="allowed: smallest_id, earliest, latest, longest"):
         survivor_key(DOCS[0], "first")

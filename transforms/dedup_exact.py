@@ -42,19 +42,22 @@ class KeepSurvivor(beam.CombineFn):
 
 
 class CountDedupFn(beam.DoFn):
-    def __init__(self, counted: str) -> None:
-        self.counted = counted
+    def __init__(self, counted: str, stage: str = reasons.DEDUP_EXACT, removed: str = reasons.EXACT_DUPLICATE,
+                 ) -> None:
+        self.counted, self.stage, self.removed = counted, stage, removed
 
     def setup(self) -> None:
-        self.counters = StageCounters(reasons.DEDUP_EXACT)
+        self.counters = StageCounters(self.stage)
 
-    def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
+    def process(self, item: Document | tuple):  # noqa: ANN201 - a DoFn generator
         if self.counted == reasons.IN:
             self.counters.inc(reasons.IN)
-        else:
-            self.counters.inc(reasons.OUT)
-            if doc.duplicate_count > 1:
-                self.counters.inc(reasons.EXACT_DUPLICATE, doc.duplicate_count - 1)
+            yield item
+            return
+        doc, copies = item if isinstance(item, tuple) else (item, item.duplicate_count)
+        self.counters.inc(reasons.OUT)
+        if copies > 1:
+            self.counters.inc(self.removed, copies - 1)
         yield doc
 
 

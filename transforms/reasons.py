@@ -11,6 +11,8 @@ EXTRACT = "extract"
 FILTER = "filter"  # reasons are the rule modules' own: url_*, language_*, gopher_*, c4_*, fineweb_*
 C4_LINES = "c4_lines"  # lines C4's line rules removed from kept documents, per rule (not documents)
 DEDUP_EXACT = "dedup_exact"
+DEDUP_URL = "dedup_url"  # one capture per normalized URL (dedup.url)
+NEAR_DEDUP = "near_dedup"  # MinHash LSH clusters (dedup.near)
 PII = "pii"  # emails, ips, documents_changed: replacements, not drops
 WRITE = "write"
 
@@ -40,8 +42,10 @@ EMPTY_TEXT = "empty_text"
 EXTRACT_ERROR = "extract_error"
 EXTRACT_TIMEOUT = "extract_timeout"
 
-# dedup_exact
+# dedup_exact, dedup_url, near_dedup
 EXACT_DUPLICATE = "exact_duplicate"
+URL_DUPLICATE = "url_duplicate"
+NEAR_DUPLICATE = "near_duplicate"
 
 # write
 FILES = "files"

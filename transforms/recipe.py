@@ -99,13 +99,28 @@ class ExtractConfig(_Section):
     preserve_formatting: bool = Field(True, description="Keep line and paragraph breaks.")
 
 
+class NearDedupConfig(_Section):
+    enabled: bool = False
+    bands: int = Field(14, ge=1, le=1000, description="LSH bands; FineWeb used 14.")
+    rows: int = Field(8, ge=1, le=1000, description="Rows (hashes) per band; FineWeb used 8.")
+    ngram: int = Field(5, ge=1, le=50, description="Words per shingle; FineWeb used 5.")
+    seed: int = Field(1, description="Seed of the hash permutations.")
+    rounds: int = Field(4, ge=1, le=50, description="Label-propagation rounds that resolve clusters.")
+    hot_bucket_size: int = Field(10_000, ge=2, description="Buckets with more members are joined by side input.")
+    survivor: Literal["smallest_id", "newest", "longest"] = Field(
+        "smallest_id", description="Which document of a cluster is kept.")
+
+
 class DedupConfig(_Section):
+    url: Literal["off", "newest", "longest"] = Field(
+        "off", description="Keep one capture per normalized URL: the newest or the longest.")
     exact: bool = Field(True, description="Remove documents whose normalized text is identical.")
     survivor: Literal["smallest_id", "earliest", "latest"] = Field(
         "smallest_id",
         description="Which copy of a duplicate group is kept: the smallest id, the earliest or the "
         "latest WARC-Date (ties broken by smallest id).",
     )
+    near: NearDedupConfig = NearDedupConfig()
 
 
 class OutputConfig(_Section):

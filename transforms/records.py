@@ -56,6 +56,7 @@ class Document:
     truncated: bool = False
     language: str | None = None  # set by the language filter
     language_score: float | None = None
+    near_dup_cluster_size: int = 1  # documents in this survivor's near-duplicate cluster, itself included
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field("truncated", pa.bool_(), nullable=False),
         pa.field("language", pa.string()),
         pa.field("language_score", pa.float64()),
+        pa.field("near_dup_cluster_size", pa.int32(), nullable=False),
     ]
 )
 
@@ -89,6 +90,7 @@ def document_row(doc: Document) -> dict:
         "truncated": doc.truncated,
         "language": doc.language,
         "language_score": None if doc.language_score is None else round(doc.language_score, 4),
+        "near_dup_cluster_size": doc.near_dup_cluster_size,
     }
 
 

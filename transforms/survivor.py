@@ -7,7 +7,7 @@ never depends on which copy a worker saw first.
 from transforms.records import Document
 from transforms.schema import parse_warc_date
 
-SURVIVOR_RULES = ("smallest_id", "earliest", "latest")
+SURVIVOR_RULES = ("smallest_id", "earliest", "latest", "longest")
 _NO_DATE = 2**62
 
 
@@ -22,6 +22,8 @@ def survivor_key(doc: Document, rule: str) -> tuple:
     tie_break = (doc.id, doc.provenance.warc_path, doc.provenance.warc_offset)
     if rule == "smallest_id":
         return tie_break
+    if rule == "longest":
+        return (-len(doc.text), *tie_break)
     micros = _date_micros(doc)
     if rule == "earliest":
         return (_NO_DATE if micros is None else micros, *tie_break)

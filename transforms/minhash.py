@@ -1,0 +1,97 @@
+"""MinHash signatures and LSH bands for near-duplicate detection, vectorised with numpy.
+
+Text is normalized (lower case, accents and punctuation removed, digits folded to 0, white space
+collapsed), cut into word 5-grams, and each 5-gram hashed to 64 bits (a polynomial hash per word,
+all words at once in numpy, combined per window with fixed odd multipliers). Each of
+``bands * rows`` permutations is the affine map ``a * x + b`` modulo 2^64 with fixed seeded
+constants; a document's signature holds the minimum per permutation. Band ``i`` of a signature
+is its rows ``i*rows .. (i+1)*rows`` hashed to one 64-bit key: two documents share a bucket when
+they agree on a whole band, which happens with probability ``1 - (1 - s^rows)^bands`` for
+Jaccard similarity ``s``.
+"""
+
+import re
+import unicodedata
+
+import numpy as np
+import xxhash
+
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+_DIGIT = re.compile(r"\d")
+# Combining marks left by NFKD decomposition (accents), removed in one C-speed pass.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_P = 0x100000001B3
+_P_INVERSE = pow(_P, -1, 2**64)
+_WINDOW_MULTIPLIERS = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5, 0xFF51AFD7ED558CCD,
+     0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0x2545F4914F6CDD1D, 0x9FB21C651E98DF25],
+    dtype=np.uint64)
+
+
+def normalize_for_minhash(text: str) -> str:
+    without_accents = _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
+    return " ".join(_DIGIT.sub("0", _NOT_WORD.sub(" ", without_accents)).split())
+
+
+def word_hashes(normalized: str) -> np.ndarray:
+    """A 64-bit hash per space-separated word, all words at once: a polynomial hash of each word's
+    UTF-8 bytes, computed as prefix sums over the whole text and shifted back to each word's start."""
+    data = np.frombuffer(normalized.encode("utf-8"), dtype=np.uint8)
+    if data.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    is_space = data == 32
+    starts = np.flatnonzero(~is_space & np.concatenate(([True], is_space[:-1])))
+    powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(data.size - 1, _P, dtype=np.uint64))))
+    inverse = np.concatenate(([np.uint64(1)], np.cumprod(np.full(data.size - 1, _P_INVERSE, dtype=np.uint64))))
+    contributions = np.where(is_space, np.uint64(0), (data.astype(np.uint64) + np.uint64(1)) * powers)
+    sums = np.add.reduceat(contributions, starts)
+    hashes = sums * inverse[starts]
+    # A final mix, so that short words do not give small, clustered values.
+    hashes ^= hashes >> np.uint64(31)
+    return hashes * np.uint64(0xBF58476D1CE4E5B9)
+
+
+def shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:
+    """Distinct 64-bit hashes of the word n-grams of the normalized text (a short text is one shingle)."""
+    ids = word_hashes(normalize_for_minhash(text))
+    if ids.size == 0:
+        return ids
+    n = min(ngram, len(ids))
+    count = len(ids) - n + 1
+    hashes = np.zeros(count, dtype=np.uint64)
+    for k in range(n):
+        hashes = (hashes ^ (ids[k: k + count] * _WINDOW_MULTIPLIERS[k])) * np.uint64(0x100000001B3)
+    return np.unique(hashes)
+
+
+class MinHasher:
+    def __init__(self, bands: int = 14, rows: int = 8, seed: int = 1) -> None:
+        self.bands, self.rows = bands, rows
+        rng = np.random.Generator(np.random.PCG64(seed))
+        size = bands * rows
+        self.a = rng.integers(1, 2**63, size=size, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
+        self.b = rng.integers(0, 2**63, size=size, dtype=np.uint64)
+
+    def signature(self, shingles: np.ndarray) -> np.ndarray:
+        if shingles.size == 0:
+            return np.full(self.bands * self.rows, np.iinfo(np.uint64).max, dtype=np.uint64)
+        # (shingles x permutations), in blocks so one huge document cannot take much memory.
+        result = np.full(self.bands * self.rows, np.iinfo(np.uint64).max, dtype=np.uint64)
+        for start in range(0, shingles.size, 4096):
+            block = shingles[start: start + 4096, None] * self.a[None, :] + self.b[None, :]
+            np.minimum(result, block.min(axis=0), out=result)
+        return result
+
+    def band_keys(self, signature: np.ndarray) -> list[int]:
+        rows = signature.reshape(self.bands, self.rows)
+        return [xxhash.xxh3_64_intdigest(rows[i].tobytes()) for i in range(self.bands)]
+
+
+def s_curve(similarity: float, bands: int, rows: int) -> float:
+    """Probability that two documents of Jaccard ``similarity`` share at least one band."""
+    return 1.0 - (1.0 - similarity**rows) ** bands
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.union1d(a, b).size
+    return np.intersect1d(a, b).size / union if union else 1.0

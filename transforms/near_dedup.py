@@ -1,0 +1,180 @@
+"""NearDedup: MinHash LSH clusters resolved inside Beam, with no step that gathers them on one worker.
+
+1. Each document gets a MinHash signature and one bucket per band: ``(band, band hash)``.
+2. Clusters are the connected components of "shares a bucket", found by min-label propagation:
+   every document starts labelled with its own rank (a string that sorts the preferred survivor
+   first: smallest id, newest, or longest, ties broken by id); each round, every bucket takes the
+   smallest label of its members (a combiner: no bucket's members are held together) and every
+   member takes the smallest label of its buckets. After ``rounds`` rounds a document whose label
+   is its own rank survives; the others are removed as near-duplicates of a better-ranked document.
+   A component whose members are more than ``rounds`` bucket-hops from its best document can keep
+   more than one survivor: the rounds bound the work and can only keep too much, never remove a
+   document that has no near-duplicate.
+3. Pushing a bucket's label back to its members groups the members of ordinary buckets; buckets
+   with more than ``hot_bucket_size`` members (a boilerplate page copied a million times) are
+   counted first and their labels travel as a side input instead, so no group exceeds that size.
+"""
+
+from dataclasses import dataclass, replace
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms import reasons
+from transforms.counting import StageCounters
+from transforms.minhash import MinHasher, shingle_hashes
+from transforms.records import Document
+from transforms.schema import parse_warc_date
+
+_MAX_MICROS = 10**19
+_MAX_LENGTH = 10**12
+
+
+@dataclass(frozen=True)
+class NearDedupSettings:
+    bands: int = 14
+    rows: int = 8
+    ngram: int = 5
+    seed: int = 1
+    rounds: int = 4
+    hot_bucket_size: int = 10_000
+    survivor: str = "smallest_id"
+
+
+def survivor_rank(doc: Document, rule: str) -> str:
+    """A string whose order is the survivor preference: the smallest rank in a cluster survives."""
+    if rule == "newest":
+        date = parse_warc_date(doc.provenance.warc_date)
+        micros = int(date.timestamp() * 1_000_000) if date else 0
+        return f"{_MAX_MICROS - micros:020d}{doc.id}"
+    if rule == "longest":
+        return f"{_MAX_LENGTH - len(doc.text):013d}{doc.id}"
+    if rule == "smallest_id":
+        return doc.id
+    raise ValueError(f"unknown survivor rule {rule!r}; allowed: smallest_id, newest, longest")
+
+
+class SignFn(beam.DoFn):
+    MEMBERSHIPS = "memberships"
+
+    def __init__(self, settings: NearDedupSettings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        self.hasher = MinHasher(self.settings.bands, self.settings.rows, self.settings.seed)
+
+    def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
+        rank = survivor_rank(doc, self.settings.survivor)
+        signature = self.hasher.signature(shingle_hashes(doc.text, self.settings.ngram))
+        for band, key in enumerate(self.hasher.band_keys(signature)):
+            yield beam.pvalue.TaggedOutput(self.MEMBERSHIPS, (f"{band:02d}{key:016x}", rank))
+        yield rank, doc
+
+
+class PushColdBucketLabelFn(beam.DoFn):
+    """A bucket of at most hot_bucket_size members: its label to each member."""
+
+    def __init__(self) -> None:
+        self.group_sizes = Metrics.distribution(reasons.NEAR_DEDUP, "bucket_group_size")
+
+    def process(self, grouped: tuple, hot: dict):  # noqa: ANN201 - a DoFn generator
+        bucket, joined = grouped
+        if bucket in hot:
+            return
+        labels = list(joined["label"])
+        members = list(joined["member"])
+        self.group_sizes.update(len(members))
+        for member in members:
+            yield member, labels[0]
+
+
+def push_hot_bucket_label(membership: tuple, hot_labels: dict):  # noqa: ANN201 - a generator for FlatMap
+    bucket, member = membership
+    label = hot_labels.get(bucket)
+    if label is not None:
+        yield member, label
+
+
+def _is_hot(count: tuple, limit: int) -> bool:
+    return count[1] > limit
+
+
+class PropagateLabels(beam.PTransform):
+    """One round: bucket minima from member labels, then member minima from bucket labels."""
+
+    def __init__(self, settings: NearDedupSettings, round_number: int) -> None:
+        super().__init__()
+        self.settings, self.round_number = settings, round_number
+
+    def expand(self, inputs):  # noqa: ANN001, ANN201 - Beam reads these hints; a tuple input has none
+        labels, memberships, hot = inputs
+        # A copy of the memberships per round: without the break, runners fuse the consumers of
+        # every round into one stage that waits on a later round's side input (a deadlock).
+        memberships = memberships | "MembershipsOfThisRound" >> beam.Reshuffle()
+        member_labels = (
+            {"buckets": memberships | "ByMember" >> beam.Map(lambda m: (m[1], m[0])), "label": labels}
+            | "JoinLabelsToBuckets" >> beam.CoGroupByKey()
+            | "LabelPerBucket" >> beam.FlatMap(
+                lambda kv: ((bucket, min(kv[1]["label"])) for bucket in kv[1]["buckets"]))
+        )
+        bucket_labels = member_labels | "SmallestLabelPerBucket" >> beam.CombinePerKey(min)
+        hot_labels = bucket_labels | "HotBucketLabels" >> beam.Filter(
+            lambda kv, hot_keys: kv[0] in hot_keys, hot_keys=beam.pvalue.AsDict(hot))
+        from_cold = (
+            {"label": bucket_labels, "member": memberships}
+            | "JoinBucketsToMembers" >> beam.CoGroupByKey()
+            | "PushColdBucketLabels" >> beam.ParDo(PushColdBucketLabelFn(), hot=beam.pvalue.AsDict(hot))
+        )
+        from_hot = memberships | "PushHotBucketLabels" >> beam.FlatMap(
+            push_hot_bucket_label, hot_labels=beam.pvalue.AsDict(hot_labels))
+        return (
+            (labels, from_cold, from_hot)
+            | "AllProposals" >> beam.Flatten()
+            | "SmallestLabelPerMember" >> beam.CombinePerKey(min)
+        )
+
+
+class KeepSurvivorsFn(beam.DoFn):
+    def setup(self) -> None:
+        self.counters = StageCounters(reasons.NEAR_DEDUP)
+
+    def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
+        rank, joined = grouped
+        (doc,) = joined["doc"]
+        (label,) = joined["label"]
+        self.counters.inc(reasons.IN)
+        if label != rank:
+            self.counters.inc(reasons.NEAR_DUPLICATE)
+            return
+        size = max(joined["cluster_size"], default=1)
+        self.counters.inc(reasons.OUT)
+        yield replace(doc, near_dup_cluster_size=size)
+
+
+class NearDedup(beam.PTransform):
+    def __init__(self, settings: NearDedupSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        s = self.settings
+        signed = docs | "SignAndBand" >> beam.ParDo(SignFn(s)).with_outputs(SignFn.MEMBERSHIPS, main="docs")
+        memberships, ranked_docs = signed[SignFn.MEMBERSHIPS], signed.docs
+        hot = (
+            memberships
+            | "CountBucketMembers" >> beam.combiners.Count.PerKey()
+            | "HotBuckets" >> beam.Filter(_is_hot, s.hot_bucket_size)
+        )
+        labels = ranked_docs | "OwnRankAsLabel" >> beam.Map(lambda kv: (kv[0], kv[0]))
+        for number in range(1, s.rounds + 1):
+            labels = (labels, memberships, hot) | f"Round{number}" >> PropagateLabels(s, number)
+        cluster_sizes = (
+            labels
+            | "ByLabel" >> beam.Map(lambda kv: (kv[1], 1))
+            | "ClusterSizes" >> beam.CombinePerKey(sum)
+        )
+        return (
+            {"doc": ranked_docs, "label": labels, "cluster_size": cluster_sizes}
+            | "JoinDocsLabelsSizes" >> beam.CoGroupByKey()
+            | "KeepSurvivors" >> beam.ParDo(KeepSurvivorsFn())
+        )
