@@ -35,6 +35,7 @@ test: lint
 bench: venv
 	$(BIN)/python bench/read_overhead.py
 	$(BIN)/python bench/filter_cost.py
+	$(BIN)/python bench/near_dedup.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache

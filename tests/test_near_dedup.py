@@ -133,3 +133,21 @@ def test_near_dedup_in_a_build_is_deterministic_across_worker_counts(sample_dir,
     assert 0 < near["near_duplicate"] <= planted + 2
     rows = read_rows(tmp_path / "one")
     assert sum(r["near_dup_cluster_size"] - 1 for r in rows) == near["near_duplicate"]
+
+
+def test_url_dedup_keeps_the_newest_or_the_longest_capture(tmp_path):
+    from transforms.dedup_url import DedupByUrl, normalize_capture_url
+
+    assert normalize_capture_url("https://www.Example.com/a/?q=1#top", "x") == "example.com/a?q=1"
+    assert normalize_capture_url("http://example.com/a", "x") == "example.com/a"
+    docs = [Document("a" * 32, "short", Provenance("f", 0, 1, None, "2024-01-01T00:00:00Z", "https://ex.com/a", None,
+                                                   "response"), "text/html", "utf-8", "", ""),
+            Document("b" * 32, "much longer text", Provenance("f", 9, 1, None, "2023-01-01T00:00:00Z",
+                                                              "http://www.ex.com/a/", None, "response"),
+                     "text/html", "utf-8", "", ""),
+            Document("c" * 32, "other", Provenance("f", 5, 1, None, "2023-01-01T00:00:00Z", "https://ex.com/b",
+                                                   None, "response"), "text/html", "utf-8", "", "")]
+    for rule, kept in (("newest", ["a", "c"]), ("longest", ["b", "c"])):
+        with TestPipeline() as p:
+            out = p | beam.Create(docs) | DedupByUrl(rule) | beam.Map(lambda d: d.id[0])
+            assert_that(out, equal_to(kept))
