@@ -11,8 +11,10 @@ import socket
 import struct
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.http_server import LoopbackServer
 
 
 class FaultPlan:
@@ -102,22 +104,7 @@ def _handler(root: Path, plan: FaultPlan) -> type:
     return FaultyHandler
 
 
-class FaultyServer:
+class FaultyServer(LoopbackServer):
     def __init__(self, root: Path, plan: FaultPlan) -> None:
+        super().__init__(_handler(root, plan))
         self.plan = plan
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, plan))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "FaultyServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)

@@ -54,23 +54,20 @@ class _QuietServer(ThreadingHTTPServer):
         pass  # a client that hangs up early is not news here
 
 
-class FileServer:
-    def __init__(self, root: Path, tls: "tuple[Path, Path] | None" = None) -> None:
-        handler = lambda *a, **k: RangeRequestHandler(*a, directory=str(root), **k)  # noqa: E731
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1, on a free port, for the length of a ``with`` block."""
+
+    scheme = "http"
+
+    def __init__(self, handler: type) -> None:
         self.server = _QuietServer(("127.0.0.1", 0), handler)
-        self.scheme = "http"
-        if tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> "FileServer":
+    def __enter__(self) -> "LoopbackServer":
         self.thread.start()
         return self
 
@@ -78,6 +75,16 @@ class FileServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+class FileServer(LoopbackServer):
+    def __init__(self, root: Path, tls: "tuple[Path, Path] | None" = None) -> None:
+        super().__init__(lambda *a, **k: RangeRequestHandler(*a, directory=str(root), **k))
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:

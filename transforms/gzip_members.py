@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from fastwarc.stream_io import Lz4Reader, ZstdReader
 from isal import isal_zlib
 
+from transforms.byte_stream import PositionedStream
+
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 LZ4_MAGIC = b"\x04\x22\x4d\x18"
@@ -29,7 +31,7 @@ class Location:
     inner_offset: int  # decompressed bytes to skip after decompressing from ``offset``
 
 
-class DecompressedView(io.RawIOBase):
+class DecompressedView(PositionedStream):
     """A forward-only decompressed stream; fastwarc only asks it for its position."""
 
     problem: str | None = None  # what made the view stop early (cut-off member, bytes that are not gzip)
@@ -41,21 +43,6 @@ class DecompressedView(io.RawIOBase):
         self.file_size = file_size
         self.position = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = self.position + offset if whence == io.SEEK_CUR else offset
-        if whence == io.SEEK_END or target != self.position:
-            raise io.UnsupportedOperation("a decompressed archive stream only reads forward")
-        return self.position
-
     def locate(self, start: int, end: int) -> Location:
         raise NotImplementedError
 
@@ -66,10 +53,7 @@ class PlainView(DecompressedView):
         self.raw = raw
 
     def readinto(self, buffer: memoryview) -> int:
-        data = self.raw.read(len(buffer))
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
+        return self.deliver(buffer, self.raw.read(len(buffer)))
 
     def locate(self, start: int, end: int) -> Location:
         return Location(start, end - start, 0)
@@ -83,10 +67,7 @@ class FrameView(DecompressedView):
         self.reader = reader
 
     def readinto(self, buffer: memoryview) -> int:
-        data = self.reader.read(len(buffer))
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
+        return self.deliver(buffer, self.reader.read(len(buffer)))
 
     def locate(self, start: int, end: int) -> Location:
         return Location(0, self.file_size, start)
@@ -158,10 +139,8 @@ class GzipMemberReader(DecompressedView):
                     self.end_offset = self._data_offset + self._index
                 return 0
         n = min(len(buffer), len(self._out) - self._out_index)
-        buffer[:n] = memoryview(self._out)[self._out_index: self._out_index + n]
         self._out_index += n
-        self.position += n
-        return n
+        return self.deliver(buffer, memoryview(self._out)[self._out_index - n: self._out_index])
 
     def _member_at(self, position: int) -> int:
         return max(0, bisect.bisect_right(self.member_starts, position) - 1)

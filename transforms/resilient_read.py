@@ -13,7 +13,6 @@ second). A shard that fails ``max_attempts`` times in a row without progress rai
 """
 
 import http.client
-import io
 import random
 import socket
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 
 import fsspec
 
+from transforms.byte_stream import PositionedStream
 from transforms.errors import ShardUnavailable
 
 USER_AGENT = "warcforge/0.1 (+https://github.com/warcforge/warcforge)"
@@ -140,7 +140,7 @@ def _open_fsspec(url: str, position: int, timeout: float) -> _Body:
     return _Body(stream.read, stream.close, getattr(stream, "size", None))
 
 
-class ResumableFile(io.RawIOBase):
+class ResumableFile(PositionedStream):
     def __init__(self, url: str, policy: RetryPolicy, size: int | None = None,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         super().__init__()
@@ -168,24 +168,12 @@ class ResumableFile(io.RawIOBase):
         """The size if a response has told it, without asking the server."""
         return self._size
 
-    def readable(self) -> bool:
-        return True
+    def end_position(self) -> int:
+        return self.size or 0
 
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            offset += self.position
-        elif whence == io.SEEK_END:
-            offset += self.size or 0
-        if offset != self.position:
-            self._drop_body()
-            self.position = offset
-        return self.position
+    def move_to(self, target: int) -> None:
+        self._drop_body()
+        self.position = target
 
     def readinto(self, buffer: memoryview) -> int:
         while True:
@@ -201,10 +189,8 @@ class ResumableFile(io.RawIOBase):
             except (TransientError, OSError, http.client.HTTPException) as exc:
                 self._retry_after(exc)
                 continue
-            buffer[: len(data)] = data
-            self.position += len(data)
             self.failures = 0
-            return len(data)
+            return self.deliver(buffer, data)
 
     def _ensure_body(self) -> None:
         while self._body is None:

@@ -7,12 +7,12 @@ A record's length is only known when the next record starts, so each decision is
 record.
 """
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from transforms import reasons
+from transforms.byte_stream import PositionedStream
 from transforms.errors import ShardUnavailable
 from transforms.gzip_members import DecompressedView, Location, PlainView, open_view
 from transforms.html_detect import charset_param, is_html, mime_type
@@ -176,41 +176,22 @@ def _last_record_and_rest(
         yield _shard_error(warc_path, located.offset, file_size, detail)
 
 
-class HeadReplay(io.RawIOBase):
+class HeadReplay(PositionedStream):
     """A stream whose first bytes were already read: gives them again, then reads on."""
 
     def __init__(self, stream: BinaryIO, head: bytes) -> None:
         super().__init__()
         self.stream, self.head, self.position = stream, head, 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            offset += self.position
-        elif whence == io.SEEK_END:
-            raise io.UnsupportedOperation("seek from the end")
-        if offset != self.position:
-            self.head = b""
-            self.stream.seek(offset)
-            self.position = offset
-        return self.position
+    def move_to(self, target: int) -> None:
+        self.head = b""
+        self.stream.seek(target)
+        self.position = target
 
     def readinto(self, buffer: memoryview) -> int:
         if self.position < len(self.head):
-            data = self.head[self.position: self.position + len(buffer)]
-        else:
-            data = self.stream.read(len(buffer))
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
+            return self.deliver(buffer, self.head[self.position: self.position + len(buffer)])
+        return self.deliver(buffer, self.stream.read(len(buffer)))
 
 
 def _ends_with_record_end(stream: BinaryIO, file_size: int) -> bool:
