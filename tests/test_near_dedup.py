@@ -100,23 +100,28 @@ def test_a_hot_bucket_of_200000_members_is_never_grouped(tmp_path):
     # 200,000 near-identical documents share every bucket. The bucket's label reaches its members
     # through a side input; the largest group any worker holds is reported as a metric.
     base = "the same boilerplate page with a cookie notice and a footer repeated on every site " * 3
-    count = 200_000
+    count, others = 200_000, 40
     settings = NearDedupSettings(bands=2, rows=4, rounds=1, hot_bucket_size=1000)
+    unrelated = [doc(" ".join(distinct_words(60, syllables=4, offset=1000 + 60 * i)), f"f{i:031x}")
+                 for i in range(others)]
     pipeline = TestPipeline()
-    out = (pipeline
-           | beam.Create(range(count))
-           | beam.Map(lambda i: doc(base + f"item {i:07d}", f"{i:032x}"))
+    boilerplate = (pipeline
+                   | "Indexes" >> beam.Create(range(count))
+                   | "Boilerplate" >> beam.Map(lambda i: doc(base + f"item {i:07d}", f"{i:032x}")))
+    out = ((boilerplate, pipeline | "Unrelated" >> beam.Create(unrelated))
+           | beam.Flatten()
            | NearDedup(settings)
            | beam.Map(lambda d: (d.id, d.near_dup_cluster_size)))
-    assert_that(out, equal_to([(f"{0:032x}", count)]))
+    assert_that(out, equal_to([(f"{0:032x}", count)] + [(d.id, 1) for d in unrelated]))
     result = pipeline.run()
     result.wait_until_finish()
     sizes = [d.committed or d.attempted for d in result.metrics().query()["distributions"]
              if d.key.metric.name == "bucket_group_size"]
-    assert all(size.max <= settings.hot_bucket_size for size in sizes)
+    assert sizes and max(size.max for size in sizes) <= settings.hot_bucket_size
+    assert sum(size.count for size in sizes) == 2 * others  # every unrelated page's 2 buckets, grouped alone
     counters = {c.key.metric.name: c.committed or c.attempted for c in result.metrics().query()["counters"]
                 if c.key.metric.namespace == "near_dedup"}
-    assert counters == {"in": count, "out": 1, "near_duplicate": count - 1}
+    assert counters == {"in": count + others, "out": 1 + others, "near_duplicate": count - 1, "hot_buckets": 2}
 
 
 def test_near_dedup_in_a_build_is_deterministic_across_worker_counts(sample_dir, sample_index, tmp_path):

@@ -77,12 +77,12 @@ class PushColdBucketLabelFn(beam.DoFn):
     def __init__(self) -> None:
         self.group_sizes = Metrics.distribution(reasons.NEAR_DEDUP, "bucket_group_size")
 
-    def process(self, grouped: tuple, hot: dict):  # noqa: ANN201 - a DoFn generator
-        bucket, joined = grouped
-        if bucket in hot:
-            return
+    def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
+        _, joined = grouped
         labels = list(joined["label"])
         members = list(joined["member"])
+        if not members:
+            return  # a hot bucket: its label travels by side input
         self.group_sizes.update(len(members))
         for member in members:
             yield member, labels[0]
@@ -95,8 +95,17 @@ def push_hot_bucket_label(membership: tuple, hot_labels: dict):  # noqa: ANN201 
         yield member, label
 
 
-def _is_hot(count: tuple, limit: int) -> bool:
-    return count[1] > limit
+class KeepHotBucketsFn(beam.DoFn):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def setup(self) -> None:
+        self.counters = StageCounters(reasons.NEAR_DEDUP)
+
+    def process(self, count: tuple):  # noqa: ANN201 - a DoFn generator
+        if count[1] > self.limit:
+            self.counters.inc(reasons.HOT_BUCKETS)
+            yield count
 
 
 class PropagateLabels(beam.PTransform):
@@ -120,10 +129,13 @@ class PropagateLabels(beam.PTransform):
         bucket_labels = member_labels | "SmallestLabelPerBucket" >> beam.CombinePerKey(min)
         hot_labels = bucket_labels | "HotBucketLabels" >> beam.Filter(
             lambda kv, hot_keys: kv[0] in hot_keys, hot_keys=beam.pvalue.AsDict(hot))
+        # Hot buckets are left out before the join: their members never meet in one group.
+        cold_memberships = memberships | "ColdBucketsOnly" >> beam.Filter(
+            lambda m, hot_keys: m[0] not in hot_keys, hot_keys=beam.pvalue.AsDict(hot))
         from_cold = (
-            {"label": bucket_labels, "member": memberships}
+            {"label": bucket_labels, "member": cold_memberships}
             | "JoinBucketsToMembers" >> beam.CoGroupByKey()
-            | "PushColdBucketLabels" >> beam.ParDo(PushColdBucketLabelFn(), hot=beam.pvalue.AsDict(hot))
+            | "PushColdBucketLabels" >> beam.ParDo(PushColdBucketLabelFn())
         )
         from_hot = memberships | "PushHotBucketLabels" >> beam.FlatMap(
             push_hot_bucket_label, hot_labels=beam.pvalue.AsDict(hot_labels))
@@ -163,7 +175,7 @@ class NearDedup(beam.PTransform):
         hot = (
             memberships
             | "CountBucketMembers" >> beam.combiners.Count.PerKey()
-            | "HotBuckets" >> beam.Filter(_is_hot, s.hot_bucket_size)
+            | "HotBuckets" >> beam.ParDo(KeepHotBucketsFn(s.hot_bucket_size))
         )
         labels = ranked_docs | "OwnRankAsLabel" >> beam.Map(lambda kv: (kv[0], kv[0]))
         for number in range(1, s.rounds + 1):

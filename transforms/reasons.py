@@ -46,6 +46,7 @@ EXTRACT_TIMEOUT = "extract_timeout"
 EXACT_DUPLICATE = "exact_duplicate"
 URL_DUPLICATE = "url_duplicate"
 NEAR_DUPLICATE = "near_duplicate"
+HOT_BUCKETS = "hot_buckets"  # near_dedup: buckets too large to group, joined by side input
 
 # write
 FILES = "files"
@@ -60,7 +61,7 @@ DEAD_LETTER_REASONS = frozenset(
 )
 # Counters outside the in = out + reasons balance: they count files, or describe kept elements.
 NOT_DROPS = frozenset({IN, OUT, SHARDS, SHARD_READ_ERROR, SHARD_FAILED, TRUNCATED_KEPT, FILES, DOCUMENTS,
-                       DEAD_LETTERS, REJECTED})
+                       DEAD_LETTERS, REJECTED, HOT_BUCKETS})
 
 
 def record_type_reason(record_type: str) -> str:
