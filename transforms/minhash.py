@@ -16,7 +16,7 @@ import unicodedata
 import numpy as np
 import xxhash
 
-_NOT_WORD = re.compile(r"[^\w\s]|_")
+_SEPARATORS = re.compile(r"[\W_]+")  # punctuation and white space, runs of them, in one pass
 _DIGIT = re.compile(r"\d")
 # Combining marks left by NFKD decomposition (accents), removed in one C-speed pass.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -30,7 +30,7 @@ _WINDOW_MULTIPLIERS = np.array(
 
 def normalize_for_minhash(text: str) -> str:
     without_accents = _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
-    return " ".join(_DIGIT.sub("0", _NOT_WORD.sub(" ", without_accents)).split())
+    return _DIGIT.sub("0", _SEPARATORS.sub(" ", without_accents)).strip()
 
 
 def word_hashes(normalized: str) -> np.ndarray:
@@ -75,11 +75,17 @@ class MinHasher:
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         if shingles.size == 0:
             return np.full(self.bands * self.rows, np.iinfo(np.uint64).max, dtype=np.uint64)
-        # (shingles x permutations), in blocks so one huge document cannot take much memory.
-        result = np.full(self.bands * self.rows, np.iinfo(np.uint64).max, dtype=np.uint64)
+        # (permutations x shingles), in blocks so one huge document cannot take much memory; the
+        # products are written into one preallocated block (temporaries cost 3x the arithmetic).
+        size = self.bands * self.rows
+        result = np.full(size, np.iinfo(np.uint64).max, dtype=np.uint64)
+        block = np.empty((size, min(shingles.size, 4096)), dtype=np.uint64)
         for start in range(0, shingles.size, 4096):
-            block = shingles[start: start + 4096, None] * self.a[None, :] + self.b[None, :]
-            np.minimum(result, block.min(axis=0), out=result)
+            chunk = shingles[start: start + 4096]
+            view = block[:, : chunk.size]
+            np.multiply(self.a[:, None], chunk[None, :], out=view)
+            np.add(view, self.b[:, None], out=view)
+            np.minimum(result, view.min(axis=1), out=result)
         return result
 
     def band_keys(self, signature: np.ndarray) -> list[int]:
