@@ -154,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     except ShardFailedError as exc:
         print(f"warcforge: error: {exc}; nothing was published (read.on_shard_failure: fail)", file=sys.stderr)
         return EXIT_FAILED
+    except Exception as exc:  # a runner wraps worker errors in its own types: name the cause, not a trace
+        cause = str(exc).strip().splitlines()
+        shard_failure = next((line for line in cause if "shard failed:" in line), None)
+        print(f"warcforge: error: pipeline failed: {shard_failure or (cause[0] if cause else type(exc).__name__)};"
+              " nothing was published", file=sys.stderr)
+        return EXIT_FAILED
     if manifest["failed_shards"]:
         print(f"warcforge: {len(manifest['failed_shards'])} shards failed and were skipped; see failed_shards "
               "in manifest.json", file=sys.stderr)
