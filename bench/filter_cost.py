@@ -5,7 +5,6 @@ each rule on the extracted texts, alone, and the whole FineWeb-like chain. Micro
 document on one core. Writes docs/BENCH-FILTERS.md.
 """
 
-import io
 import platform
 import sys
 import time
@@ -15,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from beam_jobs.pipeline import filter_settings  # noqa: E402
+from bench.corpus import html_pages  # noqa: E402
 from transforms.extract_text import make_document, page_to_text  # noqa: E402
 from transforms.filter_documents import FilterDocumentsFn  # noqa: E402
 from transforms.filters.c4 import C4Params, c4_clean  # noqa: E402
@@ -26,27 +26,10 @@ from transforms.filters.pii import redact_pii  # noqa: E402
 from transforms.filters.url_filter import Blocklists, url_reason  # noqa: E402
 from transforms.html_text import ExtractOptions  # noqa: E402
 from transforms.recipe import load_recipe  # noqa: E402
-from transforms.records import PageRecord  # noqa: E402
-from transforms.sample.corpus import write_sample  # noqa: E402
 from transforms.trafilatura_text import trafilatura_to_text  # noqa: E402
-from transforms.warc_read import ReadRules, read_shard  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-FILTERS.md"
 REPEATS = 3
-
-
-def pages() -> tuple[list[PageRecord], str]:
-    real = REPO.parent / "shared" / "data" / "real-html"
-    files = sorted(real.glob("real-html-0000[0-9].warc.gz"))
-    described = "../shared/data/real-html (1,126 real pages)"
-    if not files:
-        write_sample(REPO / "build" / "bench-sample")
-        files, described = sorted((REPO / "build" / "bench-sample").glob("*.warc.gz")), "the generated sample"
-    out = []
-    for path in files:
-        data = path.read_bytes()
-        out += [d for d in read_shard(io.BytesIO(data), str(path), len(data), ReadRules()) if isinstance(d, PageRecord)]
-    return out, described
 
 
 def per_doc_us(function, items) -> float:  # noqa: ANN001
@@ -60,7 +43,7 @@ def per_doc_us(function, items) -> float:  # noqa: ANN001
 
 
 def main() -> int:
-    records, described = pages()
+    records, described = html_pages()
     options = ExtractOptions()
     texts = [t for t in (page_to_text(p, options)[0] for p in records) if t]
     blocklists = Blocklists.load(*[[str(REPO / "configs" / "blocklists" / f"example-{k}.txt")]

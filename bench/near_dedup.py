@@ -10,7 +10,6 @@ run is shingling alone), and the bytes per document that the near-dedup stage sh
 Writes docs/NEAR-DEDUP.md.
 """
 
-import io
 import itertools
 import pickle
 import platform
@@ -25,13 +24,11 @@ from datasketch import MinHash, MinHashLSH
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.corpus import html_pages  # noqa: E402
 from tests.near_dup_corpus import by_bin, planted_pairs  # noqa: E402
 from transforms.extract_text import page_to_text  # noqa: E402
 from transforms.html_text import ExtractOptions  # noqa: E402
 from transforms.minhash import MinHasher, jaccard, normalize_for_minhash, s_curve, shingle_hashes  # noqa: E402
-from transforms.records import PageRecord  # noqa: E402
-from transforms.sample.corpus import write_sample  # noqa: E402
-from transforms.warc_read import ReadRules, read_shard  # noqa: E402
 
 BANDS, ROWS, ROUNDS = 14, 8, 4
 THRESHOLD = (1 / BANDS) ** (1 / ROWS)  # where the S-curve crosses one half: about 0.72
@@ -39,19 +36,9 @@ OUT = REPO / "docs" / "NEAR-DEDUP.md"
 
 
 def real_texts() -> tuple[list[str], str]:
-    real = REPO.parent / "shared" / "data" / "real-html"
-    files = sorted(real.glob("real-html-0000[0-9].warc.gz"))
-    described = "../shared/data/real-html"
-    if not files:
-        write_sample(REPO / "build" / "bench-sample")
-        files, described = sorted((REPO / "build" / "bench-sample").glob("*.warc.gz")), "the generated sample"
-    texts = []
-    for path in files:
-        data = path.read_bytes()
-        for page in read_shard(io.BytesIO(data), str(path), len(data), ReadRules()):
-            if isinstance(page, PageRecord) and (text := page_to_text(page, ExtractOptions())[0]):
-                texts.append(text)
-    return texts, described
+    pages, described = html_pages()
+    texts = [page_to_text(page, ExtractOptions())[0] for page in pages]
+    return [t for t in texts if t], described
 
 
 def datasketch_detected(pairs: list) -> np.ndarray:

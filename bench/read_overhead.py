@@ -19,24 +19,14 @@ from fastwarc.warc import ArchiveIterator
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.corpus import archive_files  # noqa: E402
 from tests.http_server import FileServer  # noqa: E402
 from transforms.gzip_members import GzipMemberReader  # noqa: E402
 from transforms.resilient_read import ResumableFile, RetryPolicy  # noqa: E402
-from transforms.sample.corpus import write_sample  # noqa: E402
 from transforms.warc_read import ReadRules, read_shard  # noqa: E402
 
 REPEATS = 5
 OUT = REPO / "docs" / "BENCH-READ.md"
-
-
-def inputs() -> tuple[list[Path], str]:
-    real = REPO.parent / "shared" / "data" / "real-html"
-    files = sorted(real.glob("real-html-0000[0-9].warc.gz"))
-    if files:
-        return files, "../shared/data/real-html/real-html-0000{0,1,2}.warc.gz (1,126 real pages, 34 MB)"
-    target = REPO / "build" / "bench-sample"
-    write_sample(target)
-    return sorted(target.glob("*.warc.gz")), "the generated sample (../shared absent)"
 
 
 def iterate(stream: io.RawIOBase | object, detect: bool = True) -> int:
@@ -91,7 +81,7 @@ CASES = [
 
 
 def main() -> int:
-    files, described = inputs()
+    files, described = archive_files()
     total = sum(p.stat().st_size for p in files)
     results = []
     with FileServer(files[0].parent) as server:
