@@ -191,3 +191,10 @@ def test_duplicate_paragraph_characters(dup_chars, expected):
     # Six blank lines were added, so the share moves by 6 characters in 1,006: scale the limit to match.
     params = GopherRepetitionParams(**{**params.__dict__, "max_dup_paragraph_char_ratio": 200 / 1006})
     assert gopher_repetition(text, params) == expected
+
+
+def test_paragraphs_are_lines_in_text_without_blank_lines():
+    from transforms.filters.text_units import paragraphs
+
+    assert paragraphs("a\nb\n\nc") == ["a\nb", "c"]
+    assert paragraphs("a\nb\nc") == ["a", "b", "c"]

@@ -1,7 +1,8 @@
 """How the rules cut text into words, lines and paragraphs, in one place.
 
 Words are runs of non-white-space characters (as the Gopher rules count them); lines are the
-non-empty lines; paragraphs are blocks separated by a blank line.
+non-empty lines; paragraphs are blocks separated by a blank line, or the lines themselves in text
+without blank lines (warcforge's extracted text puts one block element per line).
 """
 
 import re
@@ -19,7 +20,8 @@ def lines(text: str) -> list[str]:
 
 
 def paragraphs(text: str) -> list[str]:
-    return [block.strip() for block in _PARAGRAPH_BREAK.split(text) if block.strip()]
+    blocks = [block.strip() for block in _PARAGRAPH_BREAK.split(text) if block.strip()]
+    return blocks if len(blocks) > 1 else lines(text)
 
 
 def duplicates(items: list[str]) -> tuple[int, int]:
