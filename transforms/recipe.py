@@ -10,15 +10,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from transforms.common_crawl import CRAWL_ID, DATA_BASE
 from transforms.errors import RecipeError
 from transforms.recipe_filters import FiltersConfig
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+from transforms.recipe_filters import RecipeSection as _Section
 
 
 class InputConfig(_Section):

@@ -14,8 +14,13 @@ from transforms.filters.gopher_repetition import GopherRepetitionParams
 _GQ, _GR, _C4, _FW = GopherQualityParams(), GopherRepetitionParams(), C4Params(), FineWebQualityParams()
 
 
-class _Section(BaseModel):
+class RecipeSection(BaseModel):
+    """Every recipe block: unknown keys are errors, types are not coerced, values do not change."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+_Section = RecipeSection
 
 
 class UrlFilterConfig(_Section):
