@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -47,6 +48,18 @@ def write_recipe(path: Path, inputs: list[str], **sections: dict) -> Path:
 
 def build(recipe: Path, output: Path, *extra: str) -> dict:
     return run_build(["--config", str(recipe), "--output", str(output), *extra])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def published_bytes(out: Path, leave_out: tuple[str, ...] = ("run_info.json",)) -> dict[str, bytes]:
+    """Every published file but ``leave_out`` (run_info.json holds the run's timestamps and options)."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in leave_out}
 
 
 def read_rows(output: Path, subdir: str = "data") -> list[dict]:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO, WARCFORGE, build, read_rows
+from tests.conftest import REPO, WARCFORGE, build, published_bytes, read_rows
 from tests.faulty_server import FaultPlan, FaultyServer
 from tests.http_server import FileServer, self_signed_certificate
 from transforms.common_crawl import paths_file_url, sample_key, select_shards
@@ -52,8 +52,8 @@ def crawl_recipe(tmp_path, base: str, **selection) -> str:
 
 
 def published(out) -> dict:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in ("run_info.json", "manifest.json", "inputs.json")}
+    """Files that must match across mirrors: not the ones naming the URLs read or the run's time."""
+    return published_bytes(out, ("run_info.json", "manifest.json", "inputs.json"))
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,7 @@
 
 import pytest
 
-from tests.conftest import build, write_recipe
-
-
-def published_bytes(out) -> dict:
-    """Every published file except run_info.json, which holds the run's timestamps and options."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name != "run_info.json"}
+from tests.conftest import build, published_bytes, write_recipe
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ def test_language_rule_annotates_and_drops():
 
 
 def test_time_limited_worker_kills_a_stuck_call_and_recovers():
-    worker = TimeLimitedWorker("transforms.trafilatura_text:slow_for_tests")
+    worker = TimeLimitedWorker("tests.slow_call:sleep_then_answer")
     try:
         assert worker.call((0.0,), timeout_s=30) == "done"
         started = time.monotonic()

@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -11,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import REPO, WARCFORGE, build, read_rows, write_recipe
+from tests.conftest import REPO, WARCFORGE, build, free_port, read_rows, write_recipe
 
 SHARD = "sample-00002.warc.gz"
 
@@ -45,15 +44,9 @@ def _content(row: dict) -> tuple:
     return tuple(value for key, value in row.items() if key != "warc_path")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def gcs_emulator():
-    port = _free_port()
+    port = free_port()
     emulator = Path(WARCFORGE).with_name("gcp-storage-emulator")
     proc = subprocess.Popen([str(emulator), "start", "-H", "127.0.0.1", "--port", str(port), "--in-memory"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -8,18 +8,12 @@ import time
 
 import pytest
 
-from tests.conftest import build, write_recipe
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import build, free_port, published_bytes, write_recipe
 
 
 @pytest.fixture(scope="module")
 def job_service():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main", f"--port={port}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -38,16 +32,11 @@ def job_service():
     process.wait(timeout=30)
 
 
-def published(out) -> dict:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name != "run_info.json"}
-
-
 def test_portable_runner_output_is_byte_identical(job_service, sample_dir, tmp_path):
     recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")], dedup={"near": {"enabled": True}},
                           filters={"gopher_repetition": {"enabled": True}, "rejected_sample_rate": 0.5})
     direct = build(recipe, tmp_path / "direct")
     portable = build(recipe, tmp_path / "portable", "--runner=PortableRunner", f"--job_endpoint={job_service}",
                      "--environment_type=LOOPBACK")
-    assert published(tmp_path / "portable") == published(tmp_path / "direct")
+    assert published_bytes(tmp_path / "portable") == published_bytes(tmp_path / "direct")
     assert portable["counts"] == direct["counts"] and portable["documents"] > 0

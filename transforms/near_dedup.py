@@ -111,10 +111,6 @@ class KeepHotBucketsFn(beam.DoFn):
 class PropagateLabels(beam.PTransform):
     """One round: bucket minima from member labels, then member minima from bucket labels."""
 
-    def __init__(self, settings: NearDedupSettings, round_number: int) -> None:
-        super().__init__()
-        self.settings, self.round_number = settings, round_number
-
     def expand(self, inputs):  # noqa: ANN001, ANN201 - Beam reads these hints; a tuple input has none
         labels, memberships, hot = inputs
         # A copy of the memberships per round: without the break, runners fuse the consumers of
@@ -179,7 +175,7 @@ class NearDedup(beam.PTransform):
         )
         labels = ranked_docs | "OwnRankAsLabel" >> beam.Map(lambda kv: (kv[0], kv[0]))
         for number in range(1, s.rounds + 1):
-            labels = (labels, memberships, hot) | f"Round{number}" >> PropagateLabels(s, number)
+            labels = (labels, memberships, hot) | f"Round{number}" >> PropagateLabels()
         cluster_sizes = (
             labels
             | "ByLabel" >> beam.Map(lambda kv: (kv[1], 1))

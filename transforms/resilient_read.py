@@ -14,7 +14,6 @@ second). A shard that fails ``max_attempts`` times in a row without progress rai
 
 import http.client
 import random
-import socket
 import threading
 import time
 import urllib.parse
@@ -241,6 +240,3 @@ class ResumableFile(PositionedStream):
         self._drop_body()
         super().close()
 
-
-# A socket timeout is an OSError subclass; named here so readers see which failures are retried.
-RETRIED_ERRORS = (TransientError, socket.timeout, ConnectionError, http.client.HTTPException)

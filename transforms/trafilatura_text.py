@@ -18,10 +18,3 @@ def trafilatura_to_text(payload: bytes, declared_charset: str | None) -> tuple[s
                                deduplicate=False, favor_precision=False) or ""
     return tidy_lines(text), charset
 
-
-def slow_for_tests(seconds: float) -> str:
-    """A stand-in for a parser stuck on a page: sleeps, then answers."""
-    import time
-
-    time.sleep(seconds)
-    return "done"
