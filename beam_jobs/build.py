@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 
 import apache_beam as beam
 import fsspec
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineState
 
 from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, filter_settings, read_settings
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
+from beam_jobs.runners import check_runner_options, dry_run_report
 from transforms.errors import MissingInputError, WarcforgeError
 from transforms.filters.url_filter import load_list
 from transforms.inputs import resolve_inputs
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace an existing warcforge output in --output (default: refuse a non-empty directory)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary and errors")
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="DataflowRunner only: build and check the job graph, print it, and stop; nothing is submitted, "
+        "read or written",
+    )
     return parser
 
 
@@ -74,21 +80,25 @@ def run_build(argv: list[str]) -> dict:
     recipe = load_recipe(args.config)
     if args.input:
         recipe = recipe.with_inputs(args.input)
+    options = PipelineOptions(beam_args)
     output = OutputDir(args.output)
-    output.check_writable(args.overwrite)
+    if not args.dry_run:
+        output.check_writable(args.overwrite)
     check_blocklists(recipe)
     inputs = resolve_inputs(recipe.input, read_settings(recipe).policy)
+    check_runner_options(options, inputs, args.output, args.dry_run)
     input_list = [{"url": f.url, "warc_path": f.warc_path, "size": f.size} for f in inputs]
     logging.getLogger("warcforge").info(
         "build: %d input files (%.1f MB), recipe %s, output %s",
         len(inputs), sum(f.size or 0 for f in inputs) / 1e6, args.config, args.output,
     )
+    if args.dry_run:
+        return dry_run(options, recipe, inputs, output)
 
     staging = output.new_staging()
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
-        options = PipelineOptions(beam_args)
         pipeline = beam.Pipeline(options=options)
         assemble(pipeline, recipe, inputs, staging)
         result = pipeline.run()
@@ -122,6 +132,20 @@ def run_build(argv: list[str]) -> dict:
         raise
     print(format_summary(manifest, args.output, time.time() - started), flush=True)
     return manifest
+
+
+def dry_run(options: PipelineOptions, recipe: Recipe, inputs: list, output: OutputDir) -> dict:
+    """Build the Dataflow job without submitting it: Beam's runner translates and checks the whole graph."""
+    options.view_as(TestOptions).dry_run = True
+    pipeline = beam.Pipeline(options=options)
+    assemble(pipeline, recipe, inputs, output.staging_url())
+    pipeline.run()
+    report = dry_run_report(options, pipeline.runner.proto_pipeline, inputs)
+    print(f"dry run: {report['runner']} job {report['job_name']} for project {report['project']} in "
+          f"{report['region']}: {report['transforms']} transforms, {report['inputs']} input files, workers "
+          f"{', '.join(report['worker_images'])}; nothing was submitted, read or written\n"
+          f"stages: {', '.join(report['stages'])}", flush=True)
+    return {"dry_run": report, "failed_shards": []}
 
 
 def check_blocklists(recipe: Recipe) -> None:

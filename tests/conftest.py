@@ -3,7 +3,11 @@
 import json
 import os
 import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import fsspec
@@ -81,3 +85,39 @@ def s3_server(monkeypatch):
     fsspec.filesystem("s3").clear_instance_cache()
     yield fsspec.filesystem("s3", skip_instance_cache=True)
     server.stop()
+
+
+@pytest.fixture()
+def gcs_emulator():
+    port = free_port()
+    emulator = Path(WARCFORGE).with_name("gcp-storage-emulator")
+    proc = subprocess.Popen([str(emulator), "start", "-H", "127.0.0.1", "--port", str(port), "--in-memory"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/storage/v1/b?project=test", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the GCS emulator did not start within 30 s") from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def gcs_upload(url: str, bucket: str, name: str, data: bytes) -> None:
+    """Create the bucket if needed and put one object into the emulator."""
+    create = urllib.request.Request(f"{url}/storage/v1/b?project=test", data=json.dumps({"name": bucket}).encode(),
+                                    headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        urllib.request.urlopen(create, timeout=10)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 409:  # the bucket exists already
+            raise
+    upload = urllib.request.Request(f"{url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}",
+                                    data=data, headers={"Content-Type": "application/octet-stream"}, method="POST")
+    urllib.request.urlopen(upload, timeout=10)

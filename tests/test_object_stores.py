@@ -3,14 +3,10 @@
 import json
 import os
 import subprocess
-import time
-import urllib.request
-from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
-from tests.conftest import REPO, WARCFORGE, build, free_port, read_rows, write_recipe
+from tests.conftest import REPO, WARCFORGE, build, gcs_upload, read_rows, write_recipe
 
 SHARD = "sample-00002.warc.gz"
 
@@ -44,39 +40,8 @@ def _content(row: dict) -> tuple:
     return tuple(value for key, value in row.items() if key != "warc_path")
 
 
-@pytest.fixture()
-def gcs_emulator():
-    port = free_port()
-    emulator = Path(WARCFORGE).with_name("gcp-storage-emulator")
-    proc = subprocess.Popen([str(emulator), "start", "-H", "127.0.0.1", "--port", str(port), "--in-memory"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/storage/v1/b?project=test", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the GCS emulator did not start within 30 s") from None
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _gcs_upload(url: str, bucket: str, name: str, data: bytes) -> None:
-    create = urllib.request.Request(f"{url}/storage/v1/b?project=test", data=json.dumps({"name": bucket}).encode(),
-                                    headers={"Content-Type": "application/json"}, method="POST")
-    urllib.request.urlopen(create, timeout=10)
-    upload = urllib.request.Request(f"{url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}",
-                                    data=data, headers={"Content-Type": "application/octet-stream"}, method="POST")
-    urllib.request.urlopen(upload, timeout=10)
-
-
 def test_gs_input_through_gcsfs(gcs_emulator, sample_dir, tmp_path):
-    _gcs_upload(gcs_emulator, "crawl", f"crawl-data/{SHARD}", (sample_dir / SHARD).read_bytes())
+    gcs_upload(gcs_emulator, "crawl", f"crawl-data/{SHARD}", (sample_dir / SHARD).read_bytes())
     env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs_emulator,
            # gcsfs's experimental bucket-type probe stalls against the emulator (FIELD-NOTES).
            "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}

@@ -54,10 +54,14 @@ class OutputDir:
                 f"output ({names}); refusing to delete it even with --overwrite"
             )
 
+    def staging_url(self) -> str:
+        """A fresh staging directory's URL, not yet created."""
+        return url_of(self.fs, posixpath.join(self.path, f"{STAGING_PREFIX}{uuid.uuid4().hex}"))
+
     def new_staging(self) -> str:
-        staging = posixpath.join(self.path, f"{STAGING_PREFIX}{uuid.uuid4().hex}")
-        self.fs.makedirs(staging, exist_ok=True)
-        return url_of(self.fs, staging)
+        staging = self.staging_url()
+        self.fs.makedirs(fsspec.core.url_to_fs(staging)[1], exist_ok=True)
+        return staging
 
     def discard(self, staging: str) -> None:
         _, path = fsspec.core.url_to_fs(staging)

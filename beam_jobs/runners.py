@@ -1,0 +1,83 @@
+"""What the build checks about the chosen runner before any work, and the dry run's report.
+
+A cluster's workers do not share the driver's disk: on Dataflow every input and the output must be
+a URL the workers can reach, the workers must run an image with warcforge installed, and Beam
+must have a gs:// place for its temporary files. These are checked here, by name, instead of
+surfacing as a worker's import error an hour into the job.
+"""
+
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    SetupOptions,
+    StandardOptions,
+    WorkerOptions,
+)
+from apache_beam.portability import common_urns
+from apache_beam.portability.api import beam_runner_api_pb2
+
+from transforms.errors import WarcforgeError
+from transforms.inputs import InputFile
+
+DATAFLOW = "DataflowRunner"
+
+
+class RunnerOptionsError(WarcforgeError):
+    """The runner's options cannot work: a missing option, or a path the workers cannot reach."""
+
+
+def runner_name(options: PipelineOptions) -> str:
+    runner = options.view_as(StandardOptions).runner or "DirectRunner"
+    return runner if isinstance(runner, str) else type(runner).__name__
+
+
+def is_dataflow(options: PipelineOptions) -> bool:
+    return runner_name(options).rsplit(".", 1)[-1] == DATAFLOW
+
+
+def check_runner_options(options: PipelineOptions, inputs: list[InputFile], output: str, dry_run: bool) -> None:
+    if dry_run and not is_dataflow(options):
+        raise RunnerOptionsError(
+            f"--dry-run builds a job for --runner={DATAFLOW} without submitting it; "
+            f"--runner={runner_name(options)} would run the job")
+    if not is_dataflow(options):
+        return
+    local = [f.url for f in inputs if "://" not in f.url]
+    if local:
+        raise RunnerOptionsError(
+            f"{DATAFLOW} workers cannot read local files ({len(local)} inputs, e.g. {local[0]}); "
+            "use gs://, s3://, https:// or a crawl: source")
+    if "://" not in output:
+        raise RunnerOptionsError(f"{DATAFLOW} workers cannot write the local directory {output}; use a gs:// --output")
+    gcp = options.view_as(GoogleCloudOptions)
+    for name in ("project", "region", "temp_location"):
+        if not getattr(gcp, name):
+            raise RunnerOptionsError(f"{DATAFLOW} needs --{name}")
+    if not gcp.temp_location.startswith("gs://"):  # else Beam tries to create a default bucket
+        raise RunnerOptionsError(f"{DATAFLOW} needs a gs:// --temp_location, not {gcp.temp_location}")
+    setup = options.view_as(SetupOptions)
+    if not (options.view_as(WorkerOptions).sdk_container_image or setup.setup_file or setup.extra_packages):
+        raise RunnerOptionsError(
+            f"{DATAFLOW} workers need warcforge installed: pass --sdk_container_image=IMAGE built from "
+            "deploy/docker/Dockerfile (or --extra_package with a warcforge wheel)")
+
+
+def dry_run_report(options: PipelineOptions, proto_pipeline: object, inputs: list[InputFile]) -> dict:
+    """What a dry run built: the job's identity, its worker images and its top-level stages."""
+    gcp = options.view_as(GoogleCloudOptions)
+    components = proto_pipeline.components
+    images = sorted({beam_runner_api_pb2.DockerPayload.FromString(env.payload).container_image
+                     for env in components.environments.values() if env.urn == common_urns.environments.DOCKER.urn})
+    roots = set(proto_pipeline.root_transform_ids)
+    stages = [components.transforms[t].unique_name for root in roots for t in components.transforms[root].subtransforms]
+    return {
+        "runner": runner_name(options),
+        "job_name": gcp.job_name,
+        "project": gcp.project,
+        "region": gcp.region,
+        "temp_location": gcp.temp_location,
+        "worker_images": images,
+        "stages": stages,
+        "transforms": len(components.transforms),
+        "inputs": len(inputs),
+    }

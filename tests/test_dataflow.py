@@ -1,0 +1,76 @@
+"""The Dataflow job, built by Beam's DataflowRunner without being submitted (``--dry-run``).
+
+Inputs are listed from a GCS emulator on loopback, as the driver lists gs:// inputs for a real
+job; Beam translates and checks the whole graph for Dataflow, and nothing is read or written.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from beam_jobs.build import run_build
+from beam_jobs.runners import RunnerOptionsError
+from tests.conftest import REPO, WARCFORGE, gcs_upload, write_recipe
+from tests.http_server import FileServer
+
+IMAGE = "europe-west4-docker.pkg.dev/warcforge-example/warcforge/worker:0.1.0"
+DATAFLOW_OPTIONS = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4",
+                    "--temp_location=gs://warcforge-runs/tmp", "--staging_location=gs://warcforge-runs/staging",
+                    f"--sdk_container_image={IMAGE}", "--sdk_location=container", "--job_name=warcforge-sample",
+                    "--max_num_workers=8", "--machine_type=n2-highmem-4", "--experiments=use_runner_v2"]
+
+
+def _warcforge(args: list[str], emulator: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+    return subprocess.run([WARCFORGE, "build", *args], capture_output=True, text=True, cwd=REPO, env=env,
+                          timeout=300)
+
+
+def test_dry_run_builds_the_whole_graph_for_dataflow(gcs_emulator, sample_dir, tmp_path):
+    for shard in sorted(sample_dir.glob("*.warc.gz")):
+        gcs_upload(gcs_emulator, "warcforge-crawl", f"sample/{shard.name}", shard.read_bytes())
+    recipe = write_recipe(tmp_path / "r.yaml", ["gs://warcforge-crawl/sample/*.warc.gz"],
+                          filters={"language": {"enabled": True}, "gopher_quality": {"enabled": True},
+                                   "rejected_sample_rate": 0.1},
+                          dedup={"near": {"enabled": True}, "url": "newest"})
+    result = _warcforge(["--config", str(recipe), "--output", "gs://warcforge-runs/datasets/sample",
+                         "--dry-run", *DATAFLOW_OPTIONS], gcs_emulator)
+    assert result.returncode == 0, result.stderr
+    summary, stages = result.stdout.strip().splitlines()[-2:]
+    assert summary.startswith("dry run: DataflowRunner job warcforge-sample for project warcforge-example in "
+                              "europe-west4: ")
+    assert f"4 input files, workers {IMAGE}; nothing was submitted, read or written" in summary
+    built = stages.removeprefix("stages: ").split(", ")
+    order = ["ReadWarcShards", "ExtractText", "FilterDocuments", "DedupByUrl", "ExactDedup", "NearDedup",
+             "WriteDocuments"]
+    assert [stage for stage in built if stage in order] == order
+    assert {"WriteDeadLetters", "WriteRejected", "WriteFileList"} <= set(built)
+    # Nothing was written: the output bucket was never created.
+    listing = subprocess.run(["curl", "-s", f"{gcs_emulator}/storage/v1/b?project=test"], capture_output=True,
+                             text=True).stdout
+    assert "warcforge-runs" not in listing and "warcforge-crawl" in listing
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"input": "local"}, "DataflowRunner workers cannot read local files (4 inputs, e.g. "),
+    ({"output": "local"}, "DataflowRunner workers cannot write the local directory "),
+    ({"drop": "--temp_location"}, "DataflowRunner needs --temp_location"),
+    ({"drop": "--project"}, "DataflowRunner needs --project"),
+    ({"drop": "--sdk_container_image"}, "DataflowRunner workers need warcforge installed: pass "
+                                        "--sdk_container_image=IMAGE built from deploy/docker/Dockerfile"),
+    ({"runner": "DirectRunner"}, "--dry-run builds a job for --runner=DataflowRunner without submitting it; "
+                                 "--runner=DirectRunner would run the job"),
+])
+def test_options_the_workers_cannot_use_are_refused_by_name(change, message, sample_dir, tmp_path):
+    with FileServer(sample_dir) as server:
+        inputs = [str(sample_dir / "*.warc.gz")] if change.get("input") else [f"{server.url}/sample-00000.warc.gz"]
+        options = [o for o in DATAFLOW_OPTIONS if o.split("=")[0] != change.get("drop")]
+        if change.get("runner"):
+            options = [f"--runner={change['runner']}"]
+        output = str(tmp_path / "out") if change.get("output") else "gs://warcforge-runs/datasets/x"
+        recipe = write_recipe(tmp_path / "r.yaml", inputs)
+        with pytest.raises(RunnerOptionsError) as refused:
+            run_build(["--config", str(recipe), "--output", output, "--dry-run", *options])
+    assert str(refused.value).startswith(message)
+    assert not (tmp_path / "out").exists()
