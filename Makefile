@@ -7,7 +7,7 @@ SAMPLE ?= build/sample
 OUTPUT ?= build/output
 RUN_ARGS ?=
 
-.PHONY: venv sample run test lint bench clean
+.PHONY: venv sample run test lint bench clean flink-up flink-down image
 
 # The venv is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +36,19 @@ bench: venv
 	$(BIN)/python bench/read_overhead.py
 	$(BIN)/python bench/filter_cost.py
 	$(BIN)/python bench/near_dedup.py
+
+# A Flink session cluster on loopback (deploy/flink/local-cluster.sh; Flink from the package index,
+# cached in ~/.cache/warcforge). FLINK_REST_PORT picks the REST port (8081).
+flink-up: venv
+	PYTHON=$(BIN)/python deploy/flink/local-cluster.sh up
+
+flink-down:
+	PYTHON=$(BIN)/python deploy/flink/local-cluster.sh down
+
+# The worker SDK image for Dataflow and Flink on Kubernetes (needs a Docker daemon).
+IMAGE ?= warcforge/worker:0.1.0
+image:
+	docker build -f deploy/docker/Dockerfile -t $(IMAGE) .
 
 clean:
 	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ import os
 import subprocess
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conftest import REPO, WARCFORGE, build, gcs_upload, read_rows, write_recipe
 
@@ -55,3 +56,15 @@ def test_gs_input_through_gcsfs(gcs_emulator, sample_dir, tmp_path):
     local = tmp_path / "local"
     build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
     assert [_content(r) for r in read_rows(out)] == [_content(r) for r in read_rows(local)]
+
+
+def test_a_recipe_is_read_from_a_bucket(s3_server, sample_dir, tmp_path):
+    # Cluster launchers (a Dataflow flex template, a Kubernetes job) read the recipe from a bucket.
+    from transforms.errors import RecipeError
+    from transforms.recipe import load_recipe
+
+    s3_server.mkdir("recipes")
+    s3_server.pipe("recipes/sample.yaml", (REPO / "configs" / "sample.yaml").read_bytes())
+    assert load_recipe("s3://recipes/sample.yaml") == load_recipe(REPO / "configs" / "sample.yaml")
+    with pytest.raises(RecipeError, match="recipe s3://recipes/missing.yaml: cannot be read"):
+        load_recipe("s3://recipes/missing.yaml")

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import fsspec
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -152,9 +153,11 @@ class Recipe(_Section):
 
 
 def load_recipe(path: str | Path) -> Recipe:
-    path = Path(path)
+    """Read a recipe from a local path or any fsspec URL (a cluster launcher may read it from a bucket)."""
+    path = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with fsspec.open(path, "rt", encoding="utf-8") as stream:
+            text = stream.read()
     except OSError as exc:
         raise RecipeError(f"recipe {path}: cannot be read ({exc.strerror or exc})") from exc
     try:

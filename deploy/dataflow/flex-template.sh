@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Build and launch warcforge as a Dataflow flex template.
+#
+#   deploy/dataflow/flex-template.sh build     # push the image, write the template spec to GCS
+#   deploy/dataflow/flex-template.sh launch RECIPE OUTPUT [JOB_NAME]
+#
+# Needs gcloud and docker, logged in. Settings (environment):
+#   PROJECT, REGION                 the Google Cloud project and region
+#   REPOSITORY                      Artifact Registry repository (default: warcforge)
+#   BUCKET                          gs://bucket for the template spec and temporary files
+#   VERSION                         image tag (default: the project version, 0.1.0)
+#   MAX_WORKERS, MACHINE_TYPE       worker pool (defaults: 100, n2-highmem-4)
+set -euo pipefail
+: "${PROJECT:?set PROJECT}" "${REGION:?set REGION}" "${BUCKET:?set BUCKET (gs://...)}"
+REPOSITORY="${REPOSITORY:-warcforge}"
+VERSION="${VERSION:-0.1.0}"
+MAX_WORKERS="${MAX_WORKERS:-100}"
+MACHINE_TYPE="${MACHINE_TYPE:-n2-highmem-4}"
+REGISTRY="$REGION-docker.pkg.dev/$PROJECT/$REPOSITORY"
+WORKER="$REGISTRY/worker:$VERSION"
+TEMPLATE_IMAGE="$REGISTRY/flex-template:$VERSION"
+SPEC="$BUCKET/templates/warcforge-$VERSION.json"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+case "${1:-}" in
+build)
+    docker build -f "$root/deploy/docker/Dockerfile" -t "$WORKER" "$root"
+    docker push "$WORKER"
+    docker build -f "$here/Dockerfile" --build-arg "WORKER_IMAGE=$WORKER" -t "$TEMPLATE_IMAGE" "$root"
+    docker push "$TEMPLATE_IMAGE"
+    gcloud dataflow flex-template build "$SPEC" --image "$TEMPLATE_IMAGE" --sdk-language PYTHON \
+        --metadata-file "$here/metadata.json" --project "$PROJECT"
+    ;;
+launch)
+    recipe="${2:?recipe (gs:// or a path in the image)}"; output="${3:?output gs:// directory}"
+    job="${4:-warcforge-$(date -u +%Y%m%d-%H%M%S)}"
+    gcloud dataflow flex-template run "$job" --template-file-gcs-location "$SPEC" \
+        --project "$PROJECT" --region "$REGION" --temp-location "$BUCKET/tmp" --staging-location "$BUCKET/staging" \
+        --max-workers "$MAX_WORKERS" --worker-machine-type "$MACHINE_TYPE" \
+        --additional-experiments use_runner_v2 \
+        --parameters "config=$recipe,output=$output,sdk_container_image=$TEMPLATE_IMAGE"
+    ;;
+*)
+    echo "usage: $0 build | launch RECIPE OUTPUT [JOB_NAME]" >&2
+    exit 2
+    ;;
+esac

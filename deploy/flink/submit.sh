@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Submit a warcforge build to the Flink session cluster on Kubernetes (session-cluster.yaml and
+# job-server.yaml applied). The driver runs here: it resolves the inputs, submits the portable
+# pipeline through the job server, waits, then publishes the output atomically, so it must live
+# until the job ends (run it from a scheduler or a Kubernetes Job with the worker image).
+#
+#   deploy/flink/submit.sh configs/fineweb-like.yaml s3://my-bucket/datasets/fineweb-like-v1 [build flags]
+#
+# Input and output must be URLs every TaskManager can reach (s3://, gs://, https://, crawl:).
+set -euo pipefail
+recipe="$1"; output="$2"; shift 2
+
+kubectl port-forward service/warcforge-beam-job-server 8099:8099 8098:8098 >/dev/null &
+forward=$!
+trap 'kill $forward' EXIT
+sleep 3
+
+python -m beam_jobs.build --config "$recipe" --output "$output" \
+    --runner=PortableRunner --job_endpoint=localhost:8099 --artifact_endpoint=localhost:8098 \
+    --environment_type=EXTERNAL --environment_config=localhost:50000 \
+    --parallelism=32 "$@"

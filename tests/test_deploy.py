@@ -1,0 +1,111 @@
+"""deploy/: every manifest parses, and the fields that must agree with the code do (images, ports, versions)."""
+
+import json
+import re
+import subprocess
+import sys
+
+import apache_beam
+import yaml
+from apache_beam.options.pipeline_options import FlinkRunnerOptions
+
+from beam_jobs.build import build_parser
+from tests.conftest import REPO
+
+DEPLOY = REPO / "deploy"
+PYPROJECT = (REPO / "pyproject.toml").read_text()
+VERSION = re.search(r'^version = "([^"]+)"$', PYPROJECT, re.MULTILINE).group(1)
+BEAM_PIN = re.search(r'^    "apache-beam==([^"]+)",$', PYPROJECT, re.MULTILINE).group(1)
+WORKER_IMAGE = f"warcforge/worker:{VERSION}"
+
+
+def _dockerfile_args(path: str) -> dict[str, str]:
+    return dict(re.findall(r"^ARG (\w+)=(\S+)$", (DEPLOY / path).read_text(), re.MULTILINE))
+
+
+def _shell_default(path: str, name: str) -> str:
+    return re.search(rf'{name}="\$\{{{name}:-([^}}]+)\}}"', (DEPLOY / path).read_text()).group(1)
+
+
+def _manifests(path: str) -> dict[str, dict]:
+    return {doc["kind"]: doc for doc in yaml.safe_load_all((DEPLOY / path).read_text())}
+
+
+def test_the_worker_image_is_beams_sdk_image_of_the_pinned_release():
+    args = _dockerfile_args("docker/Dockerfile")
+    assert BEAM_PIN == apache_beam.__version__ == args["BEAM_VERSION"]
+    assert args["PYTHON_VERSION"] == "3.11"  # the launcher image below and CI's interpreter
+    text = (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert "FROM apache/beam_python${PYTHON_VERSION}_sdk:${BEAM_VERSION}" in text
+    for source in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE):
+        for name in source.split():
+            assert (REPO / name).exists(), name
+    makefile = (REPO / "Makefile").read_text()
+    assert f"IMAGE ?= {WORKER_IMAGE}" in makefile
+
+
+def test_flink_versions_agree_between_the_local_cluster_kubernetes_and_beam():
+    local = _shell_default("flink/local-cluster.sh", "FLINK_VERSION")
+    assert _shell_default("flink/local-cluster.sh", "BEAM_VERSION") == BEAM_PIN
+    major_minor = local.rsplit(".", 1)[0]
+    assert major_minor in FlinkRunnerOptions.PUBLISHED_FLINK_VERSIONS
+    cluster = _manifests("flink/session-cluster.yaml")["FlinkDeployment"]
+    assert cluster["apiVersion"] == "flink.apache.org/v1beta1"
+    assert cluster["spec"]["flinkVersion"] == "v" + major_minor.replace(".", "_")
+    assert cluster["spec"]["image"] == f"flink:{local}-java17"
+    assert "job" not in cluster["spec"]  # a session cluster: jobs arrive through the job server
+    job_server = _manifests("flink/job-server.yaml")["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert job_server["image"] == f"apache/beam_flink{major_minor}_job_server:{BEAM_PIN}"
+
+
+def test_the_worker_pool_sidecar_job_server_and_submit_command_agree_on_images_and_ports():
+    cluster = _manifests("flink/session-cluster.yaml")["FlinkDeployment"]
+    containers = {c["name"]: c for c in cluster["spec"]["taskManager"]["podTemplate"]["spec"]["containers"]}
+    assert set(containers) == {"flink-main-container", "beam-worker-pool"}
+    pool = containers["beam-worker-pool"]
+    assert pool["image"] == WORKER_IMAGE and pool["args"] == ["--worker_pool"]
+    pool_port = pool["ports"][0]["containerPort"]
+    submit = (DEPLOY / "flink" / "submit.sh").read_text()
+    assert f"--environment_type=EXTERNAL --environment_config=localhost:{pool_port}" in submit
+    jobs = _manifests("flink/job-server.yaml")
+    args = dict(a.lstrip("-").split("=", 1) for a in jobs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+                ["args"])
+    rest_port = cluster["spec"]["flinkConfiguration"]["rest.port"]
+    assert args["flink-master"] == f"{cluster['metadata']['name']}-rest:{rest_port}"  # the operator's REST service
+    service = jobs["Service"]
+    ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+    assert ports["job"] == int(args["job-port"]) and ports["artifact"] == int(args["artifact-port"])
+    assert f"--job_endpoint=localhost:{ports['job']} --artifact_endpoint=localhost:{ports['artifact']}" in submit
+    assert f"service/{service['metadata']['name']} {ports['job']}:{ports['job']} {ports['artifact']}:" in submit
+    assert service["spec"]["selector"] == jobs["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    slots = int(cluster["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"])
+    assert int(pool["resources"]["requests"]["cpu"]) == slots == cluster["spec"]["taskManager"]["resource"]["cpu"]
+
+
+def test_the_flex_template_passes_only_flags_the_build_knows():
+    metadata = json.loads((DEPLOY / "dataflow" / "metadata.json").read_text())
+    options = {a.dest: a for a in build_parser()._actions}
+    for parameter in metadata["parameters"]:
+        action = options[parameter["name"]]
+        assert action.nargs != 0, f"{parameter['name']}: a flex template passes --name=value"
+        assert parameter["isOptional"] == (not action.required)
+    required = {name for name, action in options.items() if action.required}
+    assert required <= {p["name"] for p in metadata["parameters"]}
+    text = (DEPLOY / "dataflow" / "Dockerfile").read_text()
+    assert f"ARG WORKER_IMAGE={WORKER_IMAGE}" in text
+    assert "python311-template-launcher-base" in text
+    py_file = re.search(r"FLEX_TEMPLATE_PYTHON_PY_FILE=/opt/warcforge/(\S+)", text).group(1)
+    assert (REPO / py_file).is_file()
+
+
+def test_the_flex_template_entry_file_runs_as_a_script_from_any_directory(tmp_path):
+    # The launcher runs the file by path, from its own working directory.
+    result = subprocess.run([sys.executable, str(REPO / "beam_jobs" / "build.py"), "--help"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "--config" in result.stdout and "--dry-run" in result.stdout
+
+
+def test_deploy_scripts_parse():
+    for script in ("flink/local-cluster.sh", "flink/submit.sh", "dataflow/flex-template.sh"):
+        assert subprocess.run(["bash", "-n", str(DEPLOY / script)]).returncode == 0, script
