@@ -90,7 +90,7 @@ def main() -> int:
 
     membership = pickle.dumps((f"{3:02d}{2**63:016x}", "f" * 32), protocol=pickle.HIGHEST_PROTOCOL)
     label = pickle.dumps(("f" * 32, "e" * 32), protocol=pickle.HIGHEST_PROTOCOL)
-    # Per round: memberships reshuffled and keyed by member, labels and bucket labels joined, and the
+    # Per round: memberships regrouped and keyed by member, labels and bucket labels joined, and the
     # proposals combined; once: the memberships counted and the survivors joined with documents.
     per_round = BANDS * (len(membership) * 3 + len(label) * 2) + len(label) * 2
     shuffle_bytes = ROUNDS * per_round + BANDS * len(membership) + 3 * len(label)

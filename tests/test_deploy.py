@@ -46,7 +46,6 @@ def test_the_worker_image_is_beams_sdk_image_of_the_pinned_release():
 
 def test_flink_versions_agree_between_the_local_cluster_kubernetes_and_beam():
     local = _shell_default("flink/local-cluster.sh", "FLINK_VERSION")
-    assert _shell_default("flink/local-cluster.sh", "BEAM_VERSION") == BEAM_PIN
     major_minor = local.rsplit(".", 1)[0]
     assert major_minor in FlinkRunnerOptions.PUBLISHED_FLINK_VERSIONS
     cluster = _manifests("flink/session-cluster.yaml")["FlinkDeployment"]

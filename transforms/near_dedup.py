@@ -114,8 +114,12 @@ class PropagateLabels(beam.PTransform):
     def expand(self, inputs):  # noqa: ANN001, ANN201 - Beam reads these hints; a tuple input has none
         labels, memberships, hot = inputs
         # A copy of the memberships per round: without the break, runners fuse the consumers of
-        # every round into one stage that waits on a later round's side input (a deadlock).
-        memberships = memberships | "MembershipsOfThisRound" >> beam.Reshuffle()
+        # every round into one stage that waits on a later round's side input (a deadlock). A
+        # GroupByKey, not a Reshuffle: Beam's Flink runner (2.62) fed this graph's Reshuffle None.
+        memberships = (memberships
+                       | "KeyedByItself" >> beam.Map(lambda m: (m, None))
+                       | "MembershipsOfThisRound" >> beam.GroupByKey()
+                       | "Membership" >> beam.Map(lambda kv: kv[0]))
         member_labels = (
             {"buckets": memberships | "ByMember" >> beam.Map(lambda m: (m[1], m[0])), "label": labels}
             | "JoinLabelsToBuckets" >> beam.CoGroupByKey()

@@ -6,18 +6,20 @@
 # installed: apache-flink (scripts and configuration) and apache-flink-libraries (the jars). Their
 # Python pins conflict with Beam's, so they never enter the project's environment.
 #
-#   deploy/flink/local-cluster.sh up|down|status|smoke|job-server-jar|home
+#   deploy/flink/local-cluster.sh up|down|status|job-server-jar|home
 #
-# smoke: runs a small Flink SQL batch job on the cluster and prints its result (500500).
-# job-server-jar: fetches Beam's Flink job server for the pinned Beam release with Maven and
-# prints its path; Beam's FlinkRunner takes it as --flink_job_server_jar.
+# job-server-jar: Beam's Flink job server, assembled with Maven from Beam's Flink runner and job
+# service modules of BEAM_RUNNER_VERSION; prints the path of a launcher jar that Beam's
+# FlinkRunner takes as --flink_job_server_jar. Beam publishes the same server as one shaded jar
+# (beam-runners-flink-<flink>-job-server); the Maven mirror this project is built against serves
+# none of those, but serves the modules of 2.62.0 for Flink 1.19, hence the defaults.
 #
-# Environment: FLINK_VERSION (default below), BEAM_VERSION, FLINK_REST_PORT (8081), FLINK_SLOTS (2),
-# WARCFORGE_CACHE (~/.cache/warcforge), PYTHON (python3, any with pip).
+# Environment: FLINK_VERSION and BEAM_RUNNER_VERSION (defaults below), FLINK_REST_PORT (8081),
+# FLINK_SLOTS (2), WARCFORGE_CACHE (~/.cache/warcforge), PYTHON (python3, any with pip).
 set -euo pipefail
 
-FLINK_VERSION="${FLINK_VERSION:-1.20.3}"
-BEAM_VERSION="${BEAM_VERSION:-2.75.0}"
+FLINK_VERSION="${FLINK_VERSION:-1.19.3}"
+BEAM_RUNNER_VERSION="${BEAM_RUNNER_VERSION:-2.62.0}"
 FLINK_REST_PORT="${FLINK_REST_PORT:-8081}"
 FLINK_SLOTS="${FLINK_SLOTS:-2}"
 CACHE="${WARCFORGE_CACHE:-$HOME/.cache/warcforge}"
@@ -25,6 +27,7 @@ PYTHON="${PYTHON:-python3}"
 DIST="$CACHE/flink-$FLINK_VERSION"
 FLINK_HOME="$DIST/pyflink"
 RUN_DIR="$CACHE/flink-run"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 
 say() { echo "flink: $*" >&2; }
 
@@ -44,30 +47,14 @@ unpack() {
     cp -r "$deps/lib" "$deps/opt" "$deps/plugins" "$partial/pyflink/"
     cp "$deps/bin/"*.jar "$partial/pyflink/bin/"
     chmod +x "$partial/pyflink/bin/"*.sh "$partial/pyflink/bin/flink"
-    # The SQL client (used by `smoke`) needs the SQL gateway, which the archives leave out.
-    mvn -B -q dependency:copy -Dartifact="org.apache.flink:flink-sql-gateway:$FLINK_VERSION" \
-        -DoutputDirectory="$partial/pyflink/opt" >&2
     rm -rf "$DIST" && mv "$partial" "$DIST"
 }
 
 configure() {
     # Flattened keys replace the shipped config.yaml: loopback only, small memory, fixed ports.
     mkdir -p "$RUN_DIR/log"
-    cat > "$FLINK_HOME/conf/config.yaml" <<EOF
-jobmanager.rpc.address: localhost
-jobmanager.bind-host: localhost
-jobmanager.memory.process.size: 1024m
-taskmanager.host: localhost
-taskmanager.bind-host: localhost
-taskmanager.memory.process.size: 2048m
-taskmanager.numberOfTaskSlots: $FLINK_SLOTS
-parallelism.default: $FLINK_SLOTS
-rest.address: localhost
-rest.bind-address: localhost
-rest.port: $FLINK_REST_PORT
-env.log.dir: $RUN_DIR/log
-env.pid.dir: $RUN_DIR
-EOF
+    sed -e "s|@SLOTS@|$FLINK_SLOTS|g" -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RUN_DIR@|$RUN_DIR|g" \
+        "$HERE/local-config.yaml" > "$FLINK_HOME/conf/config.yaml"
 }
 
 overview() {
@@ -102,33 +89,34 @@ down() {
     exit 1
 }
 
-smoke() {
-    local sql="$RUN_DIR/smoke.sql"
-    mkdir -p "$RUN_DIR"
-    cat > "$sql" <<EOF
-SET 'execution.runtime-mode' = 'batch';
-SET 'sql-client.execution.result-mode' = 'tableau';
-CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1000',
-  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '1000');
-SELECT SUM(n) FROM numbers;
-EOF
-    "$FLINK_HOME/bin/sql-client.sh" -f "$sql" 2>/dev/null | grep -oE '^\| +[0-9]+ +\|' | tr -d '| '
-}
-
 job_server_jar() {
-    # Beam's Flink runner names Flink by major.minor: Flink 1.20.3 runs with the flink-1.20 job server.
-    local artifact="beam-runners-flink-${FLINK_VERSION%.*}-job-server"
-    local jar="$CACHE/jars/$artifact-$BEAM_VERSION.jar"
+    # Beam names Flink by major.minor: Flink 1.19.3 runs with Beam's flink-1.19 runner.
+    local flink="${FLINK_VERSION%.*}"
+    local dir="$CACHE/jars/beam-flink-$flink-job-server-$BEAM_RUNNER_VERSION"
+    local jar="$dir/job-server.jar"
     if [ ! -f "$jar" ]; then
-        mkdir -p "$CACHE/jars"
-        say "fetching org.apache.beam:$artifact:$BEAM_VERSION with Maven"
-        local log="$CACHE/jars/$artifact-$BEAM_VERSION.mvn.log"
-        if ! mvn -B -U dependency:copy -Dartifact="org.apache.beam:$artifact:$BEAM_VERSION" \
-                -DoutputDirectory="$CACHE/jars" >"$log" 2>&1; then
-            say "error: Maven could not fetch org.apache.beam:$artifact:$BEAM_VERSION:"
-            grep -m 1 -oE "Could not (find|resolve|transfer) [^[]*" "$log" >&2 || tail -n 5 "$log" >&2
+        local partial="$dir.partial"
+        rm -rf "$partial" && mkdir -p "$partial/lib"
+        sed -e "s|@FLINK@|$flink|g" -e "s|@BEAM@|$BEAM_RUNNER_VERSION|g" "$HERE/job-server-pom.xml" \
+            > "$partial/pom.xml"
+        say "assembling Beam's Flink $flink job server $BEAM_RUNNER_VERSION with Maven"
+        if ! mvn -B -f "$partial/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+                -DoutputDirectory="$partial/lib" >"$partial/mvn.log" 2>&1; then
+            say "error: Maven could not fetch Beam's Flink $flink runner $BEAM_RUNNER_VERSION and its dependencies:"
+            grep -m 1 -oE "Could not (find|resolve|transfer) [^[]*" "$partial/mvn.log" >&2 \
+                || tail -n 5 "$partial/mvn.log" >&2
             exit 3
         fi
+        # A jar that holds only a manifest: its Class-Path names the modules, so `java -jar` runs the server.
+        {
+            echo "Main-Class: org.apache.beam.runners.flink.FlinkJobServerDriver"
+            # A continuation line starts with one space; the second space separates the entries. Only
+            # jars: the runner ships every Class-Path entry to the cluster, and a directory fails there.
+            echo "Class-Path: lib/beam-runners-flink-$flink-$BEAM_RUNNER_VERSION.jar"
+            for path in "$partial"/lib/*.jar; do echo "  lib/$(basename "$path")"; done
+        } > "$partial/MANIFEST.MF"
+        jar --create --file "$partial/job-server.jar" --manifest "$partial/MANIFEST.MF" -C "$partial" pom.xml
+        rm -rf "$dir" && mv "$partial" "$dir"
     fi
     echo "$jar"
 }
@@ -137,8 +125,7 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) overview && echo || { say "no cluster on localhost:$FLINK_REST_PORT"; exit 1; } ;;
-    smoke) smoke ;;
     job-server-jar) job_server_jar ;;
     home) unpack && echo "$FLINK_HOME" ;;
-    *) echo "usage: $0 up|down|status|smoke|job-server-jar|home" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|job-server-jar|home" >&2; exit 2 ;;
 esac
