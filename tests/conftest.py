@@ -121,3 +121,31 @@ def gcs_upload(url: str, bucket: str, name: str, data: bytes) -> None:
     upload = urllib.request.Request(f"{url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}",
                                     data=data, headers={"Content-Type": "application/octet-stream"}, method="POST")
     urllib.request.urlopen(upload, timeout=10)
+
+
+def serve(command: list[str], port: int, what: str, **popen: object) -> subprocess.Popen:
+    """Start a server process and wait until its port accepts connections."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"{what} did not start within 60 s") from None
+            time.sleep(0.2)
+
+
+@pytest.fixture()
+def worker_pool(tmp_path_factory):
+    """SDK workers in their own directory, started with this environment's python first on PATH."""
+    port = free_port()
+    elsewhere = tmp_path_factory.mktemp("worker-home")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    process = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
+                      f"--service_port={port}"], port, "Beam's worker pool", cwd=elsewhere, env=env)
+    yield f"localhost:{port}"
+    process.terminate()
+    process.wait(timeout=30)

@@ -18,7 +18,7 @@ CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 @pytest.fixture(scope="module")
 def flink_cluster():
     port = free_port()
-    env = {**os.environ, "FLINK_REST_PORT": str(port), "PYTHON": sys.executable}
+    env = {**os.environ, "FLINK_REST_PORT": str(port), "FLINK_RPC_PORT": str(free_port()), "PYTHON": sys.executable}
     started = subprocess.run([CLUSTER, "up"], env=env, capture_output=True, text=True, timeout=900)
     assert started.returncode == 0, started.stderr
     yield port, env
@@ -50,3 +50,19 @@ def test_the_build_on_flink_is_byte_identical_to_the_direct_runner(flink_cluster
     assert [j["state"] for j in jobs] == ["FINISHED"]
     vertices = _get(port, f"/jobs/{jobs[0]['jid']}")["vertices"]
     assert max(v["parallelism"] for v in vertices) == 2
+
+
+def test_flink_with_sdk_workers_from_a_worker_pool_as_on_kubernetes(flink_cluster, worker_pool, sample_dir, tmp_path):
+    # deploy/flink runs the SDK harness in a worker-pool sidecar (EXTERNAL); here the pool runs
+    # in another directory, sharing nothing with the driver but the pipeline.
+    port, env = flink_cluster
+    jar = subprocess.run([CLUSTER, "job-server-jar"], env=env, capture_output=True, text=True, timeout=600)
+    assert jar.returncode == 0, jar.stderr
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")],
+                          filters={"language": {"enabled": True, "keep": ["en"], "min_score": 0.3}})
+    direct = build(recipe, tmp_path / "direct")
+    flink = build(recipe, tmp_path / "flink", "--runner=FlinkRunner", f"--flink_master=localhost:{port}",
+                  "--flink_version=1.19", f"--flink_job_server_jar={jar.stdout.strip()}",
+                  "--environment_type=EXTERNAL", f"--environment_config={worker_pool}", "--parallelism=2")
+    assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
+    assert flink["counts"] == direct["counts"]

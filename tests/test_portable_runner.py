@@ -5,50 +5,18 @@ With an EXTERNAL worker pool started in another directory, the workers are separ
 that share nothing with the driver but the pickled pipeline, as on a cluster: a DoFn that relied
 on the driver's working directory, a relative path or state set up in the driver fails there."""
 
-import os
-import socket
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import build, free_port, published_bytes, write_recipe
-
-
-def _serve(command: list[str], port: int, what: str, **popen: object) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"{what} did not start within 60 s") from None
-            time.sleep(0.2)
+from tests.conftest import build, free_port, published_bytes, serve, write_recipe
 
 
 @pytest.fixture(scope="module")
 def job_service():
     port = free_port()
-    process = _serve([sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
+    process = serve([sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
                       f"--port={port}"], port, "Beam's job service")
-    yield f"localhost:{port}"
-    process.terminate()
-    process.wait(timeout=30)
-
-
-@pytest.fixture()
-def worker_pool(tmp_path_factory):
-    """SDK workers in their own directory, started with this environment's python first on PATH."""
-    port = free_port()
-    elsewhere = tmp_path_factory.mktemp("worker-home")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    process = _serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
-                      f"--service_port={port}"], port, "Beam's worker pool", cwd=elsewhere, env=env)
     yield f"localhost:{port}"
     process.terminate()
     process.wait(timeout=30)

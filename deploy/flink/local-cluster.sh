@@ -15,12 +15,14 @@
 # none of those, but serves the modules of 2.62.0 for Flink 1.19, hence the defaults.
 #
 # Environment: FLINK_VERSION and BEAM_RUNNER_VERSION (defaults below), FLINK_REST_PORT (8081),
-# FLINK_SLOTS (2), WARCFORGE_CACHE (~/.cache/warcforge), PYTHON (python3, any with pip).
+# FLINK_RPC_PORT (6123), FLINK_SLOTS (2), WARCFORGE_CACHE (~/.cache/warcforge), PYTHON (python3,
+# any with pip).
 set -euo pipefail
 
 FLINK_VERSION="${FLINK_VERSION:-1.19.3}"
 BEAM_RUNNER_VERSION="${BEAM_RUNNER_VERSION:-2.62.0}"
 FLINK_REST_PORT="${FLINK_REST_PORT:-8081}"
+FLINK_RPC_PORT="${FLINK_RPC_PORT:-6123}"
 FLINK_SLOTS="${FLINK_SLOTS:-2}"
 CACHE="${WARCFORGE_CACHE:-$HOME/.cache/warcforge}"
 PYTHON="${PYTHON:-python3}"
@@ -53,7 +55,8 @@ unpack() {
 configure() {
     # Flattened keys replace the shipped config.yaml: loopback only, small memory, fixed ports.
     mkdir -p "$RUN_DIR/log"
-    sed -e "s|@SLOTS@|$FLINK_SLOTS|g" -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RUN_DIR@|$RUN_DIR|g" \
+    sed -e "s|@SLOTS@|$FLINK_SLOTS|g" -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RPC_PORT@|$FLINK_RPC_PORT|g" \
+        -e "s|@RUN_DIR@|$RUN_DIR|g" \
         "$HERE/local-config.yaml" > "$FLINK_HOME/conf/config.yaml"
 }
 
