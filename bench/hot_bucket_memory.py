@@ -135,7 +135,7 @@ def main() -> int:
         f"Grouping the whole bucket costs the worker about {off_mb - on_mb:,.0f} MB more here. Most of the peak "
         "is the local runner's, not the grouping's: the FnApiRunner behind both the DirectRunner and this job "
         "service hands a worker a stage's whole input as one bundle, so a memory cap on these runners measures "
-        "their buffering. Runners that bound bundles (Flink, Dataflow) are where a cap separates the two.",
+        "their buffering. Only a runner that bounds bundles (Flink, Dataflow) can separate the two; not measured here.",
         "",
     ]
     OUT.write_text("\n".join(lines))
