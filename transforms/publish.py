@@ -54,14 +54,17 @@ class OutputDir:
                 f"output ({names}); refusing to delete it even with --overwrite"
             )
 
+    def _staging_path(self) -> str:
+        return posixpath.join(self.path, f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+
     def staging_url(self) -> str:
         """A fresh staging directory's URL, not yet created."""
-        return url_of(self.fs, posixpath.join(self.path, f"{STAGING_PREFIX}{uuid.uuid4().hex}"))
+        return url_of(self.fs, self._staging_path())
 
     def new_staging(self) -> str:
-        staging = self.staging_url()
-        self.fs.makedirs(fsspec.core.url_to_fs(staging)[1], exist_ok=True)
-        return staging
+        staging = self._staging_path()
+        self.fs.makedirs(staging, exist_ok=True)
+        return url_of(self.fs, staging)
 
     def discard(self, staging: str) -> None:
         _, path = fsspec.core.url_to_fs(staging)
