@@ -91,20 +91,9 @@ def s3_server(monkeypatch):
 def gcs_emulator():
     port = free_port()
     emulator = Path(WARCFORGE).with_name("gcp-storage-emulator")
-    proc = subprocess.Popen([str(emulator), "start", "-H", "127.0.0.1", "--port", str(port), "--in-memory"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/storage/v1/b?project=test", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the GCS emulator did not start within 30 s") from None
-            time.sleep(0.2)
-    yield url
+    proc = serve([str(emulator), "start", "-H", "127.0.0.1", "--port", str(port), "--in-memory"], port,
+                 "the GCS emulator", timeout_s=30)
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -123,10 +112,10 @@ def gcs_upload(url: str, bucket: str, name: str, data: bytes) -> None:
     urllib.request.urlopen(upload, timeout=10)
 
 
-def serve(command: list[str], port: int, what: str, **popen: object) -> subprocess.Popen:
+def serve(command: list[str], port: int, what: str, timeout_s: float = 60, **popen: object) -> subprocess.Popen:
     """Start a server process and wait until its port accepts connections."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -134,7 +123,7 @@ def serve(command: list[str], port: int, what: str, **popen: object) -> subproce
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"{what} did not start within 60 s") from None
+                raise RuntimeError(f"{what} did not start within {timeout_s:g} s") from None
             time.sleep(0.2)
 
 
