@@ -15,6 +15,7 @@ sys.path.insert(0, str(REPO))
 
 from beam_jobs.pipeline import filter_settings  # noqa: E402
 from bench.corpus import html_pages  # noqa: E402
+from bench.report import write_report  # noqa: E402
 from transforms.extract_text import make_document, page_to_text  # noqa: E402
 from transforms.filter_documents import FilterDocumentsFn  # noqa: E402
 from transforms.filters.c4 import C4Params, c4_clean  # noqa: E402
@@ -97,9 +98,7 @@ def main() -> int:
         + (" (less than extraction itself)." if chain_cost < extraction else " (MORE than extraction)."),
         "",
     ]
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT.relative_to(REPO)}")
+    write_report(OUT, lines)
     return 0
 
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 import apache_beam as beam  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
+from bench.report import write_report  # noqa: E402
 from transforms.near_dedup import NearDedup, NearDedupSettings  # noqa: E402
 from transforms.records import Document, Provenance  # noqa: E402
 
@@ -138,8 +139,7 @@ def main() -> int:
         "their buffering. Only a runner that bounds bundles (Flink, Dataflow) can separate the two; not measured here.",
         "",
     ]
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT.relative_to(REPO)}")
+    write_report(OUT, lines)
     return 0
 
 

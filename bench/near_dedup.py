@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.corpus import html_pages  # noqa: E402
+from bench.report import write_report  # noqa: E402
 from tests.near_dup_corpus import by_bin, planted_pairs  # noqa: E402
 from transforms.extract_text import page_to_text  # noqa: E402
 from transforms.html_text import ExtractOptions  # noqa: E402
@@ -120,8 +121,7 @@ def main() -> int:
     ]
     for line in lines[6: 6 + len(rows_ours)] + lines[-6:]:
         print(line)
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT.relative_to(REPO)}")
+    write_report(OUT, lines)
     return 0
 
 

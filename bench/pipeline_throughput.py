@@ -25,6 +25,7 @@ from fastwarc.warc import ArchiveIterator  # noqa: E402
 
 from beam_jobs.build import run_build  # noqa: E402
 from bench.corpus import archive_files  # noqa: E402
+from bench.report import write_report  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-PIPELINE.md"
 WORK = REPO / "build" / "bench-pipeline"
@@ -124,8 +125,7 @@ def main() -> int:
         *[f"| {w} × {CORES_PER_WORKER} | {core_hours / (w * CORES_PER_WORKER):.1f} |" for w in (50, 100, 250, 500)],
         "",
     ]
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT.relative_to(REPO)}")
+    write_report(OUT, lines)
     return 0
 
 

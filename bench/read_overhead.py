@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.corpus import archive_files  # noqa: E402
+from bench.report import write_report  # noqa: E402
 from tests.http_server import FileServer  # noqa: E402
 from transforms.gzip_members import GzipMemberReader  # noqa: E402
 from transforms.resilient_read import ResumableFile, RetryPolicy  # noqa: E402
@@ -107,9 +108,7 @@ def main() -> int:
         *[f"| {label} | {seconds:.3f} | {rate:.1f} | {seconds / floor:.2f}x |" for label, seconds, rate in results],
         "",
     ]
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT.relative_to(REPO)}")
+    write_report(OUT, lines)
     return 0
 
 
