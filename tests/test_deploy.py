@@ -81,6 +81,21 @@ def test_the_worker_pool_sidecar_job_server_and_submit_command_agree_on_images_a
     assert int(pool["resources"]["requests"]["cpu"]) == slots == cluster["spec"]["taskManager"]["resource"]["cpu"]
 
 
+def _megabytes(size: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([mg])", size.lower()).groups()
+    return int(number) * (1024 if unit == "g" else 1)
+
+
+def test_both_flink_clusters_give_beams_data_plane_direct_memory():
+    # Flink's default task off-heap of 0 ends a large Beam stage in "Direct buffer memory" (README).
+    local = yaml.safe_load((DEPLOY / "flink" / "local-config.yaml").read_text().replace("@", ""))
+    kubernetes = _manifests("flink/session-cluster.yaml")["FlinkDeployment"]["spec"]["flinkConfiguration"]
+    for config in (local, kubernetes):
+        assert _megabytes(config["taskmanager.memory.task.off-heap.size"]) >= 512
+    # The stock Flink image's configuration carries the Java 17 flags; the loopback one replaces it.
+    assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in local["env.java.opts.all"]
+
+
 def test_the_flex_template_passes_only_flags_the_build_knows():
     metadata = json.loads((DEPLOY / "dataflow" / "metadata.json").read_text())
     options = {a.dest: a for a in build_parser()._actions}

@@ -8,9 +8,17 @@ import subprocess
 import sys
 import urllib.request
 
+import apache_beam as beam
 import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import REPO, build, free_port, published_bytes, write_recipe
+from bench.hot_bucket_corpus import BoilerplateDocs
+from bench.memory_cap import MemoryCap
+from tests.conftest import REPO, build, free_port, published_bytes, serve, write_recipe
+from tests.filter_texts import distinct_words
+from transforms.near_dedup import NearDedup, NearDedupSettings
+from transforms.records import Document, Provenance
 
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 
@@ -66,3 +74,53 @@ def test_flink_with_sdk_workers_from_a_worker_pool_as_on_kubernetes(flink_cluste
                   "--environment_type=EXTERNAL", f"--environment_config={worker_pool}", "--parallelism=2")
     assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
     assert flink["counts"] == direct["counts"]
+
+
+# Every SDK worker of the pool together, as a container limit would count them. The job below
+# peaked at about 600 MB here; a worker that held the 200,000-member bucket would need more only
+# for a larger bucket (docs/HOT-BUCKET-MEMORY.md), so the cap is what the run must stay under,
+# and the bucket_group_size metric is what shows that no worker grouped the bucket.
+SDK_WORKERS_MEMORY_CAP = 1 << 30
+
+
+@pytest.mark.skipif(not MemoryCap.available(), reason="no memory cgroup this process may create, to cap the workers")
+def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap(flink_cluster, tmp_path):
+    port, env = flink_cluster
+    jar = subprocess.run([CLUSTER, "job-server-jar"], env=env, capture_output=True, text=True, timeout=600)
+    assert jar.returncode == 0, jar.stderr
+    members, others = 200_000, 40
+    settings = NearDedupSettings(bands=2, rows=4, rounds=1, hot_bucket_size=1000)
+    provenance = Provenance("f.warc.gz", 0, 1, None, "2024-01-01T00:00:00Z", "https://x/", None, "response")
+    unrelated = [Document(f"f{i:031x}", " ".join(distinct_words(60, syllables=4, offset=1000 + 60 * i)), provenance,
+                          "text/html", "utf-8", "", "") for i in range(others)]
+    pool_port = free_port()
+    pool_env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    with MemoryCap(SDK_WORKERS_MEMORY_CAP) as cap:
+        pool = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
+                      f"--service_port={pool_port}"], pool_port, "Beam's worker pool", env=pool_env,
+                     cwd=REPO, preexec_fn=cap.join)  # the workers import the corpus from bench/
+        try:
+            options = PipelineOptions([
+                "--runner=FlinkRunner", f"--flink_master=localhost:{port}", "--flink_version=1.19",
+                f"--flink_job_server_jar={jar.stdout.strip()}", "--parallelism=2",
+                "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}"])
+            pipeline = beam.Pipeline(options=options)
+            survivors = ((pipeline | BoilerplateDocs(members), pipeline | beam.Create(unrelated))
+                         | beam.Flatten()
+                         | NearDedup(settings)
+                         | beam.Map(lambda d: (d.id, d.near_dup_cluster_size)))
+            assert_that(survivors, equal_to([(f"{0:032x}", members)] + [(d.id, 1) for d in unrelated]))
+            result = pipeline.run()
+            result.wait_until_finish()
+        finally:
+            pool.terminate()
+            pool.wait(timeout=30)
+        assert result.state == "DONE" and cap.oom_kills() == 0
+        assert 0 < cap.peak_bytes() <= SDK_WORKERS_MEMORY_CAP
+    metrics = result.metrics().query()
+    sizes = [d.committed or d.attempted for d in metrics["distributions"] if d.key.metric.name == "bucket_group_size"]
+    assert sizes and max(size.max for size in sizes) <= settings.hot_bucket_size
+    assert sum(size.count for size in sizes) == 2 * others  # the unrelated pages' buckets, one member each
+    counters = {c.key.metric.name: c.committed or c.attempted for c in metrics["counters"]
+                if c.key.metric.namespace == "near_dedup"}
+    assert counters == {"in": members + others, "out": 1 + others, "near_duplicate": members - 1, "hot_buckets": 2}
