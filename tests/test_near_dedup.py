@@ -11,7 +11,20 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import build, read_rows, write_recipe
 from tests.filter_texts import distinct_words
 from tests.near_dup_corpus import by_bin, planted_pairs
-from transforms.minhash import MinHasher, jaccard, normalize_for_minhash, s_curve, shingle_hashes, word_hashes
+from transforms.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
+from transforms.minhash import (
+    _COMBINING,
+    _DIGIT,
+    _SEPARATORS,
+    MinHasher,
+    jaccard,
+    normalize_for_minhash,
+    s_curve,
+    shingle_hashes,
+    shingles,
+    text_word_hashes,
+    word_hashes,
+)
 from transforms.near_dedup import NearDedup, NearDedupSettings, survivor_rank
 from transforms.records import Document, Provenance
 
@@ -25,6 +38,31 @@ def test_word_hashes_are_per_word_and_stable():
     assert hashes[0] == hashes[2] and len(set(hashes.tolist())) == 3
     assert word_hashes("ab") [0] == hashes[0]  # noqa: E211 - the same word alone hashes the same
     assert int(word_hashes("warcforge")[0]) == int(word_hashes("warcforge")[0])
+
+
+def test_the_code_point_table_classifies_as_the_normalization_regexes_do():
+    classes = code_point_classes(_SEPARATORS, _DIGIT, _COMBINING)
+    for code_point in list(range(0x3000)) + list(range(0xfe00, 0x10000)) + [0x1d7ce, 0x1f600, 0x10ffff]:
+        char = chr(code_point)
+        assert bool(classes[code_point] & WORD) == (not _SEPARATORS.match(char)), hex(code_point)
+        assert bool(classes[code_point] & DIGIT) == bool(_DIGIT.match(char)), hex(code_point)
+        assert bool(classes[code_point] & COMBINING) == bool(_COMBINING.match(char)), hex(code_point)
+
+
+@pytest.mark.parametrize("text", [
+    "Café, STRASSE 2024!  naïve—fine", "", " ,, ", "snake_case words", "x\u0301y", "٣ apples ١٢ ௭",
+    "日本語のテキスト、句読点。", "ﬁne ﬂow Ⅻ ²", "lone \ud800 surrogate", "tab\tand\nnew line\u00a0nbsp",
+    " ".join(distinct_words(500, syllables=3)),
+])
+def test_the_table_path_hashes_the_same_words_as_the_regex_path(text):
+    assert np.array_equal(text_word_hashes(text), word_hashes(normalize_for_minhash(text)))
+
+
+def test_repeated_shingles_do_not_change_a_signature():
+    text = "the same five words again " * 40 + "and then something else entirely for a change"
+    assert shingles(text).size > shingle_hashes(text).size
+    hasher = MinHasher()
+    assert np.array_equal(hasher.signature(shingles(text)), hasher.signature(shingle_hashes(text)))
 
 
 def test_identical_texts_have_identical_signatures_and_jaccard_one():

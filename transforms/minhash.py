@@ -16,6 +16,8 @@ import unicodedata
 import numpy as np
 import xxhash
 
+from transforms.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
+
 _SEPARATORS = re.compile(r"[\W_]+")  # punctuation and white space, runs of them, in one pass
 _DIGIT = re.compile(r"\d")
 # Combining marks left by NFKD decomposition (accents), removed in one C-speed pass.
@@ -29,31 +31,62 @@ _WINDOW_MULTIPLIERS = np.array(
 
 
 def normalize_for_minhash(text: str) -> str:
+    """The normalization as text: what ``text_word_hashes`` computes on code points, spelled out."""
     without_accents = _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
     return _DIGIT.sub("0", _SEPARATORS.sub(" ", without_accents)).strip()
 
 
-def word_hashes(normalized: str) -> np.ndarray:
-    """A 64-bit hash per space-separated word, all words at once: a polynomial hash of each word's
-    UTF-8 bytes, computed as prefix sums over the whole text and shifted back to each word's start."""
-    data = np.frombuffer(normalized.encode("utf-8"), dtype=np.uint8)
-    if data.size == 0:
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """P^i and P^-i modulo 2^64 for i < length, grown and kept, so a document does not pay for them."""
+    global _POWER_TABLES
+    powers, inverses = _POWER_TABLES  # one tuple, swapped whole: threads never see half of a growth
+    if powers.size < length:
+        size = max(length, 2 * powers.size)
+        powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, _P, dtype=np.uint64))))
+        inverses = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, _P_INVERSE, dtype=np.uint64))))
+        _POWER_TABLES = (powers, inverses)
+    return powers[:length], inverses
+
+
+_POWER_TABLES = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
+
+
+def _hash_words(code_points: np.ndarray, is_word: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per run of word characters: a polynomial hash of its code points, computed as
+    prefix sums over the whole text and shifted back to each word's start."""
+    if not is_word.any():
         return np.zeros(0, dtype=np.uint64)
-    is_space = data == 32
-    starts = np.flatnonzero(~is_space & np.concatenate(([True], is_space[:-1])))
-    powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(data.size - 1, _P, dtype=np.uint64))))
-    inverse = np.concatenate(([np.uint64(1)], np.cumprod(np.full(data.size - 1, _P_INVERSE, dtype=np.uint64))))
-    contributions = np.where(is_space, np.uint64(0), (data.astype(np.uint64) + np.uint64(1)) * powers)
-    sums = np.add.reduceat(contributions, starts)
-    hashes = sums * inverse[starts]
+    starts = np.flatnonzero(is_word & ~np.concatenate(([False], is_word[:-1])))
+    powers, inverses = _powers(code_points.size)
+    contributions = np.where(is_word, (code_points.astype(np.uint64) + np.uint64(1)) * powers, np.uint64(0))
+    hashes = np.add.reduceat(contributions, starts) * inverses[starts]
     # A final mix, so that short words do not give small, clustered values.
     hashes ^= hashes >> np.uint64(31)
     return hashes * np.uint64(0xBF58476D1CE4E5B9)
 
 
-def shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:
-    """Distinct 64-bit hashes of the word n-grams of the normalized text (a short text is one shingle)."""
-    ids = word_hashes(normalize_for_minhash(text))
+def word_hashes(normalized: str) -> np.ndarray:
+    """A 64-bit hash per space-separated word of an already normalized text."""
+    code_points = np.frombuffer(normalized.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _hash_words(code_points, code_points != 32)
+
+
+def text_word_hashes(text: str) -> np.ndarray:
+    """``word_hashes(normalize_for_minhash(text))``, with the normalization done on code points by
+    table lookup rather than by three regular-expression passes over the text."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    code_points = np.frombuffer(decomposed.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = code_point_classes(_SEPARATORS, _DIGIT, _COMBINING)[code_points]
+    kept = (classes & COMBINING) == 0
+    code_points, classes = code_points[kept], classes[kept]
+    code_points = np.where((classes & DIGIT) != 0, np.uint32(48), code_points)  # every digit becomes "0"
+    return _hash_words(code_points, (classes & WORD) != 0)
+
+
+def shingles(text: str, ngram: int = 5) -> np.ndarray:
+    """64-bit hashes of the text's word n-grams in text order, repeats kept (a signature's minimum
+    does not change with repeats); a text shorter than ``ngram`` words is one shingle."""
+    ids = text_word_hashes(text)
     if ids.size == 0:
         return ids
     n = min(ngram, len(ids))
@@ -61,7 +94,12 @@ def shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:
     hashes = np.zeros(count, dtype=np.uint64)
     for k in range(n):
         hashes = (hashes ^ (ids[k: k + count] * _WINDOW_MULTIPLIERS[k])) * np.uint64(0x100000001B3)
-    return np.unique(hashes)
+    return hashes
+
+
+def shingle_hashes(text: str, ngram: int = 5) -> np.ndarray:
+    """The distinct shingles of the text: the set that Jaccard similarity is defined on."""
+    return np.unique(shingles(text, ngram))
 
 
 class MinHasher:

@@ -22,7 +22,7 @@ from apache_beam.metrics import Metrics
 
 from transforms import reasons
 from transforms.counting import StageCounters
-from transforms.minhash import MinHasher, shingle_hashes
+from transforms.minhash import MinHasher, shingles
 from transforms.records import Document
 from transforms.schema import parse_warc_date
 
@@ -65,7 +65,7 @@ class SignFn(beam.DoFn):
 
     def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
         rank = survivor_rank(doc, self.settings.survivor)
-        signature = self.hasher.signature(shingle_hashes(doc.text, self.settings.ngram))
+        signature = self.hasher.signature(shingles(doc.text, self.settings.ngram))
         for band, key in enumerate(self.hasher.band_keys(signature)):
             yield beam.pvalue.TaggedOutput(self.MEMBERSHIPS, (f"{band:02d}{key:016x}", rank))
         yield rank, doc
