@@ -61,7 +61,9 @@ def start_pool(cap: MemoryCap | None) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     pool = subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
                              f"--service_port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, cwd=REPO, preexec_fn=cap.join if cap else None)
+                            env=env, cwd=REPO)
+    if cap:
+        cap.add(pool.pid)  # before any job: every SDK worker it starts is in the cgroup
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -126,7 +128,7 @@ def run(hot_bucket_size: int, rest_port: int, jar: str) -> dict:
                   if d.key.metric.name == "bucket_group_size"]
         return {"group_max": max((g.max for g in groups), default=0), "seconds": seconds,
                 "worker_mb": max(peaks.values()) / 1024, "workers": len(peaks),
-                "pool_mb": cap.peak_bytes() / 2**20 if cap else None}
+                "pool_mb": cap.peak_bytes() / 2**20 if cap and cap.peak_bytes() else None}
 
 
 def main() -> int:

@@ -1,12 +1,14 @@
-"""A kernel-enforced memory cap for a process tree: a memory cgroup below this process's own.
+"""A kernel-enforced memory cap for a process tree: a memory cgroup of its own.
 
 This is the limit a container runtime puts on a Kubernetes pod or a Dataflow worker: when the
-processes in the group together go over it, the kernel kills one of them. Linux only, and only
-where this process may create a cgroup (cgroup v1 with the memory controller mounted, or cgroup v2
-with the memory controller enabled for children); ``MemoryCap.available()`` says which.
+processes in the group together go over it, the kernel kills one of them (swap is capped too, so
+they cannot page their way past it). Linux only, and only where this process may create a memory
+cgroup: cgroup v1 with the memory controller mounted, or cgroup v2 where this process's cgroup or
+its parent hands the memory controller to its children. ``MemoryCap.available()`` says which.
 """
 
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -15,36 +17,41 @@ _V1_ROOT = Path("/sys/fs/cgroup/memory")
 _V2_ROOT = Path("/sys/fs/cgroup")
 
 
-def _own_cgroup(controller: str) -> str | None:
-    """This process's cgroup path for a v1 controller, or its v2 path when controller is ''."""
+def _own_cgroup(v1_controller: str | None) -> str | None:
+    """This process's cgroup path for a v1 controller, or its v2 path when the controller is None."""
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
-        if controllers.split(",") == [controller] or (controller == "" and controllers == ""):
+        if (v1_controller is None and controllers == "") or controllers.split(",") == [v1_controller]:
             return path
     return None
 
 
 def _parent_dir() -> tuple[Path, str] | None:
-    """The directory to create the cap's cgroup in, and the cgroup version there ('v1' or 'v2')."""
+    """Where to create the cap's cgroup, and the cgroup version there ('v1' or 'v2')."""
     v1 = _own_cgroup("memory")
-    if v1 is not None and (_V1_ROOT / v1.lstrip("/") / "memory.limit_in_bytes").exists():
-        return _V1_ROOT / v1.lstrip("/"), "v1"
-    v2 = _own_cgroup("")
+    if v1 is not None:
+        parent = _V1_ROOT / v1.lstrip("/")
+        if (parent / "memory.limit_in_bytes").exists() and os.access(parent, os.W_OK):
+            return parent, "v1"
+    v2 = _own_cgroup(None)
     if v2 is not None:
-        parent = _V2_ROOT / v2.lstrip("/")
-        delegated = parent / "cgroup.subtree_control"
-        if delegated.exists() and "memory" in delegated.read_text().split():
-            return parent, "v2"
+        own = _V2_ROOT / v2.lstrip("/")
+        # A v2 cgroup that holds processes cannot delegate controllers (except the root), so the
+        # cap usually goes beside this process's cgroup, under a parent that delegates memory.
+        for parent in (own, own.parent):
+            delegated = parent / "cgroup.subtree_control"
+            if delegated.exists() and "memory" in delegated.read_text().split() and os.access(parent, os.W_OK):
+                return parent, "v2"
     return None
 
 
 class MemoryCap:
-    """``with MemoryCap(limit) as cap: Popen(..., preexec_fn=cap.join)``; then ``cap.peak_bytes()``."""
+    """``with MemoryCap(limit) as cap: cap.add(process.pid)``; its children are capped with it."""
 
     def __init__(self, limit_bytes: int) -> None:
         found = _parent_dir()
         if found is None:
-            raise OSError("no writable memory cgroup here (needs cgroup v1 memory or v2 with memory delegated)")
+            raise OSError("no memory cgroup this process may create (cgroup v1 memory, or v2 with memory delegated)")
         parent, self.version = found
         self.limit_bytes = limit_bytes
         self.path = parent / f"warcforge-cap-{uuid.uuid4().hex[:12]}"
@@ -52,27 +59,35 @@ class MemoryCap:
     @staticmethod
     def available() -> bool:
         try:
-            found = _parent_dir()
+            return _parent_dir() is not None
         except OSError:
             return False
-        return found is not None and os.access(found[0], os.W_OK)
 
     def __enter__(self) -> "MemoryCap":
         self.path.mkdir()
-        limit_file = "memory.limit_in_bytes" if self.version == "v1" else "memory.max"
-        (self.path / limit_file).write_text(str(self.limit_bytes))
-        if self.version == "v2":
-            (self.path / "memory.swap.max").write_text("0")
+        try:
+            if self.version == "v1":
+                (self.path / "memory.limit_in_bytes").write_text(str(self.limit_bytes))
+                with_swap = self.path / "memory.memsw.limit_in_bytes"  # absent without swap accounting
+                if with_swap.exists():
+                    with_swap.write_text(str(self.limit_bytes))
+            else:
+                (self.path / "memory.max").write_text(str(self.limit_bytes))
+                (self.path / "memory.swap.max").write_text("0")
+        except OSError:
+            self.path.rmdir()
+            raise
         return self
 
-    def join(self) -> None:
-        """Move the calling process into the cap; a Popen preexec_fn, so the child joins before exec."""
-        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+    def add(self, pid: int) -> None:
+        """Move a running process into the cap; the processes it starts afterwards are in it too."""
+        (self.path / "cgroup.procs").write_text(str(pid))
 
-    def peak_bytes(self) -> int:
-        """The most memory the group's processes held together, as the kernel counted it."""
-        name = "memory.max_usage_in_bytes" if self.version == "v1" else "memory.peak"
-        return int((self.path / name).read_text())
+    def peak_bytes(self) -> int | None:
+        """The most memory the group's processes held together, as the kernel counted it (None on
+        a cgroup v2 kernel older than 5.19, which does not keep a peak)."""
+        peak = self.path / ("memory.max_usage_in_bytes" if self.version == "v1" else "memory.peak")
+        return int(peak.read_text()) if peak.exists() else None
 
     def oom_kills(self) -> int:
         """How many processes the kernel killed for going over the cap."""
@@ -83,10 +98,24 @@ class MemoryCap:
                 return int(value)
         return 0
 
-    def __exit__(self, *exc: object) -> None:
-        # The group can only be removed once its processes have exited.
-        for _ in range(100):
-            if not (self.path / "cgroup.procs").read_text().strip():
-                break
-            time.sleep(0.1)
-        self.path.rmdir()
+    def _pids(self) -> list[int]:
+        return [int(pid) for pid in (self.path / "cgroup.procs").read_text().split()]
+
+    def __exit__(self, exc_type: type | None, *_: object) -> None:
+        # Whatever is still in the group (an SDK worker orphaned by a failed job) is killed, since a
+        # cgroup can only be removed empty; a failure here must not hide the error being raised.
+        try:
+            for _attempt in range(50):
+                pids = self._pids()
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.1)
+            self.path.rmdir()
+        except OSError:
+            if exc_type is None:
+                raise

@@ -58,6 +58,16 @@ def test_the_table_path_hashes_the_same_words_as_the_regex_path(text):
     assert np.array_equal(text_word_hashes(text), word_hashes(normalize_for_minhash(text)))
 
 
+def test_every_ngram_size_a_recipe_allows_has_its_own_shingles():
+    text = " ".join(distinct_words(120, syllables=3))
+    seen = set()
+    for n in (1, 5, 10, 11, 50):
+        hashes = shingle_hashes(text, n)
+        assert hashes.size == 120 - n + 1
+        seen.add(hashes.tobytes())
+    assert len(seen) == 5
+
+
 def test_repeated_shingles_do_not_change_a_signature():
     text = "the same five words again " * 40 + "and then something else entirely for a change"
     assert shingles(text).size > shingle_hashes(text).size

@@ -28,6 +28,10 @@ _WINDOW_MULTIPLIERS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5, 0xFF51AFD7ED558CCD,
      0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0x2545F4914F6CDD1D, 0x9FB21C651E98DF25],
     dtype=np.uint64)
+# Recipes may ask for n-grams up to 50 words: positions past the ten fixed multipliers get odd
+# constants from a fixed seed, so every n keeps its own multiplier per position.
+_WINDOW_MULTIPLIERS = np.concatenate((_WINDOW_MULTIPLIERS, np.random.Generator(np.random.PCG64(5)).integers(
+    0, 2**63, size=40, dtype=np.uint64) * np.uint64(2) + np.uint64(1)))
 
 
 def normalize_for_minhash(text: str) -> str:
@@ -37,17 +41,20 @@ def normalize_for_minhash(text: str) -> str:
 
 
 def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """P^i and P^-i modulo 2^64 for i < length, grown and kept, so a document does not pay for them."""
+    """P^i and P^-i modulo 2^64 for i < length. Tables up to _KEPT_POWERS long are grown and kept,
+    so a document does not pay for them; a longer text pays for its own and they are dropped."""
     global _POWER_TABLES
     powers, inverses = _POWER_TABLES  # one tuple, swapped whole: threads never see half of a growth
     if powers.size < length:
-        size = max(length, 2 * powers.size)
+        size = min(max(length, 2 * powers.size), _KEPT_POWERS) if length <= _KEPT_POWERS else length
         powers = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, _P, dtype=np.uint64))))
         inverses = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, _P_INVERSE, dtype=np.uint64))))
-        _POWER_TABLES = (powers, inverses)
+        if size <= _KEPT_POWERS:
+            _POWER_TABLES = (powers, inverses)
     return powers[:length], inverses
 
 
+_KEPT_POWERS = 1 << 20  # 16 MB of tables for texts up to a million code points
 _POWER_TABLES = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
