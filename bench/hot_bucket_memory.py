@@ -11,7 +11,6 @@ memory is read from /proc as well. Writes docs/HOT-BUCKET-MEMORY.md.
 import contextlib
 import os
 import platform
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ import apache_beam as beam  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
 from bench.hot_bucket_corpus import BoilerplateDocs  # noqa: E402
+from bench.local_services import free_port, serve  # noqa: E402
 from bench.memory_cap import MemoryCap  # noqa: E402
 from bench.report import write_report  # noqa: E402
 from transforms.near_dedup import NearDedup, NearDedupSettings  # noqa: E402
@@ -34,12 +34,6 @@ OUT = REPO / "docs" / "HOT-BUCKET-MEMORY.md"
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 MEMBERS = int(os.environ.get("HOT_BUCKET_MEMBERS", 200_000))
 MEASURING_CAP = 8 << 30  # high enough never to bite: the cgroup is here to count, not to limit
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -59,19 +53,11 @@ def flink_cluster() -> Iterator[tuple[int, str]]:
 def start_pool(cap: MemoryCap | None) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    pool = subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
-                             f"--service_port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, cwd=REPO)
+    pool = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main", f"--service_port={port}"],
+                 port, "Beam's worker pool", env=env, cwd=REPO)
     if cap:
         cap.add(pool.pid)  # before any job: every SDK worker it starts is in the cgroup
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return pool, port
-        except OSError:
-            time.sleep(0.2)
-    pool.kill()
-    raise RuntimeError("Beam's worker pool did not start")
+    return pool, port
 
 
 def children_of(parent: int) -> list[str]:
@@ -126,9 +112,10 @@ def run(hot_bucket_size: int, rest_port: int, jar: str) -> dict:
             raise RuntimeError("no SDK worker process of the pool was seen; nothing to report")
         groups = [d.committed or d.attempted for d in result.metrics().query()["distributions"]
                   if d.key.metric.name == "bucket_group_size"]
+        pool_peak = cap.peak_bytes() if cap else None
         return {"group_max": max((g.max for g in groups), default=0), "seconds": seconds,
                 "worker_mb": max(peaks.values()) / 1024, "workers": len(peaks),
-                "pool_mb": cap.peak_bytes() / 2**20 if cap and cap.peak_bytes() else None}
+                "pool_mb": pool_peak / 2**20 if pool_peak else None}
 
 
 def main() -> int:

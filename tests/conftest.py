@@ -2,10 +2,7 @@
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,6 +13,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from beam_jobs.build import run_build
+from bench.local_services import free_port, serve  # noqa: F401 - tests import them from here
 from transforms.sample.corpus import write_sample
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,12 +50,6 @@ def write_recipe(path: Path, inputs: list[str], **sections: dict) -> Path:
 
 def build(recipe: Path, output: Path, *extra: str) -> dict:
     return run_build(["--config", str(recipe), "--output", str(output), *extra])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def published_bytes(out: Path, leave_out: tuple[str, ...] = ("run_info.json",)) -> dict[str, bytes]:
@@ -110,21 +102,6 @@ def gcs_upload(url: str, bucket: str, name: str, data: bytes) -> None:
     upload = urllib.request.Request(f"{url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}",
                                     data=data, headers={"Content-Type": "application/octet-stream"}, method="POST")
     urllib.request.urlopen(upload, timeout=10)
-
-
-def serve(command: list[str], port: int, what: str, timeout_s: float = 60, **popen: object) -> subprocess.Popen:
-    """Start a server process and wait until its port accepts connections."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"{what} did not start within {timeout_s:g} s") from None
-            time.sleep(0.2)
 
 
 @pytest.fixture()

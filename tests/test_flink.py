@@ -11,14 +11,10 @@ import urllib.request
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.testing.util import assert_that, equal_to
 
-from bench.hot_bucket_corpus import BoilerplateDocs
 from bench.memory_cap import MemoryCap
 from tests.conftest import REPO, build, free_port, published_bytes, serve, write_recipe
-from tests.filter_texts import distinct_words
-from transforms.near_dedup import NearDedup, NearDedupSettings
-from transforms.records import Document, Provenance
+from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket
 
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 
@@ -34,22 +30,29 @@ def flink_cluster():
     assert stopped.returncode == 0, stopped.stderr
 
 
+@pytest.fixture(scope="module")
+def job_server_jar(flink_cluster) -> str:
+    _, env = flink_cluster
+    fetched = subprocess.run([CLUSTER, "job-server-jar"], env=env, capture_output=True, text=True, timeout=600)
+    assert fetched.returncode == 0, fetched.stderr
+    return fetched.stdout.strip()
+
+
 def _get(port: int, path: str) -> dict:
     with urllib.request.urlopen(f"http://localhost:{port}{path}", timeout=10) as response:
         return json.load(response)
 
 
-def test_the_build_on_flink_is_byte_identical_to_the_direct_runner(flink_cluster, sample_dir, tmp_path):
-    port, env = flink_cluster
+def test_the_build_on_flink_is_byte_identical_to_the_direct_runner(flink_cluster, job_server_jar, sample_dir,
+                                                                   tmp_path):
+    port, _ = flink_cluster
     overview = _get(port, "/overview")
     assert overview["flink-version"] == "1.19.3" and overview["taskmanagers"] == 1 and overview["slots-total"] == 2
-    fetched = subprocess.run([CLUSTER, "job-server-jar"], env=env, capture_output=True, text=True, timeout=600)
-    assert fetched.returncode == 0, fetched.stderr
     recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")], dedup={"near": {"enabled": True}},
                           filters={"gopher_repetition": {"enabled": True}, "rejected_sample_rate": 0.5})
     direct = build(recipe, tmp_path / "direct")
     flink = build(recipe, tmp_path / "flink", "--runner=FlinkRunner", f"--flink_master=localhost:{port}",
-                  "--flink_version=1.19", f"--flink_job_server_jar={fetched.stdout.strip()}",
+                  "--flink_version=1.19", f"--flink_job_server_jar={job_server_jar}",
                   "--environment_type=LOOPBACK", "--parallelism=2")
     assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
     assert flink["counts"] == direct["counts"] and flink["documents"] > 0
@@ -60,17 +63,16 @@ def test_the_build_on_flink_is_byte_identical_to_the_direct_runner(flink_cluster
     assert max(v["parallelism"] for v in vertices) == 2
 
 
-def test_flink_with_sdk_workers_from_a_worker_pool_as_on_kubernetes(flink_cluster, worker_pool, sample_dir, tmp_path):
+def test_flink_with_sdk_workers_from_a_worker_pool_as_on_kubernetes(flink_cluster, job_server_jar, worker_pool,
+                                                                     sample_dir, tmp_path):
     # deploy/flink runs the SDK harness in a worker-pool sidecar (EXTERNAL); here the pool runs
     # in another directory, sharing nothing with the driver but the pipeline.
-    port, env = flink_cluster
-    jar = subprocess.run([CLUSTER, "job-server-jar"], env=env, capture_output=True, text=True, timeout=600)
-    assert jar.returncode == 0, jar.stderr
+    port, _ = flink_cluster
     recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")],
                           filters={"language": {"enabled": True, "keep": ["en"], "min_score": 0.3}})
     direct = build(recipe, tmp_path / "direct")
     flink = build(recipe, tmp_path / "flink", "--runner=FlinkRunner", f"--flink_master=localhost:{port}",
-                  "--flink_version=1.19", f"--flink_job_server_jar={jar.stdout.strip()}",
+                  "--flink_version=1.19", f"--flink_job_server_jar={job_server_jar}",
                   "--environment_type=EXTERNAL", f"--environment_config={worker_pool}", "--parallelism=2")
     assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
     assert flink["counts"] == direct["counts"]
@@ -85,15 +87,8 @@ SDK_WORKERS_MEMORY_CAP = 1 << 30
 
 
 @pytest.mark.skipif(not MemoryCap.available(), reason="no memory cgroup this process may create, to cap the workers")
-def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap(flink_cluster, tmp_path):
-    port, env = flink_cluster
-    jar = subprocess.run([CLUSTER, "job-server-jar"], env=env, capture_output=True, text=True, timeout=600)
-    assert jar.returncode == 0, jar.stderr
-    members, others = 200_000, 40
-    settings = NearDedupSettings(bands=2, rows=4, rounds=1, hot_bucket_size=1000)
-    provenance = Provenance("f.warc.gz", 0, 1, None, "2024-01-01T00:00:00Z", "https://x/", None, "response")
-    unrelated = [Document(f"f{i:031x}", " ".join(distinct_words(60, syllables=4, offset=1000 + 60 * i)), provenance,
-                          "text/html", "utf-8", "", "") for i in range(others)]
+def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap(flink_cluster, job_server_jar):
+    port, _ = flink_cluster
     pool_port = free_port()
     pool_env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
     with MemoryCap(SDK_WORKERS_MEMORY_CAP) as cap:
@@ -104,14 +99,10 @@ def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap
             cap.add(pool.pid)  # before any job: every SDK worker it starts is in the cap
             options = PipelineOptions([
                 "--runner=FlinkRunner", f"--flink_master=localhost:{port}", "--flink_version=1.19",
-                f"--flink_job_server_jar={jar.stdout.strip()}", "--parallelism=2",
+                f"--flink_job_server_jar={job_server_jar}", "--parallelism=2",
                 "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}"])
             pipeline = beam.Pipeline(options=options)
-            survivors = ((pipeline | BoilerplateDocs(members), pipeline | beam.Create(unrelated))
-                         | beam.Flatten()
-                         | NearDedup(settings)
-                         | beam.Map(lambda d: (d.id, d.near_dup_cluster_size)))
-            assert_that(survivors, equal_to([(f"{0:032x}", members)] + [(d.id, 1) for d in unrelated]))
+            add_hot_bucket_job(pipeline)
             result = pipeline.run()
             result.wait_until_finish(duration=600_000)
             if result.state != "DONE":
@@ -120,10 +111,4 @@ def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap
             pool.terminate()
             pool.wait(timeout=30)
         assert result.state == "DONE" and cap.oom_kills() == 0
-    metrics = result.metrics().query()
-    sizes = [d.committed or d.attempted for d in metrics["distributions"] if d.key.metric.name == "bucket_group_size"]
-    assert sizes and max(size.max for size in sizes) <= settings.hot_bucket_size
-    assert sum(size.count for size in sizes) == 2 * others  # the unrelated pages' buckets, one member each
-    counters = {c.key.metric.name: c.committed or c.attempted for c in metrics["counters"]
-                if c.key.metric.namespace == "near_dedup"}
-    assert counters == {"in": members + others, "out": 1 + others, "near_duplicate": members - 1, "hot_buckets": 2}
+    assert_no_worker_grouped_the_bucket(result)

@@ -10,6 +10,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import build, read_rows, write_recipe
 from tests.filter_texts import distinct_words
+from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket, doc
 from tests.near_dup_corpus import by_bin, planted_pairs
 from transforms.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
 from transforms.minhash import (
@@ -111,11 +112,6 @@ def test_detection_rate_follows_the_s_curve():
         assert abs(row["detected"] - row["expected"]) <= 4 * sigma + 0.02, row
 
 
-def doc(text: str, doc_id: str, date: str = "2024-01-01T00:00:00Z") -> Document:
-    prov = Provenance("f.warc.gz", 0, 1, None, date, "https://x/", None, "response")
-    return Document(doc_id, text, prov, "text/html", "utf-8", "", "")
-
-
 WORDS = distinct_words(200, syllables=4)  # letters only: normalization folds every digit to 0
 BASE = " ".join(WORDS)
 
@@ -144,32 +140,14 @@ def test_survivor_rules(rule, survivor):
         assert_that(out, equal_to([survivor]))
 
 
-def test_a_hot_bucket_of_200000_members_is_never_grouped(tmp_path):
+def test_a_hot_bucket_of_200000_members_is_never_grouped():
     # 200,000 near-identical documents share every bucket. The bucket's label reaches its members
     # through a side input; the largest group any worker holds is reported as a metric.
-    base = "the same boilerplate page with a cookie notice and a footer repeated on every site " * 3
-    count, others = 200_000, 40
-    settings = NearDedupSettings(bands=2, rows=4, rounds=1, hot_bucket_size=1000)
-    unrelated = [doc(" ".join(distinct_words(60, syllables=4, offset=1000 + 60 * i)), f"f{i:031x}")
-                 for i in range(others)]
     pipeline = TestPipeline()
-    boilerplate = (pipeline
-                   | "Indexes" >> beam.Create(range(count))
-                   | "Boilerplate" >> beam.Map(lambda i: doc(base + f"item {i:07d}", f"{i:032x}")))
-    out = ((boilerplate, pipeline | "Unrelated" >> beam.Create(unrelated))
-           | beam.Flatten()
-           | NearDedup(settings)
-           | beam.Map(lambda d: (d.id, d.near_dup_cluster_size)))
-    assert_that(out, equal_to([(f"{0:032x}", count)] + [(d.id, 1) for d in unrelated]))
+    add_hot_bucket_job(pipeline)
     result = pipeline.run()
     result.wait_until_finish()
-    sizes = [d.committed or d.attempted for d in result.metrics().query()["distributions"]
-             if d.key.metric.name == "bucket_group_size"]
-    assert sizes and max(size.max for size in sizes) <= settings.hot_bucket_size
-    assert sum(size.count for size in sizes) == 2 * others  # every unrelated page's 2 buckets, grouped alone
-    counters = {c.key.metric.name: c.committed or c.attempted for c in result.metrics().query()["counters"]
-                if c.key.metric.namespace == "near_dedup"}
-    assert counters == {"in": count + others, "out": 1 + others, "near_duplicate": count - 1, "hot_buckets": 2}
+    assert_no_worker_grouped_the_bucket(result)
 
 
 def test_near_dedup_in_a_build_is_deterministic_across_worker_counts(sample_dir, sample_index, tmp_path):
