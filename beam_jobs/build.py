@@ -16,15 +16,15 @@ from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineState
 
 from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, filter_settings, read_settings
+from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
 from beam_jobs.runners import check_runner_options, dry_run_report
-from transforms.errors import MissingInputError, WarcforgeError
+from transforms.common.errors import MissingInputError, WarcforgeError
 from transforms.filters.url_filter import load_list
-from transforms.inputs import resolve_inputs
-from transforms.publish import OutputDir, dumps_json
-from transforms.read_warc import ShardFailedError
-from transforms.recipe import Recipe, load_recipe
-from transforms.write_shards import write_bytes
+from transforms.reading.sources import resolve_inputs
+from transforms.reading.stage import ShardFailedError
+from transforms.writing.publish import OutputDir, dumps_json
+from transforms.writing.stage import write_bytes
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1

@@ -5,9 +5,9 @@ import json
 import os
 import sys
 
-from transforms.common_crawl import INDEX_URL, list_crawls
-from transforms.errors import WarcforgeError
-from transforms.resilient_read import RetryPolicy
+from transforms.common.errors import WarcforgeError
+from transforms.reading.common_crawl import INDEX_URL, list_crawls
+from transforms.reading.resumable_file import RetryPolicy
 
 INDEX_URL_VARIABLE = "WARCFORGE_CC_INDEX_URL"
 

@@ -5,20 +5,19 @@ import os
 
 import apache_beam as beam
 
-from transforms import reasons
-from transforms.dedup_exact import ExactDedup
-from transforms.dedup_url import DedupByUrl
-from transforms.extract_text import ExtractSettings, ExtractText
-from transforms.filter_documents import FilterDocuments, FilterSettings, LanguageRule, UrlLists
-from transforms.html_text import ExtractOptions
-from transforms.inputs import InputFile
-from transforms.near_dedup import NearDedup, NearDedupSettings
-from transforms.parquet_file import ParquetSettings
-from transforms.read_warc import ReadSettings, ReadWarcShards
-from transforms.recipe import Recipe
-from transforms.redact_pii import RedactPii
-from transforms.resilient_read import RetryPolicy
-from transforms.schema import (
+from beam_jobs.recipe import Recipe
+from transforms.common import reasons
+from transforms.dedup.stage import DedupByUrl, ExactDedup, NearDedup, NearDedupSettings
+from transforms.extraction.html_text import ExtractOptions
+from transforms.extraction.stage import ExtractSettings, ExtractText
+from transforms.filters.quality_rules import FilterSettings, LanguageRule, UrlLists
+from transforms.filters.stage import FilterDocuments, RedactPii
+from transforms.reading.classify_records import ReadRules
+from transforms.reading.resumable_file import RetryPolicy
+from transforms.reading.sources import InputFile
+from transforms.reading.stage import ReadSettings, ReadWarcShards
+from transforms.writing.parquet_file import ParquetSettings
+from transforms.writing.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
     REJECTED_SCHEMA,
@@ -32,8 +31,7 @@ from transforms.schema import (
     rejected_shard_key,
     rejected_sort_key,
 )
-from transforms.warc_read import ReadRules
-from transforms.write_shards import ShardSpec, WriteParquetShards, write_bytes
+from transforms.writing.stage import ShardSpec, WriteParquetShards, write_bytes
 
 DOCUMENTS_DIR = "data"
 DEAD_LETTER_DIR = "dead_letter"

@@ -13,10 +13,10 @@ import fsspec
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from transforms.common_crawl import CRAWL_ID, DATA_BASE
-from transforms.errors import RecipeError
-from transforms.recipe_filters import FiltersConfig
-from transforms.recipe_filters import RecipeSection as _Section
+from beam_jobs.recipe_filters import FiltersConfig
+from beam_jobs.recipe_filters import RecipeSection as _Section
+from transforms.common.errors import RecipeError
+from transforms.reading.common_crawl import CRAWL_ID, DATA_BASE
 
 
 class InputConfig(_Section):

@@ -7,8 +7,8 @@ from importlib import metadata
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.runner import PipelineResult
 
-from transforms import reasons
-from transforms.recipe import Recipe
+from beam_jobs.recipe import Recipe
+from transforms.common import reasons
 
 STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_URL, reasons.DEDUP_EXACT,
           reasons.NEAR_DEDUP, reasons.PII, reasons.WRITE)

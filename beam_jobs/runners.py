@@ -16,8 +16,8 @@ from apache_beam.options.pipeline_options import (
 from apache_beam.portability import common_urns
 from apache_beam.portability.api import beam_runner_api_pb2
 
-from transforms.errors import WarcforgeError
-from transforms.inputs import InputFile
+from transforms.common.errors import WarcforgeError
+from transforms.reading.sources import InputFile
 
 DATAFLOW = "DataflowRunner"
 

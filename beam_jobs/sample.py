@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from transforms.sample.corpus import DEFAULT_SEED, write_sample
+from sample_crawl.corpus import DEFAULT_SEED, write_sample
 
 
 def main(argv: list[str] | None = None) -> int:

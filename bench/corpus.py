@@ -3,9 +3,9 @@
 import io
 from pathlib import Path
 
-from transforms.records import PageRecord
-from transforms.sample.corpus import write_sample
-from transforms.warc_read import ReadRules, read_shard
+from sample_crawl.corpus import write_sample
+from transforms.common.records import PageRecord
+from transforms.reading.classify_records import ReadRules, read_shard
 
 REPO = Path(__file__).resolve().parent.parent
 

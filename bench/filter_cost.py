@@ -14,20 +14,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from beam_jobs.pipeline import filter_settings  # noqa: E402
+from beam_jobs.recipe import load_recipe  # noqa: E402
 from bench.corpus import html_pages  # noqa: E402
 from bench.report import write_report  # noqa: E402
-from transforms.extract_text import make_document, page_to_text  # noqa: E402
-from transforms.filter_documents import FilterDocumentsFn  # noqa: E402
+from transforms.extraction.html_text import ExtractOptions  # noqa: E402
+from transforms.extraction.page_text import make_document, page_to_text  # noqa: E402
+from transforms.extraction.trafilatura_text import trafilatura_to_text  # noqa: E402
 from transforms.filters.c4 import C4Params, c4_clean  # noqa: E402
 from transforms.filters.fineweb_quality import fineweb_quality  # noqa: E402
 from transforms.filters.gopher_quality import gopher_quality  # noqa: E402
 from transforms.filters.gopher_repetition import gopher_repetition  # noqa: E402
 from transforms.filters.language import LanguageIdentifier  # noqa: E402
 from transforms.filters.pii import redact_pii  # noqa: E402
+from transforms.filters.quality_rules import QualityRules  # noqa: E402
 from transforms.filters.url_filter import Blocklists, url_reason  # noqa: E402
-from transforms.html_text import ExtractOptions  # noqa: E402
-from transforms.recipe import load_recipe  # noqa: E402
-from transforms.trafilatura_text import trafilatura_to_text  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-FILTERS.md"
 REPEATS = 3
@@ -73,8 +73,7 @@ def main() -> int:
 
     rows.append(("rule chain, every rule on every text (worst case)", per_doc_us(chain, texts)))
     recipe = load_recipe(REPO / "configs" / "fineweb-like.yaml")
-    as_run = FilterDocumentsFn(filter_settings(recipe))
-    as_run.setup()
+    as_run = QualityRules(filter_settings(recipe))
     documents = [make_document(p, t, "utf-8") for p, t in zip(records, (page_to_text(p, options)[0] for p in records),
                                                                strict=True) if t]
     rows.append(("rule chain as the pipeline runs it (fineweb-like.yaml: stops at the first failing rule)",

@@ -24,11 +24,11 @@ sys.path.insert(0, str(REPO))
 import apache_beam as beam  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
-from bench.hot_bucket_corpus import BoilerplateDocs  # noqa: E402
-from bench.local_services import free_port, serve  # noqa: E402
-from bench.memory_cap import MemoryCap  # noqa: E402
 from bench.report import write_report  # noqa: E402
-from transforms.near_dedup import NearDedup, NearDedupSettings  # noqa: E402
+from testbed.hot_bucket_corpus import BoilerplateDocs  # noqa: E402
+from testbed.local_services import free_port, serve  # noqa: E402
+from testbed.memory_cap import MemoryCap  # noqa: E402
+from transforms.dedup.stage import NearDedup, NearDedupSettings  # noqa: E402
 
 OUT = REPO / "docs" / "HOT-BUCKET-MEMORY.md"
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")

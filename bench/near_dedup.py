@@ -27,10 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.corpus import html_pages  # noqa: E402
 from bench.report import write_report  # noqa: E402
-from tests.near_dup_corpus import by_bin, planted_pairs  # noqa: E402
-from transforms.extract_text import page_to_text  # noqa: E402
-from transforms.html_text import ExtractOptions  # noqa: E402
-from transforms.minhash import (  # noqa: E402
+from testbed.near_dup_corpus import by_bin, planted_pairs  # noqa: E402
+from transforms.dedup.minhash import (  # noqa: E402
     MinHasher,
     jaccard,
     normalize_for_minhash,
@@ -40,6 +38,8 @@ from transforms.minhash import (  # noqa: E402
     text_word_hashes,
     word_hashes,
 )
+from transforms.extraction.html_text import ExtractOptions  # noqa: E402
+from transforms.extraction.page_text import page_to_text  # noqa: E402
 
 BANDS, ROWS, ROUNDS = 14, 8, 4
 THRESHOLD = (1 / BANDS) ** (1 / ROWS)  # where the S-curve crosses one half: about 0.72

@@ -21,10 +21,10 @@ sys.path.insert(0, str(REPO))
 
 from bench.corpus import archive_files  # noqa: E402
 from bench.report import write_report  # noqa: E402
-from tests.http_server import FileServer  # noqa: E402
-from transforms.gzip_members import GzipMemberReader  # noqa: E402
-from transforms.resilient_read import ResumableFile, RetryPolicy  # noqa: E402
-from transforms.warc_read import ReadRules, read_shard  # noqa: E402
+from testbed.http_server import FileServer  # noqa: E402
+from transforms.reading.classify_records import ReadRules, read_shard  # noqa: E402
+from transforms.reading.gzip_members import GzipMemberReader  # noqa: E402
+from transforms.reading.resumable_file import ResumableFile, RetryPolicy  # noqa: E402
 
 REPEATS = 5
 OUT = REPO / "docs" / "BENCH-READ.md"

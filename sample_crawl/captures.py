@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import brotli
 
-from transforms.sample.pages import Article, make_article, near_duplicate, render_html
+from sample_crawl.pages import Article, make_article, near_duplicate, render_html
 
 DOCUMENT = "document"
 

@@ -13,16 +13,16 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from transforms.sample.captures import (
+from sample_crawl.captures import (
     DOCUMENT,
     Capture,
     article_capture,
     near_duplicate_capture,
     special_captures,
 )
-from transforms.sample.pages import Article, make_article, make_site
-from transforms.sample.vocabulary import PAGE_ENCODING_WEIGHTS, PAGE_ENCODINGS
-from transforms.sample.warc_writer import gzip_member, http_request, http_response, warc_record
+from sample_crawl.pages import Article, make_article, make_site
+from sample_crawl.vocabulary import PAGE_ENCODING_WEIGHTS, PAGE_ENCODINGS
+from sample_crawl.warc_writer import gzip_member, http_request, http_response, warc_record
 
 DEFAULT_SEED = 20250314
 NUM_SHARDS = 4

@@ -7,7 +7,7 @@ import html
 import random
 from dataclasses import dataclass, replace
 
-from transforms.sample.vocabulary import LANGUAGES, SITE_STEMS, TLDS, Language
+from sample_crawl.vocabulary import LANGUAGES, SITE_STEMS, TLDS, Language
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.http_server import LoopbackServer
+from testbed.http_server import LoopbackServer
 
 
 class FaultPlan:

@@ -7,7 +7,7 @@ itself holds. Used by the hot-bucket benchmark and by the Flink test.
 
 import apache_beam as beam
 
-from transforms.records import Document, Provenance
+from transforms.common.records import Document, Provenance
 
 BOILERPLATE = "the same boilerplate page with a cookie notice and a footer repeated on every site " * 3
 CHUNK = 1000
@@ -16,7 +16,7 @@ CHUNK = 1000
 def boilerplate_doc(i: int) -> Document:
     provenance = Provenance("hot-bucket.warc.gz", i, 1, None, "2024-01-01T00:00:00Z", f"https://ex.com/{i}", None,
                             "response")
-    return Document(f"{i:032x}", BOILERPLATE + f"item {i:07d}", provenance, "text/html", "utf-8", "", "")
+    return Document(f"{i:032x}", BOILERPLATE + f"item {i:07d}", provenance, "text/html", "utf-8", "")
 
 
 class BoilerplateDocs(beam.PTransform):

@@ -4,7 +4,7 @@ import random
 
 import numpy as np
 
-from transforms.minhash import jaccard, shingle_hashes
+from transforms.dedup.minhash import jaccard, shingle_hashes
 
 VOCABULARY = [f"{a}{b}{c}" for a in "bcdfghklmnprstvz" for b in "aeiou" for c in ("", "n", "r", "s", "l", "m")]
 

@@ -13,8 +13,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from beam_jobs.build import run_build
-from bench.local_services import free_port, serve  # noqa: F401 - tests import them from here
-from transforms.sample.corpus import write_sample
+from sample_crawl.corpus import write_sample
+from testbed.local_services import free_port, serve  # noqa: F401 - tests import them from here
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WARCFORGE_SHARED", REPO.parent / "shared"))

@@ -4,10 +4,10 @@
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from bench.hot_bucket_corpus import BoilerplateDocs
+from testbed.hot_bucket_corpus import BoilerplateDocs
 from tests.filter_texts import distinct_words
-from transforms.near_dedup import NearDedup, NearDedupSettings
-from transforms.records import Document, Provenance
+from transforms.common.records import Document, Provenance
+from transforms.dedup.stage import NearDedup, NearDedupSettings
 
 MEMBERS, OTHERS = 200_000, 40
 SETTINGS = NearDedupSettings(bands=2, rows=4, rounds=1, hot_bucket_size=1000)
@@ -15,7 +15,7 @@ SETTINGS = NearDedupSettings(bands=2, rows=4, rounds=1, hot_bucket_size=1000)
 
 def doc(text: str, doc_id: str, date: str = "2024-01-01T00:00:00Z") -> Document:
     prov = Provenance("f.warc.gz", 0, 1, None, date, "https://x/", None, "response")
-    return Document(doc_id, text, prov, "text/html", "utf-8", "", "")
+    return Document(doc_id, text, prov, "text/html", "utf-8", "")
 
 
 def unrelated_pages() -> list[Document]:

@@ -11,13 +11,13 @@ import polars
 import pytest
 
 from tests.conftest import build, read_rows, write_recipe
-from transforms import reasons
-from transforms.extract_text import page_to_text
-from transforms.html_text import ExtractOptions
-from transforms.record_fetch import record_bytes
-from transforms.records import PageRecord
-from transforms.text_normalize import exact_dedup_key
-from transforms.warc_read import ReadRules, read_shard
+from transforms.common import reasons
+from transforms.common.records import PageRecord
+from transforms.dedup.normalize import exact_dedup_key
+from transforms.extraction.html_text import ExtractOptions
+from transforms.extraction.stage import page_to_text
+from transforms.reading.classify_records import ReadRules, read_shard
+from transforms.reading.record_fetch import record_bytes
 
 ACCOUNTING_SKIP = reasons.NOT_DROPS
 

@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import build, read_rows, write_recipe
 from tests.test_build_sample import assert_every_record_is_accounted_for
-from transforms.extract_text import page_to_text
-from transforms.html_text import ExtractOptions
-from transforms.record_fetch import record_bytes
-from transforms.warc_read import ReadRules, read_shard
+from transforms.extraction.html_text import ExtractOptions
+from transforms.extraction.page_text import page_to_text
+from transforms.reading.classify_records import ReadRules, read_shard
+from transforms.reading.record_fetch import record_bytes
 
 ROWS_PER_FILE = {
     "chatnoir-eu_chatnoir-resiliparse__warcfile.warc.gz": 16,

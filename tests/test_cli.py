@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-import transforms.read_warc
+import transforms.reading.stage
 from tests.conftest import REPO, WARCFORGE, build, read_rows, write_recipe
-from transforms.errors import OutputExistsError
+from transforms.common.errors import OutputExistsError
 
 
 def run(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
@@ -121,7 +121,7 @@ def test_a_failed_run_publishes_nothing_and_keeps_the_previous_output(tmp_path, 
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(transforms.read_warc, "read_shard", explode)
+    monkeypatch.setattr(transforms.reading.stage, "read_shard", explode)
     with pytest.raises(Exception, match="disk on fire"):
         build(recipe, tmp_path / "out", "--overwrite")
     after = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}

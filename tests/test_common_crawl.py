@@ -8,11 +8,11 @@ import subprocess
 
 import pytest
 
+from testbed.faulty_server import FaultPlan, FaultyServer
+from testbed.http_server import FileServer, self_signed_certificate
 from tests.conftest import REPO, WARCFORGE, build, published_bytes, read_rows
-from tests.faulty_server import FaultPlan, FaultyServer
-from tests.http_server import FileServer, self_signed_certificate
-from transforms.common_crawl import paths_file_url, sample_key, select_shards
-from transforms.errors import MissingInputError
+from transforms.common.errors import MissingInputError
+from transforms.reading.common_crawl import paths_file_url, sample_key, select_shards
 
 CRAWL = "CC-MAIN-2099-01"
 SEGMENT = f"crawl-data/{CRAWL}/segments/4102444800000.0/warc"

@@ -12,8 +12,8 @@ import pytest
 
 from beam_jobs.build import run_build
 from beam_jobs.runners import RunnerOptionsError
+from testbed.http_server import FileServer
 from tests.conftest import REPO, WARCFORGE, gcs_upload, write_recipe
-from tests.http_server import FileServer
 
 IMAGE = "europe-west4-docker.pkg.dev/warcforge-example/warcforge/worker:0.1.0"
 DATAFLOW_OPTIONS = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4",

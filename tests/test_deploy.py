@@ -37,9 +37,12 @@ def test_the_worker_image_is_beams_sdk_image_of_the_pinned_release():
     assert args["PYTHON_VERSION"] == "3.11"  # the launcher image below and CI's interpreter
     text = (DEPLOY / "docker" / "Dockerfile").read_text()
     assert "FROM apache/beam_python${PYTHON_VERSION}_sdk:${BEAM_VERSION}" in text
-    for source in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE):
-        for name in source.split():
-            assert (REPO / name).exists(), name
+    copied = [name for source in re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE) for name in source.split()]
+    for name in copied:
+        assert (REPO / name).exists(), name
+    include = re.search(r"^include = \[(.*)\]$", (REPO / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    for package in re.findall(r'"([^"]+)"', include):
+        assert package.rstrip("*") in copied, f"the worker image does not copy the package {package}"
     makefile = (REPO / "Makefile").read_text()
     assert f"IMAGE ?= {WORKER_IMAGE}" in makefile
 

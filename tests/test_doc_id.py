@@ -3,7 +3,8 @@ import hashlib
 
 import pytest
 
-from transforms.doc_id import ID_HEX_CHARS, document_id, shard_of
+from transforms.common.ids import ID_HEX_CHARS, document_id
+from transforms.writing.shards import shard_of
 
 
 def test_id_comes_from_the_record_id_alone_when_there_is_one():

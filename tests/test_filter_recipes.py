@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from beam_jobs.recipe import load_recipe
 from tests.conftest import REPO, SHARED_REAL_HTML, build, read_rows
 from tests.test_build_sample import assert_every_record_is_accounted_for
 from transforms.filters.pii import EMAIL
-from transforms.recipe import load_recipe
 
 
 @pytest.fixture(scope="module")

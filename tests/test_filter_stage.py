@@ -9,21 +9,22 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import build, read_rows, write_recipe
 from tests.filter_texts import sentence_lines
-from transforms.extract_text import ExtractSettings, ExtractText
-from transforms.filter_documents import FilterDocuments, FilterSettings, LanguageRule, sampled
+from transforms.common.ids import text_sha256
+from transforms.common.records import Document, PageRecord, Provenance
+from transforms.extraction.html_text import ExtractOptions
+from transforms.extraction.stage import ExtractSettings, ExtractText
+from transforms.extraction.time_limited import CallTimedOut, TimeLimitedWorker
 from transforms.filters.c4 import C4Params
 from transforms.filters.gopher_quality import GopherQualityParams
-from transforms.html_text import ExtractOptions
-from transforms.records import Document, PageRecord, Provenance
-from transforms.text_normalize import exact_dedup_key, text_sha256
-from transforms.time_limited import CallTimedOut, TimeLimitedWorker
+from transforms.filters.quality_rules import FilterSettings, LanguageRule, sampled
+from transforms.filters.stage import FilterDocuments
 
 GOOD = "\n".join(sentence_lines(8, words_per_line=14))
 
 
 def doc(doc_id: str, text: str, url: str = "https://ok.example/") -> Document:
     prov = Provenance("f.warc.gz", 0, 1, None, None, url, None, "response")
-    return Document(doc_id, text, prov, "text/html", "utf-8", text_sha256(text), exact_dedup_key(text))
+    return Document(doc_id, text, prov, "text/html", "utf-8", text_sha256(text))
 
 
 def test_each_rule_drops_under_its_own_reason_and_c4_rewrites_text():
@@ -103,7 +104,7 @@ def test_pii_stage_in_a_build(sample_dir, sample_index, tmp_path):
 
 
 def test_a_missing_blocklist_stops_the_run_with_its_name(sample_dir, tmp_path):
-    from transforms.errors import MissingInputError
+    from transforms.common.errors import MissingInputError
 
     recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "sample-00000.warc.gz")],
                           filters={"url": {"enabled": True, "domains": [str(tmp_path / "nope.txt")]}})

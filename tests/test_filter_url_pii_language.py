@@ -2,8 +2,8 @@
 
 import pytest
 
+from testbed.http_server import FileServer
 from tests.conftest import REPO
-from tests.http_server import FileServer
 from transforms.filters.language import LanguageIdentifier, language_reason
 from transforms.filters.pii import redact_pii
 from transforms.filters.url_filter import Blocklists, load_list, url_reason

@@ -12,7 +12,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from bench.memory_cap import MemoryCap
+from testbed.memory_cap import MemoryCap
 from tests.conftest import REPO, build, free_port, published_bytes, serve, write_recipe
 from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket
 
@@ -94,7 +94,7 @@ def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap
     with MemoryCap(SDK_WORKERS_MEMORY_CAP) as cap:
         pool = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
                       f"--service_port={pool_port}"], pool_port, "Beam's worker pool", env=pool_env,
-                     cwd=REPO)  # the workers import the corpus from bench/
+                     cwd=REPO)  # the workers import the corpus from testbed/
         try:
             cap.add(pool.pid)  # before any job: every SDK worker it starts is in the cap
             options = PipelineOptions([

@@ -6,9 +6,9 @@ import io
 import pytest
 from fastwarc.stream_io import Lz4Writer, ZstdWriter
 
-from transforms.record_fetch import record_bytes
-from transforms.records import PageRecord
-from transforms.warc_read import ReadRules, read_shard
+from transforms.common.records import PageRecord
+from transforms.reading.classify_records import ReadRules, read_shard
+from transforms.reading.record_fetch import record_bytes
 
 
 def _framed(writer_type: type, data: bytes) -> bytes:

@@ -1,6 +1,6 @@
 import pytest
 
-from transforms.html_detect import charset_param, is_html, mime_type, sniffs_as_html
+from transforms.reading.html_detect import charset_param, is_html, mime_type, sniffs_as_html
 
 
 @pytest.mark.parametrize(

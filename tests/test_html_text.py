@@ -1,4 +1,4 @@
-from transforms.html_text import ExtractOptions, choose_charset, html_to_text, tidy_lines
+from transforms.extraction.html_text import ExtractOptions, choose_charset, html_to_text, tidy_lines
 
 ARTICLE = (
     "<p>{0} The council met on Tuesday to decide the future of the old railway bridge over the river.</p>"

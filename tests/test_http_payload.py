@@ -4,7 +4,7 @@ import zlib
 import brotli
 import pytest
 
-from transforms.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
+from transforms.reading.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
 
 PAGE = b"<html><body>" + b"hello world " * 100 + b"</body></html>"
 LIMIT = 1 << 20

@@ -3,10 +3,10 @@
 import fsspec
 import pytest
 
+from testbed.http_server import FileServer
 from tests.conftest import build, read_rows, write_recipe
-from tests.http_server import FileServer
-from transforms.errors import MissingInputError
-from transforms.inputs import resolve_paths
+from transforms.common.errors import MissingInputError
+from transforms.reading.sources import resolve_paths
 
 SHARD = "sample-00001.warc.gz"
 

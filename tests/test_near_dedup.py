@@ -8,12 +8,13 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from testbed.near_dup_corpus import by_bin, planted_pairs
 from tests.conftest import build, read_rows, write_recipe
 from tests.filter_texts import distinct_words
 from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket, doc
-from tests.near_dup_corpus import by_bin, planted_pairs
-from transforms.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
-from transforms.minhash import (
+from transforms.common.records import Document, Provenance
+from transforms.dedup.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
+from transforms.dedup.minhash import (
     _COMBINING,
     _DIGIT,
     _SEPARATORS,
@@ -26,8 +27,8 @@ from transforms.minhash import (
     text_word_hashes,
     word_hashes,
 )
-from transforms.near_dedup import NearDedup, NearDedupSettings, survivor_rank
-from transforms.records import Document, Provenance
+from transforms.dedup.stage import NearDedup, NearDedupSettings
+from transforms.dedup.survivor import survivor_rank
 
 
 def test_normalization():
@@ -167,17 +168,18 @@ def test_near_dedup_in_a_build_is_deterministic_across_worker_counts(sample_dir,
 
 
 def test_url_dedup_keeps_the_newest_or_the_longest_capture(tmp_path):
-    from transforms.dedup_url import DedupByUrl, normalize_capture_url
+    from transforms.dedup.normalize import normalize_capture_url
+    from transforms.dedup.stage import DedupByUrl
 
     assert normalize_capture_url("https://www.Example.com/a/?q=1#top", "x") == "example.com/a?q=1"
     assert normalize_capture_url("http://example.com/a", "x") == "example.com/a"
     docs = [Document("a" * 32, "short", Provenance("f", 0, 1, None, "2024-01-01T00:00:00Z", "https://ex.com/a", None,
-                                                   "response"), "text/html", "utf-8", "", ""),
+                                                   "response"), "text/html", "utf-8", ""),
             Document("b" * 32, "much longer text", Provenance("f", 9, 1, None, "2023-01-01T00:00:00Z",
                                                               "http://www.ex.com/a/", None, "response"),
-                     "text/html", "utf-8", "", ""),
+                     "text/html", "utf-8", ""),
             Document("c" * 32, "other", Provenance("f", 5, 1, None, "2023-01-01T00:00:00Z", "https://ex.com/b",
-                                                   None, "response"), "text/html", "utf-8", "", "")]
+                                                   None, "response"), "text/html", "utf-8", "")]
     for rule, kept in (("newest", ["a", "c"]), ("longest", ["b", "c"])):
         with TestPipeline() as p:
             out = p | beam.Create(docs) | DedupByUrl(rule) | beam.Map(lambda d: d.id[0])

@@ -60,8 +60,8 @@ def test_gs_input_through_gcsfs(gcs_emulator, sample_dir, tmp_path):
 
 def test_a_recipe_is_read_from_a_bucket(s3_server, sample_dir, tmp_path):
     # Cluster launchers (a Dataflow flex template, a Kubernetes job) read the recipe from a bucket.
-    from transforms.errors import RecipeError
-    from transforms.recipe import load_recipe
+    from beam_jobs.recipe import load_recipe
+    from transforms.common.errors import RecipeError
 
     s3_server.mkdir("recipes")
     s3_server.pipe("recipes/sample.yaml", (REPO / "configs" / "sample.yaml").read_bytes())

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.errors import RecipeError
-from transforms.recipe import Recipe, load_recipe, parse_recipe
+from beam_jobs.recipe import Recipe, load_recipe, parse_recipe
+from transforms.common.errors import RecipeError
 
 REPO = Path(__file__).resolve().parent.parent
 

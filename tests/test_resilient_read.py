@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from tests.faulty_server import FaultPlan, FaultyServer
-from transforms.errors import ShardUnavailable
-from transforms.resilient_read import ResumableFile, RetryPolicy
+from testbed.faulty_server import FaultPlan, FaultyServer
+from transforms.common.errors import ShardUnavailable
+from transforms.reading.resumable_file import ResumableFile, RetryPolicy
 
 FAST = RetryPolicy(max_attempts=8, initial_backoff_s=0.01, max_backoff_s=0.05, min_retry_interval_s=0.0,
                    read_timeout_s=0.5)

@@ -7,7 +7,7 @@ import io
 
 from fastwarc.warc import ArchiveIterator
 
-from transforms.sample.corpus import NUM_SHARDS, write_sample
+from sample_crawl.corpus import NUM_SHARDS, write_sample
 
 
 def digests(directory):

@@ -1,12 +1,12 @@
 import pytest
 
-from transforms.records import Document, Provenance
-from transforms.survivor import survivor_key
+from transforms.common.records import Document, Provenance
+from transforms.dedup.survivor import survivor_key
 
 
 def doc(doc_id: str, date: str | None, path: str = "a.warc.gz", offset: int = 0) -> Document:
     prov = Provenance(path, offset, 10, None, date, "http://x/", None, "response")
-    return Document(doc_id, "t", prov, "text/html", "utf-8", "h", "k")
+    return Document(doc_id, "t", prov, "text/html", "utf-8", "h")
 
 
 DOCS = [doc("b", "2024-05-01T00:00:00Z"), doc("a", "2024-06-01T00:00:00Z"), doc("c", "2024-04-01T00:00:00Z"),

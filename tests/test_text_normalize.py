@@ -1,4 +1,5 @@
-from transforms.text_normalize import exact_dedup_key, normalize_for_exact_dedup, text_sha256
+from transforms.common.ids import text_sha256
+from transforms.dedup.normalize import exact_dedup_key, normalize_for_exact_dedup
 
 
 def test_whitespace_runs_fold_to_one_space_and_ends_are_stripped():

@@ -5,14 +5,13 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.dedup_exact import ExactDedup
-from transforms.extract_text import ExtractSettings, ExtractText
-from transforms.html_text import ExtractOptions
-from transforms.parquet_file import ParquetSettings
-from transforms.records import Document, PageRecord, Provenance
-from transforms.schema import DOCUMENT_SCHEMA, document_row, document_shard_key, document_sort_key
-from transforms.text_normalize import exact_dedup_key
-from transforms.write_shards import ShardSpec, WriteParquetShards
+from transforms.common.records import Document, PageRecord, Provenance
+from transforms.dedup.stage import ExactDedup
+from transforms.extraction.html_text import ExtractOptions
+from transforms.extraction.stage import ExtractSettings, ExtractText
+from transforms.writing.parquet_file import ParquetSettings
+from transforms.writing.schema import DOCUMENT_SCHEMA, document_row, document_shard_key, document_sort_key
+from transforms.writing.stage import ShardSpec, WriteParquetShards
 
 
 def prov(record_id: str, date: str = "2024-01-01T00:00:00Z", offset: int = 0) -> Provenance:
@@ -21,7 +20,7 @@ def prov(record_id: str, date: str = "2024-01-01T00:00:00Z", offset: int = 0) ->
 
 
 def doc(doc_id: str, text: str, date: str = "2024-01-01T00:00:00Z") -> Document:
-    return Document(doc_id, text, prov(doc_id, date), "text/html", "utf-8", "sha", exact_dedup_key(text))
+    return Document(doc_id, text, prov(doc_id, date), "text/html", "utf-8", "sha")
 
 
 def test_exact_dedup_keeps_one_survivor_per_text_and_counts_copies():

@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from transforms.record_fetch import record_bytes
-from transforms.records import PageRecord, Rejected
-from transforms.sample.warc_writer import gzip_member, http_response, warc_record
-from transforms.warc_read import ReadRules, read_shard
+from sample_crawl.warc_writer import gzip_member, http_response, warc_record
+from transforms.common.records import PageRecord, Rejected
+from transforms.reading.classify_records import ReadRules, read_shard
+from transforms.reading.record_fetch import record_bytes
 
 # What every record of each real file must become: a page for extraction, or a reason.
 EXPECTED = {
@@ -184,16 +184,16 @@ def test_not_a_warc_file_at_all():
 
 
 def test_an_exception_inside_one_record_costs_only_that_record(monkeypatch):
-    import transforms.warc_read
+    import transforms.reading.classify_records
 
-    real = transforms.warc_read.charset_param
+    real = transforms.reading.classify_records.charset_param
 
     def explode_on_boom(content_type):
         if content_type and "boom" in content_type:
             raise RuntimeError("charset parser exploded")
         return real(content_type)
 
-    monkeypatch.setattr(transforms.warc_read, "charset_param", explode_on_boom)
+    monkeypatch.setattr(transforms.reading.classify_records, "charset_param", explode_on_boom)
     data = b"".join(gzip_member(response(f"http://a.test/{i}", PAGE, [("Content-Type", ct)], record_id=str(i)))
                     for i, ct in enumerate(["text/html", "text/html; charset=boom", "text/html"]))
     decided = read_bytes(data)

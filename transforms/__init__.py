@@ -1,5 +1,8 @@
-"""warcforge's reusable layer: pure text and record rules, and the Beam transforms that wire them.
+"""warcforge's pipeline stages, one package each, in the order data flows.
 
-Rule modules import no Beam; transform modules (``read_warc``, ``extract_text``, ``dedup_exact``,
-``write_shards``) wrap them in PTransforms and count what they decide.
+``reading`` → ``extraction`` → ``filters`` → ``dedup`` → ``writing``, with ``common`` holding the
+vocabulary they share (records, reasons, counters, ids, errors). In every package the Beam code
+is in ``stage.py`` (PTransforms and DoFns); every other module is a rule module that never
+imports Beam. The stages do not import each other: what travels between them is defined in
+``common``. ``pyproject.toml``'s import-linter contracts check both, in ``make test``.
 """

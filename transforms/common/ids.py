@@ -1,4 +1,4 @@
-"""Stable document ids and the output shard a document lands in.
+"""Stable document ids, and the hash that names a text exactly as written.
 
 An id is derived from the record, never random: the WARC-Record-ID where the record has one
 (globally unique by the WARC standard, and the same whichever mirror the file is read from),
@@ -20,9 +20,6 @@ def document_id(
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:ID_HEX_CHARS]
 
 
-def shard_of(key: str, num_shards: int) -> int:
-    """Output shard for a key: a hash of the key, so shards fill evenly whatever the id's shape."""
-    if num_shards < 1:
-        raise ValueError(f"num_shards must be at least 1, got {num_shards}")
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % num_shards
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of the text exactly as written to the ``text`` column (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -4,6 +4,7 @@ Provenance is set once by the reader and copied unchanged to the output row or d
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,6 @@ class Document:
     content_type: str
     charset: str
     text_sha256: str
-    dedup_key: str
     duplicate_count: int = 1
     truncated: bool = False
     language: str | None = None  # set by the language filter
@@ -66,3 +66,16 @@ class RejectedDocument:
     document: Document
     stage: str
     reason: str
+
+
+def parse_warc_date(value: str | None) -> datetime | None:
+    """WARC-Date (ISO 8601, 'Z' or offset, optional fraction) as an aware UTC datetime, or None."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)

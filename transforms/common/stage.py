@@ -1,4 +1,4 @@
-"""Beam counters named ``<stage>/<reason>`` (see ``transforms.reasons``), created on first use."""
+"""Beam counters named ``<stage>/<reason>`` (see ``transforms.common.reasons``), created on first use."""
 
 from apache_beam.metrics import Metrics
 

@@ -16,7 +16,7 @@ import unicodedata
 import numpy as np
 import xxhash
 
-from transforms.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
+from transforms.dedup.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
 
 _SEPARATORS = re.compile(r"[\W_]+")  # punctuation and white space, runs of them, in one pass
 _DIGIT = re.compile(r"\d")

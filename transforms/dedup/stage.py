@@ -1,4 +1,13 @@
-"""NearDedup: MinHash LSH clusters resolved inside Beam, with no step that gathers them on one worker.
+"""Deduplication's Beam transforms: ExactDedup, DedupByUrl and NearDedup, in pipeline order.
+
+ExactDedup keeps one survivor per group of documents with the same normalized text. A combiner
+keeps only the best copy and a count per key, so a group of a million copies costs one document
+of memory, and Beam can pre-combine before the shuffle.
+
+DedupByUrl keeps one capture per normalized URL (``dedup.url``), the newest or the longest, with a
+combiner as exact dedup does.
+
+NearDedup: MinHash LSH clusters resolved inside Beam, with no step that gathers them on one worker.
 
 1. Each document gets a MinHash signature and one bucket per band: ``(band, band hash)``.
 2. Clusters are the connected components of "shares a bucket", found by min-label propagation:
@@ -20,14 +29,116 @@ from dataclasses import dataclass, replace
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms import reasons
-from transforms.counting import StageCounters
-from transforms.minhash import MinHasher, shingles
-from transforms.records import Document
-from transforms.schema import parse_warc_date
+from transforms.common import reasons
+from transforms.common.records import Document
+from transforms.common.stage import StageCounters
+from transforms.dedup.minhash import MinHasher, shingles
+from transforms.dedup.normalize import exact_dedup_key, normalize_capture_url
+from transforms.dedup.survivor import survivor_key, survivor_rank
 
-_MAX_MICROS = 10**19
-_MAX_LENGTH = 10**12
+
+class KeepSurvivor(beam.CombineFn):
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+
+    def create_accumulator(self) -> tuple:
+        return (None, 0)
+
+    def _better(self, a: Document | None, b: Document | None) -> Document | None:
+        if a is None or b is None:
+            return a if b is None else b
+        return a if survivor_key(a, self.rule) <= survivor_key(b, self.rule) else b
+
+    def add_input(self, accumulator: tuple, doc: Document) -> tuple:
+        best, count = accumulator
+        return (self._better(best, doc), count + doc.duplicate_count)
+
+    def merge_accumulators(self, accumulators: list) -> tuple:
+        best, count = None, 0
+        for other_best, other_count in accumulators:
+            best, count = self._better(best, other_best), count + other_count
+        return (best, count)
+
+    def extract_output(self, accumulator: tuple) -> Document:
+        best, count = accumulator
+        return replace(best, duplicate_count=count)
+
+
+class CountDedupFn(beam.DoFn):
+    def __init__(self, counted: str, stage: str = reasons.DEDUP_EXACT, removed: str = reasons.EXACT_DUPLICATE,
+                 ) -> None:
+        self.counted, self.stage, self.removed = counted, stage, removed
+
+    def setup(self) -> None:
+        self.counters = StageCounters(self.stage)
+
+    def process(self, item: Document | tuple):  # noqa: ANN201 - a DoFn generator
+        if self.counted == reasons.IN:
+            self.counters.inc(reasons.IN)
+            yield item
+            return
+        doc, copies = item if isinstance(item, tuple) else (item, item.duplicate_count)
+        self.counters.inc(reasons.OUT)
+        if copies > 1:
+            self.counters.inc(self.removed, copies - 1)
+        yield doc
+
+
+class ExactDedup(beam.PTransform):
+    def __init__(self, survivor_rule: str) -> None:
+        super().__init__()
+        self.survivor_rule = survivor_rule
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        return (
+            docs
+            | "CountIn" >> beam.ParDo(CountDedupFn(reasons.IN))
+            | "KeyByNormalizedText" >> beam.Map(lambda doc: (exact_dedup_key(doc.text), doc))
+            | "KeepOneSurvivorPerText" >> beam.CombinePerKey(KeepSurvivor(self.survivor_rule))
+            | "DropKeys" >> beam.Values()
+            | "CountSurvivorsAndCopies" >> beam.ParDo(CountDedupFn(reasons.OUT))
+        )
+
+
+URL_RULES = {"newest": "latest", "longest": "longest"}
+
+
+class KeepCapture(beam.CombineFn):
+    def __init__(self, rule: str) -> None:
+        self.rule = URL_RULES[rule]
+
+    def create_accumulator(self) -> tuple:
+        return (None, 0)
+
+    def add_input(self, accumulator: tuple, doc: Document) -> tuple:
+        return self.merge_accumulators([accumulator, (doc, 1)])
+
+    def merge_accumulators(self, accumulators: list) -> tuple:
+        best, count = None, 0
+        for doc, n in accumulators:
+            count += n
+            if doc is not None and (best is None or survivor_key(doc, self.rule) < survivor_key(best, self.rule)):
+                best = doc
+        return (best, count)
+
+    def extract_output(self, accumulator: tuple) -> tuple:
+        return accumulator
+
+
+class DedupByUrl(beam.PTransform):
+    def __init__(self, rule: str) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        return (
+            docs
+            | "CountIn" >> beam.ParDo(CountDedupFn(reasons.IN, reasons.DEDUP_URL, reasons.URL_DUPLICATE))
+            | "KeyByUrl" >> beam.Map(lambda d: (normalize_capture_url(d.provenance.url, d.id), d))
+            | "KeepOneCapturePerUrl" >> beam.CombinePerKey(KeepCapture(self.rule))
+            | "DropKeys" >> beam.Values()
+            | "CountKept" >> beam.ParDo(CountDedupFn(reasons.OUT, reasons.DEDUP_URL, reasons.URL_DUPLICATE))
+        )
 
 
 @dataclass(frozen=True)
@@ -39,19 +150,6 @@ class NearDedupSettings:
     rounds: int = 4
     hot_bucket_size: int = 10_000
     survivor: str = "smallest_id"
-
-
-def survivor_rank(doc: Document, rule: str) -> str:
-    """A string whose order is the survivor preference: the smallest rank in a cluster survives."""
-    if rule == "newest":
-        date = parse_warc_date(doc.provenance.warc_date)
-        micros = int(date.timestamp() * 1_000_000) if date else 0
-        return f"{_MAX_MICROS - micros:020d}{doc.id}"
-    if rule == "longest":
-        return f"{_MAX_LENGTH - len(doc.text):013d}{doc.id}"
-    if rule == "smallest_id":
-        return doc.id
-    raise ValueError(f"unknown survivor rule {rule!r}; allowed: smallest_id, newest, longest")
 
 
 class SignFn(beam.DoFn):

@@ -4,11 +4,12 @@ Keys are total orders over documents (ties end on id, then file and offset), so 
 never depends on which copy a worker saw first.
 """
 
-from transforms.records import Document
-from transforms.schema import parse_warc_date
+from transforms.common.records import Document, parse_warc_date
 
 SURVIVOR_RULES = ("smallest_id", "earliest", "latest", "longest")
 _NO_DATE = 2**62
+_MAX_MICROS = 10**19
+_MAX_LENGTH = 10**12
 
 
 def _date_micros(doc: Document) -> int | None:
@@ -30,3 +31,16 @@ def survivor_key(doc: Document, rule: str) -> tuple:
     if rule == "latest":
         return (_NO_DATE if micros is None else -micros, *tie_break)
     raise ValueError(f"unknown survivor rule {rule!r}; allowed: {', '.join(SURVIVOR_RULES)}")
+
+
+def survivor_rank(doc: Document, rule: str) -> str:
+    """A string whose order is the survivor preference: the smallest rank in a cluster survives."""
+    if rule == "newest":
+        date = parse_warc_date(doc.provenance.warc_date)
+        micros = int(date.timestamp() * 1_000_000) if date else 0
+        return f"{_MAX_MICROS - micros:020d}{doc.id}"
+    if rule == "longest":
+        return f"{_MAX_LENGTH - len(doc.text):013d}{doc.id}"
+    if rule == "smallest_id":
+        return doc.id
+    raise ValueError(f"unknown survivor rule {rule!r}; allowed: smallest_id, newest, longest")

@@ -7,15 +7,13 @@ raises goes to the ``dead_letter`` output; a page with no text is counted as ``e
 from dataclasses import dataclass
 
 import apache_beam as beam
-from resiliparse.parse.encoding import bytes_to_str
 
-from transforms import reasons
-from transforms.counting import StageCounters
-from transforms.doc_id import document_id
-from transforms.html_text import ExtractOptions, html_to_text, tidy_lines
-from transforms.records import Document, PageRecord, Rejected
-from transforms.text_normalize import exact_dedup_key, text_sha256
-from transforms.time_limited import CallTimedOut, TimeLimitedWorker
+from transforms.common import reasons
+from transforms.common.records import PageRecord, Rejected
+from transforms.common.stage import StageCounters
+from transforms.extraction.html_text import ExtractOptions
+from transforms.extraction.page_text import make_document, page_to_text
+from transforms.extraction.time_limited import CallTimedOut, TimeLimitedWorker
 
 DEAD_LETTER = "dead_letter"
 DOCUMENTS = "documents"
@@ -28,27 +26,7 @@ class ExtractSettings:
     timeout_s: float = 10.0
 
 
-def page_to_text(page: PageRecord, options: ExtractOptions) -> tuple[str, str]:
-    if page.is_plain_text:
-        return tidy_lines(bytes_to_str(page.payload, "utf-8")), "utf-8"
-    return html_to_text(page.payload, page.declared_charset, options)
-
-
-def make_document(page: PageRecord, text: str, charset: str) -> Document:
-    prov = page.provenance
-    return Document(
-        id=document_id(prov.warc_record_id, prov.url, prov.warc_date, prov.payload_digest),
-        text=text,
-        provenance=prov,
-        content_type=page.content_type,
-        charset=charset,
-        text_sha256=text_sha256(text),
-        dedup_key=exact_dedup_key(text),
-        truncated=page.truncated,
-    )
-
-
-TRAFILATURA = "transforms.trafilatura_text:trafilatura_to_text"
+TRAFILATURA = "transforms.extraction.trafilatura_text:trafilatura_to_text"
 
 
 class ExtractTextFn(beam.DoFn):

@@ -1,12 +1,12 @@
 """Main text by trafilatura, the extractor FineWeb used: slower than resiliparse, selectable.
 
-Called in a time-limited child process (``transforms.time_limited``); the charset is chosen the
+Called in a time-limited child process (``transforms.extraction.time_limited``); the charset is chosen the
 same way as for resiliparse.
 """
 
 from resiliparse.parse.encoding import bytes_to_str
 
-from transforms.html_text import choose_charset, tidy_lines
+from transforms.extraction.html_text import choose_charset, tidy_lines
 
 
 def trafilatura_to_text(payload: bytes, declared_charset: str | None) -> tuple[str, str]:

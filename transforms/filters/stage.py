@@ -1,66 +1,27 @@
-"""FilterDocuments: the quality rules in FineWeb's order, each drop counted under its reason.
+"""The filter stage's Beam transforms: FilterDocuments (quality rules) and RedactPii.
 
-URL blocklists, then language identification (which also fills ``language`` and
-``language_score``), Gopher repetition, Gopher quality, C4 (whose line rules may shorten the
-text) and FineWeb's rules. A sampled share of removed documents goes to the ``rejected`` output
-with the reason, chosen by id so the same ones are kept every run.
+FilterDocuments applies the recipe's quality rules in FineWeb's order (``quality_rules``) and
+counts each drop under its reason. A sampled share of removed documents goes to the ``rejected``
+output with the reason, chosen by id so the same ones are kept every run.
+
+RedactPii replaces e-mail and public IPv4 addresses in the documents that are kept. It runs after
+deduplication (as FineWeb does), so replacing text cannot make two documents equal;
+``text_sha256`` is recomputed for the text as written.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import apache_beam as beam
 
-from transforms import reasons
-from transforms.counting import StageCounters
-from transforms.filters.c4 import C4Params, c4_clean
-from transforms.filters.fineweb_quality import FineWebQualityParams, fineweb_quality
-from transforms.filters.gopher_quality import GopherQualityParams, gopher_quality
-from transforms.filters.gopher_repetition import GopherRepetitionParams, gopher_repetition
-from transforms.filters.language import LanguageIdentifier, language_reason
-from transforms.filters.url_filter import Blocklists, url_reason
-from transforms.records import Document, RejectedDocument
-from transforms.text_normalize import exact_dedup_key, text_sha256
+from transforms.common import reasons
+from transforms.common.ids import text_sha256
+from transforms.common.records import Document, RejectedDocument
+from transforms.common.stage import StageCounters
+from transforms.filters.pii import redact_pii
+from transforms.filters.quality_rules import FilterSettings, QualityRules, sampled
 
 REJECTED = "rejected"
 KEPT = "kept"
-
-
-@dataclass(frozen=True)
-class LanguageRule:
-    keep: tuple[str, ...]
-    min_score: float
-    max_chars: int
-
-
-@dataclass(frozen=True)
-class UrlLists:
-    domains: tuple[str, ...]
-    urls: tuple[str, ...]
-    words: tuple[str, ...]
-    subwords: tuple[str, ...]
-
-    def load(self) -> Blocklists:
-        return Blocklists.load(list(self.domains), list(self.urls), list(self.words), list(self.subwords))
-
-
-@dataclass(frozen=True)
-class FilterSettings:
-    url: UrlLists | None = None
-    language: LanguageRule | None = None
-    gopher_repetition: GopherRepetitionParams | None = None
-    gopher_quality: GopherQualityParams | None = None
-    c4: C4Params | None = None
-    fineweb: FineWebQualityParams | None = None
-    rejected_sample_rate: float = 0.0
-
-
-def sampled(doc_id: str, rate: float) -> bool:
-    """The same documents every run: the id is a hash, so its first 32 bits are uniform."""
-    return rate > 0 and int(doc_id[:8], 16) < rate * 2**32
-
-
-def with_text(doc: Document, text: str) -> Document:
-    return replace(doc, text=text, text_sha256=text_sha256(text), dedup_key=exact_dedup_key(text))
 
 
 class FilterDocumentsFn(beam.DoFn):
@@ -70,38 +31,13 @@ class FilterDocumentsFn(beam.DoFn):
     def setup(self) -> None:
         self.counters = StageCounters(reasons.FILTER)
         self.line_counters = StageCounters(reasons.C4_LINES)
-        self.blocklists = self.settings.url.load() if self.settings.url else None
-        rule = self.settings.language
-        self.identifier = LanguageIdentifier(rule.max_chars) if rule else None
-
-    def decide(self, doc: Document) -> tuple[str | None, Document]:
-        s = self.settings
-        if self.blocklists is not None and (reason := url_reason(doc.provenance.url, self.blocklists)):
-            return reason, doc
-        if self.identifier is not None:
-            language, score = self.identifier.predict(doc.text)
-            doc = replace(doc, language=language, language_score=score)
-            if reason := language_reason(language, score, s.language.keep, s.language.min_score):
-                return reason, doc
-        if s.gopher_repetition and (reason := gopher_repetition(doc.text, s.gopher_repetition)):
-            return reason, doc
-        if s.gopher_quality and (reason := gopher_quality(doc.text, s.gopher_quality)):
-            return reason, doc
-        if s.c4:
-            reason, cleaned, dropped_lines = c4_clean(doc.text, s.c4)
-            for line_reason, count in dropped_lines.items():
-                self.line_counters.inc(line_reason, count)
-            if reason:
-                return reason, doc
-            if cleaned != doc.text:
-                doc = with_text(doc, cleaned)
-        if s.fineweb and (reason := fineweb_quality(doc.text, s.fineweb)):
-            return reason, doc
-        return None, doc
+        self.rules = QualityRules(self.settings)
 
     def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
         self.counters.inc(reasons.IN)
-        reason, doc = self.decide(doc)
+        reason, doc, dropped_lines = self.rules.decide(doc)
+        for line_reason, count in dropped_lines.items():
+            self.line_counters.inc(line_reason, count)
         if reason is None:
             self.counters.inc(reasons.OUT)
             yield doc
@@ -121,3 +57,29 @@ class FilterDocuments(beam.PTransform):
     def expand(self, docs: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
         return docs | "ApplyQualityRules" >> beam.ParDo(FilterDocumentsFn(self.settings)).with_outputs(
             REJECTED, main=KEPT)
+
+
+class RedactPiiFn(beam.DoFn):
+    def __init__(self, email_placeholder: str, ip_placeholder: str) -> None:
+        self.email_placeholder, self.ip_placeholder = email_placeholder, ip_placeholder
+
+    def setup(self) -> None:
+        self.counters = StageCounters(reasons.PII)
+
+    def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
+        text, emails, ips = redact_pii(doc.text, self.email_placeholder, self.ip_placeholder)
+        if emails or ips:
+            self.counters.inc("emails", emails)
+            self.counters.inc("ips", ips)
+            self.counters.inc("documents_changed")
+            doc = replace(doc, text=text, text_sha256=text_sha256(text))
+        yield doc
+
+
+class RedactPii(beam.PTransform):
+    def __init__(self, email_placeholder: str, ip_placeholder: str) -> None:
+        super().__init__()
+        self.email_placeholder, self.ip_placeholder = email_placeholder, ip_placeholder
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        return docs | "ReplaceEmailsAndIps" >> beam.ParDo(RedactPiiFn(self.email_placeholder, self.ip_placeholder))

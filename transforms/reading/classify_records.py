@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from transforms import reasons
-from transforms.byte_stream import PositionedStream
-from transforms.errors import ShardUnavailable
-from transforms.gzip_members import DecompressedView, Location, PlainView, open_view
-from transforms.html_detect import charset_param, is_html, mime_type
-from transforms.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
-from transforms.record_views import RecordView, fastwarc_views, sniff_format, warcio_views
-from transforms.records import PageRecord, Provenance, Rejected
+from transforms.common import reasons
+from transforms.common.errors import ShardUnavailable
+from transforms.common.records import PageRecord, Provenance, Rejected
+from transforms.reading.byte_stream import PositionedStream
+from transforms.reading.gzip_members import DecompressedView, Location, PlainView, open_view
+from transforms.reading.html_detect import charset_param, is_html, mime_type
+from transforms.reading.http_payload import ContentDecodeError, DecodedTooLarge, decode_chunked, decode_content_encoding
+from transforms.reading.record_views import RecordView, fastwarc_views, sniff_format, warcio_views
 
 
 @dataclass(frozen=True)

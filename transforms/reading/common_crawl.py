@@ -11,8 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from transforms.errors import MissingInputError, ShardUnavailable
-from transforms.resilient_read import ResumableFile, RetryPolicy
+from transforms.common.errors import MissingInputError, ShardUnavailable
+from transforms.reading.resumable_file import ResumableFile, RetryPolicy
 
 DATA_BASE = "https://data.commoncrawl.org/"
 INDEX_URL = "https://index.commoncrawl.org/collinfo.json"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastwarc.stream_io import Lz4Reader, ZstdReader
 from isal import isal_zlib
 
-from transforms.byte_stream import PositionedStream
+from transforms.reading.byte_stream import PositionedStream
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

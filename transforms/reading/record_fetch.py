@@ -11,7 +11,7 @@ import io
 import fsspec
 from fastwarc.stream_io import Lz4Reader, ZstdReader
 
-from transforms.gzip_members import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
+from transforms.reading.gzip_members import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
 
 
 def decompress_all(data: bytes) -> bytes:

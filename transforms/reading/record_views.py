@@ -16,7 +16,7 @@ from fastwarc.warc import WarcRecordPayloadReader
 from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator
 from warcio.limitreader import LimitReader
 
-from transforms.gzip_members import GZIP_MAGIC
+from transforms.reading.gzip_members import GZIP_MAGIC
 
 
 @dataclass

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import fsspec
 
-from transforms.byte_stream import PositionedStream
-from transforms.errors import ShardUnavailable
+from transforms.common.errors import ShardUnavailable
+from transforms.reading.byte_stream import PositionedStream
 
 USER_AGENT = "warcforge/0.1 (+https://github.com/warcforge/warcforge)"
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}

@@ -7,18 +7,30 @@ paths file cannot be had stops the run here with its name.
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import fsspec
 
-from transforms import common_crawl
-from transforms.errors import MissingInputError
-from transforms.resilient_read import RetryPolicy
+from transforms.common.errors import MissingInputError
+from transforms.common.fs_urls import is_local_fs, url_of
+from transforms.reading import common_crawl
+from transforms.reading.resumable_file import RetryPolicy
 
 _GLOB_CHARS = set("*?[")
 
-if TYPE_CHECKING:
-    from transforms.recipe import InputConfig
+
+
+class InputSelection(Protocol):
+    """What to read, as the recipe's ``input`` section says it: ``paths``, or a ``crawl`` and its selection."""
+
+    paths: list[str] | None
+    crawl: str | None
+    kind: str
+    base: str
+    first: int | None
+    sample: int | None
+    seed: int
+    files: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -32,16 +44,7 @@ class InputFile:
         return self.name or self.url
 
 
-def is_local_fs(fs: fsspec.AbstractFileSystem) -> bool:
-    return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
-
-
-def url_of(fs: fsspec.AbstractFileSystem, path: str) -> str:
-    """A plain absolute path for local files, a full URL for everything else."""
-    return path if is_local_fs(fs) else fs.unstrip_protocol(path)
-
-
-def resolve_inputs(config: "InputConfig", policy: RetryPolicy) -> list[InputFile]:
+def resolve_inputs(config: InputSelection, policy: RetryPolicy) -> list[InputFile]:
     if config.crawl is None:
         return resolve_paths(config.paths or [])
     listing = common_crawl.paths_file_url(config.base, config.crawl, config.kind)

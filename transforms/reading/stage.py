@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from transforms import reasons
-from transforms.counting import StageCounters
-from transforms.errors import ShardUnavailable
-from transforms.inputs import InputFile
-from transforms.records import PageRecord, Provenance, Rejected
-from transforms.resilient_read import ResumableFile, RetryPolicy
-from transforms.warc_read import ReadRules, read_shard
+from transforms.common import reasons
+from transforms.common.errors import ShardUnavailable
+from transforms.common.records import PageRecord, Provenance, Rejected
+from transforms.common.stage import StageCounters
+from transforms.reading.classify_records import ReadRules, read_shard
+from transforms.reading.resumable_file import ResumableFile, RetryPolicy
+from transforms.reading.sources import InputFile
 
 DEAD_LETTER = "dead_letter"
 FAILED_SHARDS = "failed_shards"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.schema import DICTIONARY_COLUMNS
+from transforms.writing.schema import DICTIONARY_COLUMNS
 
 
 @dataclass(frozen=True)

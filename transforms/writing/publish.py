@@ -12,8 +12,8 @@ import uuid
 
 import fsspec
 
-from transforms.errors import OutputExistsError
-from transforms.inputs import url_of
+from transforms.common.errors import OutputExistsError
+from transforms.common.fs_urls import url_of
 
 STAGING_PREFIX = ".warcforge-staging-"
 MANIFEST = "manifest.json"

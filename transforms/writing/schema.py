@@ -3,11 +3,9 @@
 The only place a column is named; README.md ("Output schema") describes each one.
 """
 
-from datetime import datetime, timezone
-
 import pyarrow as pa
 
-from transforms.records import Document, Rejected, RejectedDocument
+from transforms.common.records import Document, Rejected, RejectedDocument, parse_warc_date
 
 DOCUMENT_SCHEMA = pa.schema(
     [
@@ -54,19 +52,6 @@ DEAD_LETTER_SCHEMA = pa.schema(
 # Columns whose few distinct values make dictionary encoding pay off.
 DICTIONARY_COLUMNS = ["record_type", "content_type", "charset", "stage", "reason", "warc_path", "language",
                       "filter_stage", "filter_reason"]
-
-
-def parse_warc_date(value: str | None) -> datetime | None:
-    """WARC-Date (ISO 8601, 'Z' or offset, optional fraction) as an aware UTC datetime, or None."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def document_row(doc: Document) -> dict:

@@ -13,14 +13,10 @@ import apache_beam as beam
 import fsspec
 import pyarrow as pa
 
-from transforms import reasons
-from transforms.counting import StageCounters
-from transforms.doc_id import shard_of
-from transforms.parquet_file import ParquetSettings, WrittenFile, parquet_bytes, sha256_hex
-
-
-def shard_file_name(subdir: str, index: int, num_shards: int) -> str:
-    return f"{subdir}/part-{index:05d}-of-{num_shards:05d}.parquet"
+from transforms.common import reasons
+from transforms.common.stage import StageCounters
+from transforms.writing.parquet_file import ParquetSettings, WrittenFile, parquet_bytes, sha256_hex
+from transforms.writing.shards import shard_file_name, shard_of
 
 
 def write_bytes(url: str, data: bytes) -> None:

@@ -1,0 +1,15 @@
+"""How a file found through fsspec is named: a plain path on local disk, a full URL elsewhere.
+
+Reading names its inputs this way and writing its outputs, so a local run's paths stay plain.
+"""
+
+import fsspec
+
+
+def is_local_fs(fs: fsspec.AbstractFileSystem) -> bool:
+    return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+
+
+def url_of(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """A plain absolute path for local files, a full URL for everything else."""
+    return path if is_local_fs(fs) else fs.unstrip_protocol(path)
