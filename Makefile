@@ -25,8 +25,10 @@ sample: venv
 run: sample
 	$(BIN)/warcforge build --config $(CONFIG) --output $(OUTPUT) --overwrite $(RUN_ARGS)
 
+# ruff, then the import contracts in pyproject.toml (the layering: jobs > stages > common; Beam only in stage.py).
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest
@@ -53,4 +55,4 @@ image:
 	docker build -f deploy/docker/Dockerfile -t $(IMAGE) .
 
 clean:
-	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf build $(VENV) *.egg-info .pytest_cache .ruff_cache .import_linter_cache

@@ -1,4 +1,7 @@
-"""Beam counters named ``<stage>/<reason>`` (see ``transforms.common.reasons``), created on first use."""
+"""Beam counters named ``<stage>/<reason>`` (see ``transforms.common.reasons``), created on first use.
+
+The one piece of Beam the stages share, so it sits in ``stage.py`` like every stage's Beam code.
+"""
 
 from apache_beam.metrics import Metrics
 

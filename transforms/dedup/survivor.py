@@ -1,7 +1,8 @@
 """Which copy of a duplicate group survives: the one with the smallest key under the recipe's rule.
 
 Keys are total orders over documents (ties end on id, then file and offset), so the survivor
-never depends on which copy a worker saw first.
+never depends on which copy a worker saw first. Near dedup needs the same preference as one
+string (``survivor_rank``), because its labels travel and are compared as strings.
 """
 
 from transforms.common.records import Document, parse_warc_date
