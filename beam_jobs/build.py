@@ -6,8 +6,11 @@ Unknown flags are Beam pipeline options (``--runner``, ``--direct_num_workers``,
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
 import time
+import traceback
 from datetime import datetime, timezone
 
 import apache_beam as beam
@@ -15,50 +18,38 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineState
 
+from beam_jobs.build_args import (
+    EXIT_FAILED,
+    EXIT_FAILED_SHARDS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    parse_build_args,
+)
+from beam_jobs.interrupts import Interrupts
 from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, filter_settings, read_settings
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
-from beam_jobs.runners import check_runner_options, dry_run_report
-from transforms.common.errors import MissingInputError, WarcforgeError
+from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report
+from beam_jobs.scratch import temp_files_in_scratch_dir
+from transforms.common.errors import LeaseLostError, MissingInputError, WarcforgeError
+from transforms.common.secrets import redact_argv, redact_options, redact_text
 from transforms.filters.url_filter import load_list
-from transforms.reading.sources import resolve_inputs
+from transforms.reading.sources import InputFile, resolve_inputs
 from transforms.reading.stage import ShardFailedError
-from transforms.writing.publish import OutputDir, dumps_json
+from transforms.writing.lease import DEFAULT_TTL_S, Holder
+from transforms.writing.output_dir import BuildSession, OutputDir
+from transforms.writing.publish import dumps_json
 from transforms.writing.stage import write_bytes
 
-EXIT_USAGE = 2
-EXIT_FAILED = 1
-EXIT_FAILED_SHARDS = 3  # published, but some files could not be read (read.on_shard_failure: skip)
 INPUT_LIST = "inputs.json"
+LEASE_TTL_VARIABLE = "WARCFORGE_LEASE_TTL_S"
+log = logging.getLogger("warcforge")
 
 
 class RunFailedError(WarcforgeError):
     """The pipeline did not finish successfully; nothing was published."""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="warcforge build",
-        description="Turn WARC/WET/ARC shards into deduplicated, deterministic Parquet training shards. "
-        "Flags not listed here are passed to Beam as pipeline options.",
-    )
-    parser.add_argument("--config", required=True, help="recipe YAML file, e.g. configs/sample.yaml")
-    parser.add_argument("--output", required=True, help="output directory (local path or fsspec URL)")
-    parser.add_argument(
-        "--input", action="append", metavar="PATH_OR_URL",
-        help="input file, glob or URL; repeatable; replaces the recipe's input.paths",
-    )
-    parser.add_argument(
-        "--overwrite", action="store_true",
-        help="replace an existing warcforge output in --output (default: refuse a non-empty directory)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary and errors")
-    parser.add_argument(
-        "--dry-run", action="store_true",
-        help="DataflowRunner only: build and check the job graph, print it, and stop; nothing is submitted, "
-        "read or written",
-    )
-    return parser
 
 
 def show_progress(quiet: bool) -> None:
@@ -72,30 +63,51 @@ def show_progress(quiet: bool) -> None:
         logger.propagate = False
 
 
-def run_build(argv: list[str]) -> dict:
+@temp_files_in_scratch_dir()
+def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     """Run the job; returns the manifest. Raises WarcforgeError for anything the user must fix."""
-    args, beam_args = build_parser().parse_known_args(argv)
+    args, beam_args = parse_build_args(argv)
     show_progress(args.quiet)
     started = time.time()
     recipe = load_recipe(args.config)
     if args.input:
         recipe = recipe.with_inputs(args.input)
     options = PipelineOptions(beam_args)
+    check_runner_name(options)
     output = OutputDir(args.output)
-    if not args.dry_run:
-        output.check_writable(args.overwrite)
+    if args.dry_run:
+        inputs, _ = resolve_and_check_inputs(args, recipe, options)
+        return dry_run(options, recipe, inputs, output)
+    # The lease comes first: a second build into this output is refused before it does any work.
+    holder = Holder.of_this_process("warcforge build", float(os.environ.get(LEASE_TTL_VARIABLE, DEFAULT_TTL_S)))
+    with output.open(args.overwrite, holder) as session:
+        for line in session.repaired:
+            log.info("output: %s", line)
+        inputs, input_list = resolve_and_check_inputs(args, recipe, options)
+        manifest = build_and_publish(args, argv, recipe, options, inputs, input_list, session, started,
+                                     interrupts or Interrupts(verbose=True))
+    print(format_summary(manifest, args.output, time.time() - started), flush=True)
+    return manifest
+
+
+def resolve_and_check_inputs(args: argparse.Namespace, recipe: Recipe, options: PipelineOptions,
+                             ) -> tuple[list[InputFile], list[dict]]:
+    """Everything the run reads, resolved and checked before any record is read."""
     check_blocklists(recipe)
-    inputs = resolve_inputs(recipe.input, read_settings(recipe).policy)
+    inputs = resolve_inputs(recipe.resolved_input(), read_settings(recipe).policy)
     check_runner_options(options, inputs, args.output, args.dry_run)
-    input_list = [{"url": f.url, "warc_path": f.warc_path, "size": f.size} for f in inputs]
+    input_list = [{"url": redact_text(f.url), "warc_path": f.warc_path, "size": f.size} for f in inputs]
     logging.getLogger("warcforge").info(
         "build: %d input files (%.1f MB), recipe %s, output %s",
-        len(inputs), sum(f.size or 0 for f in inputs) / 1e6, args.config, args.output,
+        len(inputs), sum(f.size or 0 for f in inputs) / 1e6, redact_text(args.config), redact_text(args.output),
     )
-    if args.dry_run:
-        return dry_run(options, recipe, inputs, output)
+    return inputs, input_list
 
-    staging = output.new_staging()
+
+def build_and_publish(args: argparse.Namespace, argv: list[str], recipe: Recipe, options: PipelineOptions,
+                      inputs: list[InputFile], input_list: list[dict], session: BuildSession, started: float,
+                      interrupts: Interrupts) -> dict:
+    staging = session.new_staging()
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
@@ -114,23 +126,20 @@ def run_build(argv: list[str]) -> dict:
             "started_at": _iso(started),
             "finished_at": _iso(finished),
             "seconds": round(finished - started, 3),
-            "recipe_path": args.config,
-            "output": args.output,
-            "argv": argv,
-            "pipeline_options": options.get_all_options(drop_default=True),
+            # run_info.json is published with the data: no credential handed to the run goes into it.
+            "recipe_path": redact_text(args.config),
+            "output": redact_text(args.output),
+            "argv": redact_argv(argv),
+            "pipeline_options": redact_options(options.get_all_options(drop_default=True)),
         }
         stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"]}
-        output.publish(
-            staging,
-            [f["path"] for f in files] + [INPUT_LIST],
-            {"stats.json": stats, "run_info.json": run_info},
-            manifest,
-            args.overwrite,
-        )
+        side_files = {"stats.json": stats, "run_info.json": run_info, INPUT_LIST: input_list}
+        with interrupts.held():  # a publish is short: let it finish rather than leave it to be repaired
+            session.publish(staging, manifest, {name: dumps_json(obj) for name, obj in side_files.items()})
+            interrupts.published = True
     except BaseException:
-        output.discard(staging)
+        session.discard(staging)
         raise
-    print(format_summary(manifest, args.output, time.time() - started), flush=True)
     return manifest
 
 
@@ -138,7 +147,7 @@ def dry_run(options: PipelineOptions, recipe: Recipe, inputs: list, output: Outp
     """Build the Dataflow job without submitting it: Beam's runner translates and checks the whole graph."""
     options.view_as(TestOptions).dry_run = True
     pipeline = beam.Pipeline(options=options)
-    assemble(pipeline, recipe, inputs, output.staging_url())
+    assemble(pipeline, recipe, inputs, f"{output.url.rstrip('/')}/.warcforge-staging-dry-run")
     pipeline.run()
     report = dry_run_report(options, pipeline.runner.proto_pipeline, inputs)
     print(f"dry run: {report['runner']} job {report['job_name']} for project {report['project']} in "
@@ -170,25 +179,59 @@ def _iso(ts: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        manifest = run_build(sys.argv[1:] if argv is None else argv)
-    except WarcforgeError as exc:
-        print(f"warcforge: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED if isinstance(exc, RunFailedError) else EXIT_USAGE
-    except ShardFailedError as exc:
-        print(f"warcforge: error: {exc}; nothing was published (read.on_shard_failure: fail)", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as exc:  # a runner wraps worker errors in its own types: name the cause, not a trace
-        cause = str(exc).strip().splitlines()
-        shard_failure = next((line for line in cause if "shard failed:" in line), None)
-        print(f"warcforge: error: pipeline failed: {shard_failure or (cause[0] if cause else type(exc).__name__)};"
-              " nothing was published", file=sys.stderr)
-        return EXIT_FAILED
+    argv = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in argv
+    with Interrupts(verbose) as interrupts:
+        try:
+            manifest = run_build(argv, interrupts)
+        except BaseException as exc:
+            if interrupts.received is None:
+                return _failed(exc, verbose)
+            if interrupts.published:
+                print("warcforge: interrupted after the publish: the dataset was published", file=interrupts.stderr,
+                      flush=True)
+                return EXIT_OK
+            # Beam wraps the interrupt in its own error: the signal, not the exception, says what happened.
+            interrupted = interrupts.received == signal.SIGINT
+            print(f"warcforge: {'interrupted' if interrupted else 'terminated (SIGTERM)'}; nothing was published, "
+                  "the output is as it was", file=interrupts.stderr, flush=True)
+            return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
+        if interrupts.received is not None:
+            print("warcforge: the signal came during the publish, which finished first: the dataset was published",
+                  file=interrupts.stderr, flush=True)
+    if manifest.get("documents") == 0:
+        records = manifest["counts"].get("read", {}).get("in", 0)
+        print(f"warcforge: warning: the dataset has 0 documents ({records:,} records were read, none was kept; "
+              "see the counts above)", file=sys.stderr)
     if manifest["failed_shards"]:
         print(f"warcforge: {len(manifest['failed_shards'])} shards failed and were skipped; see failed_shards "
               "in manifest.json", file=sys.stderr)
         return EXIT_FAILED_SHARDS
-    return 0
+    return EXIT_OK
+
+
+def _failed(exc: BaseException, verbose: bool) -> int:
+    """The exit status for a failure, with one line naming it (the traceback too with --verbose)."""
+    try:
+        raise exc
+    except WarcforgeError as error:
+        _fail(f"{error}", verbose)
+        return EXIT_FAILED if isinstance(error, RunFailedError | LeaseLostError) else EXIT_USAGE
+    except ShardFailedError as error:
+        _fail(f"{error}; nothing was published (read.on_shard_failure: fail)", verbose)
+        return EXIT_FAILED
+    except Exception as error:  # a runner wraps worker errors in its own types: name the cause, not a trace
+        cause = str(error).strip().splitlines()
+        shard_failure = next((line for line in cause if "shard failed:" in line), None)
+        _fail(f"pipeline failed: {shard_failure or (cause[0] if cause else type(error).__name__)}; "
+              "nothing was published", verbose)
+        return EXIT_FAILED
+
+
+def _fail(message: str, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exc()
+    print(f"warcforge: error: {redact_text(message)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,20 @@
-"""``warcforge``: the command-line entry point (build, sample)."""
+"""``warcforge``: the command-line entry point (build, sample, crawls, --version).
 
+``warcforge build`` runs the build in a child process in its own session, and forwards Ctrl-C
+and SIGTERM to that process alone. A terminal sends Ctrl-C to every process of its foreground
+group: Beam's worker processes would each die with a traceback while the build cleans up. In
+their own session they never see it; the build stops them, and anything left of them is killed
+once the build has exited. Commands are imported when run, so this process stays light.
+"""
+
+import os
+import signal
+import subprocess
 import sys
-
-from beam_jobs import build, crawls, sample
+from importlib import metadata
 
 USAGE = """usage: warcforge <command> [options]
+       warcforge --version | -V
 
 commands:
   build   --config RECIPE --output DIR [--input PATH_OR_URL ...] [--overwrite] [Beam options]
@@ -14,7 +24,7 @@ commands:
   crawls  [--index-url URL] [--limit N] [--json]
           list Common Crawl's crawls, newest first
 
-'warcforge <command> --help' describes a command."""
+'warcforge <command> --help' describes a command; 'warcforge build --help' lists the exit codes."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,15 +32,43 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        print(f"warcforge {metadata.version('warcforge')}")
+        return 0
     command, rest = argv[0], argv[1:]
     if command == "build":
-        return build.main(rest)
+        return run_in_own_session([sys.executable, "-m", "beam_jobs.build", *rest])
     if command == "sample":
+        from beam_jobs import sample
         return sample.main(rest)
     if command == "crawls":
+        from beam_jobs import crawls
         return crawls.main(rest)
     print(f"warcforge: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
+
+
+def run_in_own_session(command: list[str]) -> int:
+    """Run ``command`` in a new session; Ctrl-C and SIGTERM reach it alone. Returns its exit status."""
+    child = subprocess.Popen(command, start_new_session=True)
+
+    def forward(signum: int, frame: object) -> None:
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        returncode = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        try:  # whatever the build left running in its session (worker processes) goes with it
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return 128 - returncode if returncode < 0 else returncode
 
 
 if __name__ == "__main__":

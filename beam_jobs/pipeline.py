@@ -1,7 +1,6 @@
 """The build pipeline's graph: read, extract, deduplicate, write. Assembly only, no rules."""
 
 import json
-import os
 
 import apache_beam as beam
 
@@ -45,11 +44,6 @@ def write_json_list(items: list[dict], staging_root: str, name: str, sort_key: s
     write_bytes(f"{staging_root}/{name}", json.dumps(listing).encode("utf-8"))
 
 
-def _absolute(location: str) -> str:
-    """Workers do not share the driver's working directory: local list paths travel absolute."""
-    return location if "://" in location else os.path.abspath(os.path.expanduser(location))
-
-
 def extract_settings(recipe: Recipe) -> ExtractSettings:
     e = recipe.extract
     options = ExtractOptions(e.main_content, e.alt_texts, e.links, e.list_bullets, e.preserve_formatting)
@@ -58,8 +52,10 @@ def extract_settings(recipe: Recipe) -> ExtractSettings:
 
 def filter_settings(recipe: Recipe) -> FilterSettings:
     f = recipe.filters
-    url = UrlLists(*(tuple(_absolute(p) for p in getattr(f.url, kind)) for kind in ("domains", "urls", "words",
-                                                                                     "subwords")))
+    # Lists resolve against the recipe's folder, and travel absolute: workers do not share the driver's
+    # working directory.
+    url = UrlLists(*(tuple(recipe.resolve_path(p) for p in getattr(f.url, kind))
+                     for kind in ("domains", "urls", "words", "subwords")))
     language = LanguageRule(tuple(f.language.keep), f.language.min_score, f.language.max_chars)
     return FilterSettings(
         url=url if f.url.enabled else None,

@@ -24,6 +24,8 @@ _Section = RecipeSection
 
 
 class UrlFilterConfig(_Section):
+    """Lists are local files or URLs; a relative path resolves against the recipe's folder."""
+
     enabled: bool = False
     domains: list[str] = Field([], description="Files or URLs listing blocked domains (subdomains blocked too).")
     urls: list[str] = Field([], description="Files or URLs listing blocked URLs (without scheme and www.).")

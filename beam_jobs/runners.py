@@ -6,6 +6,9 @@ must have a gs:// place for its temporary files. These are checked here, by name
 surfacing as a worker's import error an hour into the job.
 """
 
+import difflib
+import importlib
+
 from apache_beam.options.pipeline_options import (
     GoogleCloudOptions,
     PipelineOptions,
@@ -33,6 +36,27 @@ def runner_name(options: PipelineOptions) -> str:
 
 def is_dataflow(options: PipelineOptions) -> bool:
     return runner_name(options).rsplit(".", 1)[-1] == DATAFLOW
+
+
+def check_runner_name(options: PipelineOptions) -> None:
+    """An unknown ``--runner`` is a typo to name now, not a pipeline failure later."""
+    runner = options.view_as(StandardOptions).runner
+    if runner is None or not isinstance(runner, str):
+        return
+    known = {name.lower(): name for name in StandardOptions.KNOWN_RUNNER_NAMES}
+    if runner.lower() in known or f"{runner.lower()}runner" in known:
+        return
+    if "." in runner:
+        module, _, name = runner.rpartition(".")
+        try:
+            if hasattr(importlib.import_module(module), name):
+                return
+        except ImportError:
+            pass
+    close = difflib.get_close_matches(runner, list(known.values()), n=1, cutoff=0.8)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise RunnerOptionsError(f"unknown runner --runner={runner}: {hint}known runners are "
+                             f"{', '.join(sorted(set(known.values())))}, or a runner class's full dotted name")
 
 
 def check_runner_options(options: PipelineOptions, inputs: list[InputFile], output: str, dry_run: bool) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import build, read_rows, write_recipe
 from tests.test_build_sample import assert_every_record_is_accounted_for
+from transforms.common.errors import NotAnArchiveError
 from transforms.extraction.html_text import ExtractOptions
 from transforms.extraction.page_text import page_to_text
 from transforms.reading.classify_records import ReadRules, read_shard
@@ -81,13 +82,10 @@ def test_rows_point_at_their_records(shared_build):
         assert page_to_text(again, ExtractOptions())[0] == row["text"]
 
 
-def test_a_file_that_is_not_an_archive_is_a_shard_error_not_a_crash(shared_warc, tmp_path):
-    recipe = write_recipe(tmp_path / "r.yaml", [str(shared_warc / "SOURCES.md")])
-    manifest = build(recipe, tmp_path / "out")
-    assert manifest["documents"] == 0
-    assert manifest["counts"]["read"]["shard_read_error"] == 1
-    (dead,) = read_rows(tmp_path / "out", "dead_letter")
-    assert (dead["reason"], dead["warc_offset"]) == ("shard_read_error", 0)
+def test_a_file_that_is_not_an_archive_is_refused_before_work(shared_warc, tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(shared_warc / "*")])
+    with pytest.raises(NotAnArchiveError, match=r"SOURCES.md \(matched by .*\) is not a WARC, WET or ARC file"):
+        build(recipe, tmp_path / "out")
 
 
 def test_the_clipped_record_can_be_kept_as_a_truncated_document(shared_warc, tmp_path):

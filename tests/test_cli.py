@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from importlib import metadata
 
 import pytest
 
@@ -88,19 +89,19 @@ def test_non_empty_output_is_refused_without_overwrite(tmp_path, small_input):
     with pytest.raises(OutputExistsError) as caught:
         build(recipe, tmp_path / "out")
     assert str(caught.value) == (
-        f"output directory {tmp_path / 'out'} is not empty (6 entries: data, dead_letter, inputs.json, "
-        "manifest.json, run_info.json); pass --overwrite to replace it, or choose another --output"
+        f"output {tmp_path / 'out'} already holds a warcforge dataset (214 documents); pass --overwrite to "
+        "replace it, or choose another --output"
     )
 
 
 def test_overwrite_replaces_cleanly(tmp_path, small_input):
     recipe = write_recipe(tmp_path / "r.yaml", [small_input], output={"num_shards": 5})
     build(recipe, tmp_path / "out")
-    (tmp_path / "out" / "data" / "stray.parquet").write_bytes(b"old")
     smaller = write_recipe(tmp_path / "r2.yaml", [small_input], output={"num_shards": 2})
-    build(smaller, tmp_path / "out", "--overwrite")
+    manifest = build(smaller, tmp_path / "out", "--overwrite")
     names = sorted(p.name for p in (tmp_path / "out" / "data").iterdir())
-    assert names == ["part-00000-of-00002.parquet", "part-00001-of-00002.parquet"]
+    assert names == sorted(f["path"].removeprefix("data/") for f in manifest["files"]["data"])
+    assert [n[:20] for n in names] == ["part-00000-of-00002-", "part-00001-of-00002-"]
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["recipe"]["output"]["num_shards"] == 2
 
 
@@ -108,8 +109,9 @@ def test_overwrite_never_deletes_a_directory_that_is_not_a_warcforge_output(tmp_
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "thesis.tex").write_text("precious")
     recipe = write_recipe(tmp_path / "r.yaml", [small_input])
-    with pytest.raises(OutputExistsError, match="holds files but no manifest.json"):
+    with pytest.raises(OutputExistsError, match=r"is not empty and holds no warcforge dataset \(thesis.tex\)"):
         build(recipe, tmp_path / "out", "--overwrite")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["thesis.tex"]
     assert (tmp_path / "out" / "thesis.tex").read_text() == "precious"
 
 
@@ -127,3 +129,15 @@ def test_a_failed_run_publishes_nothing_and_keeps_the_previous_output(tmp_path, 
     after = {p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     assert after == before  # nothing mixed in, nothing removed, no staging left behind
     assert len(read_rows(tmp_path / "out")) > 0
+
+
+# --- the version ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_prints_the_installed_version(flag):
+    result = run(flag)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"warcforge {metadata.version('warcforge')}\n", "")
+
+
+def test_usage_names_the_version_flag():
+    assert "--version" in run("--help").stdout

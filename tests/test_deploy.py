@@ -9,7 +9,7 @@ import apache_beam
 import yaml
 from apache_beam.options.pipeline_options import FlinkRunnerOptions
 
-from beam_jobs.build import build_parser
+from beam_jobs.build_args import build_parser
 from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"

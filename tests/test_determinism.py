@@ -17,8 +17,10 @@ def two_runs(sample_dir, tmp_path_factory):
 def test_in_process_and_two_worker_processes_publish_identical_files(two_runs):
     in_process, two_workers = two_runs
     assert sorted(in_process) == sorted(two_workers)
-    assert {"manifest.json", "stats.json", "data/part-00000-of-00003.parquet",
-            "dead_letter/part-00000-of-00001.parquet"} <= set(in_process)
+    assert {"manifest.json", "stats.json", "inputs.json"} <= set(in_process)
+    parquet = sorted(name[:-len("-123456789abc.parquet")] for name in in_process if name.endswith(".parquet"))
+    assert parquet == ["data/part-00000-of-00003", "data/part-00001-of-00003", "data/part-00002-of-00003",
+                       "dead_letter/part-00000-of-00001"]
     for name in in_process:
         assert in_process[name] == two_workers[name], name
 

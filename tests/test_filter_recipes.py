@@ -20,7 +20,10 @@ def real_html():
 @pytest.fixture(scope="module")
 def fineweb_like(real_html, tmp_path_factory):
     out = tmp_path_factory.mktemp("fineweb-like") / "out"
-    return out, build(REPO / "configs" / "fineweb-like.yaml", out, "--input", real_html)
+    # From another working directory: the recipe's blocklists resolve against configs/, not here.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("elsewhere"))
+        return out, build(REPO / "configs" / "fineweb-like.yaml", out, "--input", real_html)
 
 
 def test_fineweb_like_funnel_adds_up(fineweb_like):

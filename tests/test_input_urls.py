@@ -5,7 +5,7 @@ import pytest
 
 from testbed.http_server import FileServer
 from tests.conftest import build, read_rows, write_recipe
-from transforms.common.errors import MissingInputError
+from transforms.common.errors import MissingInputError, NotAnArchiveError
 from transforms.reading.sources import resolve_paths
 
 SHARD = "sample-00001.warc.gz"
@@ -65,3 +65,46 @@ def test_directory_input_asks_for_a_glob(sample_dir):
         resolve_paths([str(sample_dir)])
     assert str(caught.value) == (
         f"input '{sample_dir}' is a directory; name its files or a glob such as {sample_dir}/*.warc.gz")
+
+
+def test_an_http_glob_on_a_plain_directory_listing_reads_every_file(sample_dir, tmp_path):
+    # Python's http.server lists directories as HTML without sizes: fsspec reports size 0 for them.
+    with FileServer(sample_dir) as server:
+        manifest = build(write_recipe(tmp_path / "r.yaml", [f"{server.url}/sample-0000[12].warc.gz"]), tmp_path / "out")
+    assert [i["size"] for i in manifest["inputs"]] == [None, None]
+    local = build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / "sample-0000[12].warc.gz")]), tmp_path / "local")
+    assert manifest["documents"] == local["documents"] > 0
+
+
+def test_an_unreachable_input_url_says_why_not_not_found(tmp_path):
+    from testbed.local_services import free_port
+    with pytest.raises(MissingInputError, match=r"connection refused by 127\.0\.0\.1"):
+        resolve_paths([f"http://127.0.0.1:{free_port()}/shard.warc.gz"])
+    with pytest.raises(MissingInputError, match="cannot resolve host warcforge-test.invalid"):
+        resolve_paths(["http://warcforge-test.invalid/shard.warc.gz"])
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("empty.warc.gz", b""), ("noise.warc.gz", bytes(range(256)) * 8), ("notes.txt", b"just some text\n"),
+    ("README.md", b"# a readme a glob matched\n")])
+def test_a_local_input_that_is_not_an_archive_is_refused_before_work(tmp_path, name, content):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes(content)
+    with pytest.raises(NotAnArchiveError, match=f"input {tmp_path / 'in' / name} .*is not a WARC, WET or ARC file"):
+        build(write_recipe(tmp_path / "r.yaml", [str(tmp_path / "in" / "*")]), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_remote_input_with_no_record_is_a_failed_input(tmp_path, sample_dir):
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "empty.warc.gz").write_bytes(b"")
+    (tmp_path / "srv" / SHARD).write_bytes((sample_dir / SHARD).read_bytes())
+    recipe = write_recipe(tmp_path / "r.yaml", ["unused"], read={"on_shard_failure": "skip"})
+    with FileServer(tmp_path / "srv") as server:
+        manifest = build(recipe, tmp_path / "out", "--input", f"{server.url}/empty.warc.gz",
+                         "--input", f"{server.url}/{SHARD}")
+        assert [f["warc_path"] for f in manifest["failed_shards"]] == [f"{server.url}/empty.warc.gz"]
+        assert "no record could be read" in manifest["failed_shards"][0]["reason"]
+        with pytest.raises(Exception, match="no record could be read"):
+            build(write_recipe(tmp_path / "f.yaml", [f"{server.url}/empty.warc.gz"]), tmp_path / "out2")
+    assert manifest["documents"] > 0

@@ -21,10 +21,11 @@ def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
     url = f"s3://crawl/crawl-data/{SHARD}"
     assert manifest["inputs"] == [{"url": url, "warc_path": url, "size": size}]
     published = sorted(p.split("/", 3)[3] for p in s3_server.find("crawl/datasets/v1"))
-    assert published == ["data/part-00000-of-00004.parquet", "data/part-00001-of-00004.parquet",
-                         "data/part-00002-of-00004.parquet", "data/part-00003-of-00004.parquet",
-                         "dead_letter/part-00000-of-00001.parquet", "inputs.json", "manifest.json", "run_info.json",
-                         "stats.json"]
+    listed = sorted(f["path"] for section in manifest["files"].values() for f in section)
+    assert [p[:-len("-123456789abc.parquet")] for p in listed] == [
+        "data/part-00000-of-00004", "data/part-00001-of-00004", "data/part-00002-of-00004", "data/part-00003-of-00004",
+        "dead_letter/part-00000-of-00001"]
+    assert published == sorted([*listed, "inputs.json", "manifest.json", "run_info.json", "stats.json"])
     assert json.loads(s3_server.cat("crawl/datasets/v1/manifest.json")) == manifest
     local = tmp_path / "local"
     build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
@@ -65,6 +66,9 @@ def test_a_recipe_is_read_from_a_bucket(s3_server, sample_dir, tmp_path):
 
     s3_server.mkdir("recipes")
     s3_server.pipe("recipes/sample.yaml", (REPO / "configs" / "sample.yaml").read_bytes())
-    assert load_recipe("s3://recipes/sample.yaml") == load_recipe(REPO / "configs" / "sample.yaml")
+    from_bucket = load_recipe("s3://recipes/sample.yaml")
+    assert from_bucket.model_dump() == load_recipe(REPO / "configs" / "sample.yaml").model_dump()
+    # Its relative paths resolve beside it, in the bucket.
+    assert from_bucket.resolved_input().paths == ["s3://recipes/build/sample/*.warc.gz"]  # '..' stops at the bucket
     with pytest.raises(RecipeError, match="recipe s3://recipes/missing.yaml: cannot be read"):
         load_recipe("s3://recipes/missing.yaml")

@@ -5,11 +5,12 @@ With an EXTERNAL worker pool started in another directory, the workers are separ
 that share nothing with the driver but the pickled pipeline, as on a cluster: a DoFn that relied
 on the driver's working directory, a relative path or state set up in the driver fails there."""
 
+import shutil
 import sys
 
 import pytest
 
-from tests.conftest import build, free_port, published_bytes, serve, write_recipe
+from tests.conftest import REPO, build, free_port, published_bytes, serve, write_recipe
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +34,12 @@ def test_portable_runner_output_is_byte_identical(job_service, sample_dir, tmp_p
 
 
 def test_workers_in_another_directory_need_nothing_from_the_driver(job_service, worker_pool, sample_dir, tmp_path):
-    # Relative recipe paths (the blocklists) and every stage's heavy state (language model,
-    # extractor, hashers) must reach separate worker processes through the pipeline alone.
+    # Relative recipe paths (the blocklists, beside the recipe) and every stage's heavy state (language
+    # model, extractor, hashers) must reach separate worker processes through the pipeline alone.
+    shutil.copytree(REPO / "configs" / "blocklists", tmp_path / "blocklists")
     recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")], dedup={"near": {"enabled": True}},
-                          filters={"url": {"enabled": True, "domains": ["configs/blocklists/example-domains.txt"],
-                                           "words": ["configs/blocklists/example-words.txt"]},
+                          filters={"url": {"enabled": True, "domains": ["blocklists/example-domains.txt"],
+                                           "words": ["blocklists/example-words.txt"]},
                                    "language": {"enabled": True, "keep": ["en"], "min_score": 0.3},
                                    "gopher_quality": {"enabled": True}, "rejected_sample_rate": 1.0})
     direct = build(recipe, tmp_path / "direct")

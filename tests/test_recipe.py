@@ -101,3 +101,28 @@ def test_digest_ignores_formatting_and_follows_values():
 def test_with_inputs_replaces_the_sources():
     recipe = parse_recipe(minimal()).with_inputs(["s3://bucket/x.warc.gz"])
     assert recipe.input.paths == ["s3://bucket/x.warc.gz"]
+
+
+def test_long_values_are_cut_short_in_messages():
+    long_choice = "x" * 500
+    assert error_of(minimal(output={"compression": long_choice})) == (
+        "recipe r.yaml: key 'output.compression': Input should be 'zstd', 'snappy', 'gzip' or 'none' "
+        f"(got {repr(long_choice)[:80]}… 502 characters in all)"
+    )
+
+
+def test_short_values_are_echoed_whole():
+    assert error_of(minimal(output={"compression": "x" * 78})).endswith(f"(got '{'x' * 78}')")
+
+
+def test_description_has_a_length_cap():
+    assert parse_recipe(minimal(description="d" * 10_000)).description == "d" * 10_000
+    assert error_of(minimal(description="d" * 10_001)) == (
+        "recipe r.yaml: key 'description': String should have at most 10000 characters "
+        f"(got '{'d' * 79}… 10,003 characters in all)"
+    )
+
+
+def test_long_unknown_keys_are_cut_short_in_messages():
+    assert error_of({**minimal(), "k" * 300: 1}).startswith(
+        f"recipe r.yaml: unknown key '{'k' * 80}… 300 characters in all' (allowed here: name, ")

@@ -61,8 +61,10 @@ def test_write_parquet_shards_writes_every_index_sorted(tmp_path):
     spec = ShardSpec(str(tmp_path), "data", 3, DOCUMENT_SCHEMA, document_row, document_sort_key,
                      document_shard_key, ParquetSettings(), "documents")
     with TestPipeline() as p:
-        files = p | beam.Create(list(reversed(docs))) | WriteParquetShards(spec) | beam.Map(lambda f: f.path)
-        assert_that(files, equal_to([f"data/part-0000{i}-of-00003.parquet" for i in range(3)]))
+        # Named by index and content: part-<index>-of-<count>-<sha256 prefix>.parquet
+        files = p | beam.Create(list(reversed(docs))) | WriteParquetShards(spec) | beam.Map(
+            lambda f: (f.path[:25], f.path == f"{f.path[:25]}{f.sha256[:12]}.parquet"))
+        assert_that(files, equal_to([(f"data/part-0000{i}-of-00003-", True) for i in range(3)]))
     ids = []
     for path in sorted((tmp_path / "data").glob("*.parquet")):
         shard_ids = pq.read_table(path).column("id").to_pylist()

@@ -13,8 +13,20 @@ class MissingInputError(WarcforgeError):
     """An input path, glob or URL names no file."""
 
 
+class NotAnArchiveError(WarcforgeError):
+    """An input file is not a WARC, WET or ARC file at all (empty, text, another format)."""
+
+
 class OutputExistsError(WarcforgeError):
     """The output directory already holds files and the run was not told to replace them."""
+
+
+class OutputBusyError(WarcforgeError):
+    """Another build holds the output's lease: it is writing there now."""
+
+
+class LeaseLostError(WarcforgeError):
+    """This build's lease on its output expired and another build took it: nothing is published."""
 
 
 class ShardUnavailable(WarcforgeError):

@@ -6,8 +6,12 @@ Reading names its inputs this way and writing its outputs, so a local run's path
 import fsspec
 
 
+def protocols(fs: fsspec.AbstractFileSystem) -> set[str]:
+    return set(fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+
+
 def is_local_fs(fs: fsspec.AbstractFileSystem) -> bool:
-    return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+    return "file" in protocols(fs)
 
 
 def url_of(fs: fsspec.AbstractFileSystem, path: str) -> str:

@@ -179,9 +179,8 @@ class PushColdBucketLabelFn(beam.DoFn):
         _, joined = grouped
         labels = list(joined["label"])
         members = list(joined["member"])
-        if not members:
-            return  # a hot bucket: its label travels by side input
-        self.group_sizes.update(len(members))
+        if members:  # none for a hot bucket: its label travels by side input
+            self.group_sizes.update(len(members))
         for member in members:
             yield member, labels[0]
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from transforms.common.errors import MissingInputError, ShardUnavailable
-from transforms.reading.resumable_file import ResumableFile, RetryPolicy
+from transforms.reading.resumable_file import ResumableFile, RetryPolicy, display_url
 
 DATA_BASE = "https://data.commoncrawl.org/"
 INDEX_URL = "https://index.commoncrawl.org/collinfo.json"
@@ -29,12 +29,12 @@ def join_base(base: str, relative: str) -> str:
 
 def fetch_bytes(url: str, policy: RetryPolicy) -> bytes:
     """A small file (a paths list, collinfo.json), with the same retries as the shards: Common
-    Crawl answers 503 under load."""
+    Crawl answers 503 under load. A host that cannot be reached fails within seconds, in words."""
     stream = ResumableFile(url, policy)
     try:
         return stream.read()
     except ShardUnavailable as exc:
-        raise MissingInputError(f"cannot fetch {url}: {exc.reason}") from None
+        raise MissingInputError(f"cannot fetch {display_url(url)}: {exc.reason}") from None
     finally:
         stream.close()
 

@@ -16,7 +16,7 @@ from fastwarc.warc import WarcRecordPayloadReader
 from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator
 from warcio.limitreader import LimitReader
 
-from transforms.reading.gzip_members import GZIP_MAGIC
+from transforms.reading.gzip_members import GZIP_MAGIC, LZ4_MAGIC, ZSTD_MAGIC
 
 
 @dataclass
@@ -40,8 +40,36 @@ class RecordView:
     skip_payload: Callable[[], int]
 
 
+# zstd's skippable frames (Common Crawl's zstd WARCs start with one holding the dictionary).
+_ZSTD_SKIPPABLE = b"\x5d\x2a\x4d\x18"
 # An ARC v1 record line: URL, IP address, 14-digit date, content type, length.
 _ARC_RECORD_LINE = re.compile(rb"^\S+ \d{1,3}(?:\.\d{1,3}){3} \d{14} \S+ \d+\n")
+
+
+ARCHIVE_HEAD_BYTES = 4096
+_WARC_START = re.compile(rb"^WARC/\d")
+
+
+def archive_problem(head: bytes) -> str | None:
+    """Why a file that starts with ``head`` is not a WARC, WET or ARC file, or None if it may be one.
+
+    Only the start is judged: a file that starts well and breaks later is read, and its broken
+    part reported as a dead letter. zstd and lz4 files are taken on their magic number.
+    """
+    if not head:
+        return "the file is empty"
+    if head.startswith((ZSTD_MAGIC, LZ4_MAGIC)) or head[:4] == _ZSTD_SKIPPABLE:
+        return None
+    if head.startswith(GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(31).decompress(head, 256)
+        except zlib.error as exc:
+            return f"gzip data that does not decompress ({exc})"
+        if not head:
+            return None  # a first member larger than the head: too little to judge
+    if _WARC_START.match(head) or head.startswith(b"filedesc://") or _ARC_RECORD_LINE.match(head):
+        return None
+    return f"it starts with {head[:24]!r}"
 
 
 def sniff_format(head: bytes) -> str:

@@ -9,11 +9,29 @@ and dropped. Non-HTTP URLs (s3://, gs://, file://) reopen through fsspec and see
 Politeness is per worker process: at most ``max_requests_per_host`` open requests to one host,
 and at least ``min_retry_interval_s`` between retries to one host (Common Crawl asks for one
 second). A shard that fails ``max_attempts`` times in a row without progress raises
-``ShardUnavailable``.
+``ShardUnavailable``, its reason in words ("timed out after 60 s", "HTTP 503 Slow Down").
+
+A host that cannot be reached at all (``HostUnreachable``: its name does not resolve, the
+connection is refused, there is no route) is a wrong name, no network or a server that is down,
+not a server under load, and minutes of backoff only delay the message. So while a host has not
+yet answered this process, such a failure gets attempts only within ``unreachable_window_s`` of
+the first (three attempts in about three seconds with the defaults) and the file then fails with
+the cause: "cannot resolve host data.commoncrawl.org (name resolution failed)", "connection
+refused by 127.0.0.1:9". Once the host has answered, the same failures are retried like a 503: a
+resolver hiccup or a server restart must not end a ten-hour crawl build at its 40,000th file. A
+timeout is always retried in full: a loaded server can be slow to accept a connection.
+
+Retries are logged on ``warcforge.read``, one line each: the URL (without user, password or
+query, which may carry a signature), the cause, the wait, and the attempt. A run of failures that
+is over within ``quiet_retry_s`` stays quiet; one that lasts longer is never silent.
 """
 
+import base64
+import errno
 import http.client
+import logging
 import random
+import socket
 import threading
 import time
 import urllib.parse
@@ -28,6 +46,8 @@ from transforms.reading.byte_stream import PositionedStream
 USER_AGENT = "warcforge/0.1 (+https://github.com/warcforge/warcforge)"
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _SKIP_CHUNK = 1 << 20
+_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH}
+log = logging.getLogger("warcforge.read")
 
 
 @dataclass(frozen=True)
@@ -38,6 +58,11 @@ class RetryPolicy:
     min_retry_interval_s: float = 1.0
     read_timeout_s: float = 60.0
     max_requests_per_host: int = 4
+    # Long enough for a resolver hiccup or a quick restart, short enough that a wrong name or no
+    # network is reported while the user still watches the terminal.
+    unreachable_window_s: float = 5.0
+    # Quick recoveries are not news; a silence longer than this is.
+    quiet_retry_s: float = 5.0
 
 
 class TransientError(Exception):
@@ -48,12 +73,71 @@ class TransientError(Exception):
         self.wait_s = wait_s
 
 
+class HostUnreachable(TransientError):
+    """No server was reached: the name does not resolve, the connection is refused, or there is no route."""
+
+
+def display_url(url: str) -> str:
+    """The URL as messages show it: without user and password, and without the query, which may
+    carry a signature (S3 presigned URLs)."""
+    if "://" not in url:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def host_of(url: str) -> str:
+    """The key for per-host limits: host and port as the URL names them, ``local`` for a path."""
+    return urllib.parse.urlsplit(url).netloc.rpartition("@")[2] or "local"
+
+
+def endpoint_of(url: str) -> tuple[str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "local", parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and those it wraps: aiohttp, botocore and fsspec each add a layer."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
+
+
+def describe_failure(exc: BaseException, endpoint: tuple[str, int | None], timeout_s: float | None) -> TransientError:
+    """A failed request as a retryable error that says its cause in words, not as a repr."""
+    chain = _chain(exc)
+    # aiohttp (under s3fs and gcsfs) knows the address it dialled; an object store's URL names a bucket.
+    dialled = next(((link.host, link.port) for link in chain
+                    if isinstance(getattr(link, "host", None), str) and isinstance(getattr(link, "port", None), int)),
+                   endpoint)
+    host, port = dialled
+    where = f"{host}:{port}" if port else host
+    for link in chain:
+        if isinstance(link, socket.gaierror):
+            return HostUnreachable(f"cannot resolve host {host} (name resolution failed)")
+        if isinstance(link, ConnectionRefusedError):
+            return HostUnreachable(f"connection refused by {where}")
+        if isinstance(link, OSError) and link.errno in _NO_ROUTE:
+            return HostUnreachable(f"no route to {where} (network unreachable)")
+        if isinstance(link, TimeoutError):
+            return TransientError(f"timed out after {timeout_s:g} s" if timeout_s else "timed out")
+        if isinstance(link, http.client.RemoteDisconnected):
+            return TransientError(f"connection closed by {where} without a response")
+        if isinstance(link, ConnectionResetError):
+            return TransientError(f"connection reset by {where}")
+    return TransientError(f"{type(exc).__name__}: {exc}")
+
+
 class HostGate:
-    """Per-process limits per host: open requests, and spacing between retries."""
+    """Per-process state per host: open requests, spacing between retries, and whether it has answered."""
 
     _lock = threading.Lock()
     _slots: dict[str, threading.BoundedSemaphore] = {}
     _next_retry: dict[str, float] = {}
+    _answered: set[str] = set()
 
     @classmethod
     def slot(cls, host: str, limit: int) -> threading.BoundedSemaphore:
@@ -70,6 +154,17 @@ class HostGate:
             cls._next_retry[host] = at + interval
             return at
 
+    @classmethod
+    def mark_answered(cls, host: str) -> None:
+        with cls._lock:
+            cls._answered.add(host)
+
+    @classmethod
+    def has_answered(cls, host: str) -> bool:
+        """Whether any response has come from the host in this process (a 503 counts: someone is there)."""
+        with cls._lock:
+            return host in cls._answered
+
 
 class _Body:
     """An open response positioned at some byte of the file."""
@@ -78,12 +173,21 @@ class _Body:
         self.read, self.close, self.size = read, close, size
 
 
+def _basic_auth(parts: urllib.parse.SplitResult) -> str:
+    user = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def _open_http(url: str, position: int, timeout: float) -> _Body:
     parts = urllib.parse.urlsplit(url)
+    endpoint = endpoint_of(url)
     connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_type(parts.netloc, timeout=timeout)
+    connection = connection_type(*endpoint, timeout=timeout)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if parts.username is not None:
+        headers["Authorization"] = _basic_auth(parts)
     if position:
         headers["Range"] = f"bytes={position}-"
     try:
@@ -91,7 +195,8 @@ def _open_http(url: str, position: int, timeout: float) -> _Body:
         response = connection.getresponse()
     except (OSError, http.client.HTTPException) as exc:
         connection.close()
-        raise TransientError(f"request failed: {type(exc).__name__}: {exc}") from exc
+        raise describe_failure(exc, endpoint, timeout) from exc
+    HostGate.mark_answered(host_of(url))
     status = response.status
     if status in _RETRYABLE_STATUS:
         retry_after = response.getheader("Retry-After", "")
@@ -103,7 +208,7 @@ def _open_http(url: str, position: int, timeout: float) -> _Body:
         return _Body(lambda _n: b"", lambda: None, position)
     if status not in (200, 206):
         connection.close()
-        raise ShardUnavailable(url, f"HTTP {status} {response.reason}", position)
+        raise ShardUnavailable(display_url(url), f"HTTP {status} {response.reason}", position)
     length = response.getheader("Content-Length")
     if status == 206:
         content_range = response.getheader("Content-Range", "")
@@ -132,9 +237,15 @@ def _open_fsspec(url: str, position: int, timeout: float) -> _Body:
     try:
         stream = fsspec.open(url, "rb").open()
     except FileNotFoundError:
-        raise ShardUnavailable(url, "not found", position) from None
-    except OSError as exc:
-        raise TransientError(f"open failed: {exc}") from exc
+        HostGate.mark_answered(host_of(url))
+        raise ShardUnavailable(display_url(url), "not found", position) from None
+    except Exception as exc:
+        # s3fs and gcsfs raise their clients' errors (botocore's EndpointConnectionError is no
+        # OSError) around the socket's; anything with no OSError inside is not the network's doing.
+        if not any(isinstance(link, OSError) for link in _chain(exc)):
+            raise
+        raise describe_failure(exc, endpoint_of(url), None) from exc  # fsspec has its own timeouts
+    HostGate.mark_answered(host_of(url))
     stream.seek(position)
     return _Body(stream.read, stream.close, getattr(stream, "size", None))
 
@@ -144,8 +255,10 @@ class ResumableFile(PositionedStream):
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         super().__init__()
         self.url, self.policy, self._size = url, policy, size
-        self.host = urllib.parse.urlsplit(url).netloc or "local"
-        self._opener = _open_http if url.startswith(("http://", "https://")) else _open_fsspec
+        self.host = host_of(url)
+        self.shown_url = display_url(url)
+        self._is_http = url.startswith(("http://", "https://"))
+        self._opener = _open_http if self._is_http else _open_fsspec
         self._sleep, self._rng = sleep, rng or random.Random()
         self._body: _Body | None = None
         self._slot = HostGate.slot(self.host, policy.max_requests_per_host)
@@ -154,6 +267,7 @@ class ResumableFile(PositionedStream):
         self.failures = 0  # in a row, without progress
         self.retries = 0  # over the whole file
         self.last_error = ""
+        self._failing_since = 0.0  # when the first attempt of the current run of failures began
 
     @property
     def size(self) -> int | None:
@@ -178,6 +292,7 @@ class ResumableFile(PositionedStream):
         while True:
             if self._size is not None and self.position >= self._size:
                 return 0
+            began = time.monotonic()
             try:
                 self._ensure_body()
                 data = self._body.read(len(buffer))
@@ -186,7 +301,7 @@ class ResumableFile(PositionedStream):
                         return 0
                     raise TransientError(f"connection closed at byte {self.position} of {self._size}")
             except (TransientError, OSError, http.client.HTTPException) as exc:
-                self._retry_after(exc)
+                self._retry_after(exc, began)
                 continue
             self.failures = 0
             return self.deliver(buffer, data)
@@ -196,10 +311,11 @@ class ResumableFile(PositionedStream):
             if not self._holding_slot:
                 self._slot.acquire()
                 self._holding_slot = True
+            began = time.monotonic()
             try:
                 body = self._opener(self.url, self.position, self.policy.read_timeout_s)
             except TransientError as exc:
-                self._retry_after(exc)
+                self._retry_after(exc, began)
                 continue
             except ShardUnavailable:
                 self._release_slot()
@@ -208,19 +324,46 @@ class ResumableFile(PositionedStream):
             if self._size is None:
                 self._size = body.size
 
-    def _retry_after(self, exc: Exception) -> None:
+    def _retry_after(self, exc: Exception, began: float) -> None:
+        """Wait before the next attempt, or raise ShardUnavailable when there is to be none."""
         self._drop_body()
+        failure = exc if isinstance(exc, TransientError) else self._describe(exc)
+        if self.failures == 0:
+            self._failing_since = began
         self.failures += 1
         self.retries += 1
-        self.last_error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TransientError) else str(exc)
-        if self.failures >= self.policy.max_attempts:
-            raise ShardUnavailable(self.url, f"{self.failures} attempts failed; last: {self.last_error}",
-                                   self.position) from exc
+        self.last_error = str(failure)
         backoff = min(self.policy.max_backoff_s, self.policy.initial_backoff_s * 2 ** (self.failures - 1))
-        wait = max(backoff * self._rng.uniform(0.5, 1.0), getattr(exc, "wait_s", 0.0),
-                   self.policy.min_retry_interval_s)
+        wait = max(backoff * self._rng.uniform(0.5, 1.0), failure.wait_s, self.policy.min_retry_interval_s)
+        reason = self._reason_to_stop(failure, wait)
+        if reason is not None:
+            raise ShardUnavailable(self.shown_url, reason, self.position) from exc
         go_at = HostGate.reserve_retry(self.host, time.monotonic() + wait, self.policy.min_retry_interval_s)
-        self._sleep(max(0.0, go_at - time.monotonic()))
+        wait = max(0.0, go_at - time.monotonic())
+        # Counting the wait ahead: a long wait is announced before it starts, not after.
+        if self._failing_for() + wait >= self.policy.quiet_retry_s:
+            log.info("retrying %s (%s) in %.1f s, attempt %d of %d", self.shown_url, failure, wait,
+                     self.failures + 1, self.policy.max_attempts)
+        self._sleep(wait)
+
+    def _reason_to_stop(self, failure: TransientError, wait: float) -> str | None:
+        """Why there is no next attempt, or None. An unreachable host that has never answered gets
+        only the window's attempts (module docstring); every other failure gets max_attempts."""
+        never_answered = not HostGate.has_answered(self.host)
+        if (isinstance(failure, HostUnreachable) and never_answered
+                and self._failing_for() + wait > self.policy.unreachable_window_s):
+            attempts = "1 attempt" if self.failures == 1 else f"{self.failures} attempts"
+            return f"{failure}; {attempts} in {self._failing_for():.1f} s"
+        if self.failures >= self.policy.max_attempts:
+            return f"{self.failures} attempts failed; last: {failure}"
+        return None
+
+    def _describe(self, exc: Exception) -> TransientError:
+        # Our own sockets time out after read_timeout_s; fsspec's clients keep their own timeouts.
+        return describe_failure(exc, endpoint_of(self.url), self.policy.read_timeout_s if self._is_http else None)
+
+    def _failing_for(self) -> float:
+        return time.monotonic() - self._failing_since
 
     def _drop_body(self) -> None:
         if self._body is not None:

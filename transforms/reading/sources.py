@@ -6,15 +6,18 @@ paths file cannot be had stops the run here with its name.
 """
 
 import os
+import urllib.parse
 from dataclasses import dataclass
 from typing import Protocol
 
 import fsspec
 
-from transforms.common.errors import MissingInputError
-from transforms.common.fs_urls import is_local_fs, url_of
+from transforms.common.errors import MissingInputError, NotAnArchiveError
+from transforms.common.fs_urls import is_local_fs, protocols, url_of
+from transforms.common.secrets import redact_text
 from transforms.reading import common_crawl
-from transforms.reading.resumable_file import RetryPolicy
+from transforms.reading.record_views import ARCHIVE_HEAD_BYTES, archive_problem
+from transforms.reading.resumable_file import RetryPolicy, describe_failure
 
 _GLOB_CHARS = set("*?[")
 
@@ -70,13 +73,53 @@ def resolve_paths(patterns: list[str]) -> list[InputFile]:
         else:
             try:
                 info = fs.info(path)
-            except FileNotFoundError:
-                raise MissingInputError(f"input file not found: {pattern}") from None
+            except FileNotFoundError as exc:
+                # fsspec's HTTP filesystem says "not found" for every failure; its cause says which.
+                why = _why_not_found(exc, expanded)
+                message = f"input file not found: {pattern}" if why is None else f"input {pattern}: {why}"
+                raise MissingInputError(message) from None
             if info.get("type") == "directory":
                 example = f"{pattern.rstrip('/')}/*.warc.gz"
                 raise MissingInputError(f"input {pattern!r} is a directory; name its files or a glob such as {example}")
             files = {path: info}
         for file_path, info in files.items():
             url = url_of(fs, file_path)
-            found[url] = InputFile(url=url, size=int(info.get("size") or 0))
+            # Documents record where they came from, never the credentials that opened it.
+            recorded = redact_text(url)
+            found[url] = InputFile(url=url, size=_listed_size(fs, info), name="" if recorded == url else recorded)
+            if is_local_fs(fs):
+                _check_is_archive(file_path, pattern)
     return [found[url] for url in sorted(found)]
+
+
+def _listed_size(fs: fsspec.AbstractFileSystem, info: dict) -> int | None:
+    """The size a listing gives, or None when it cannot be trusted.
+
+    A web server's directory listing has no sizes, and fsspec's HTTP glob reports 0 for them:
+    taken at its word, those files would never be requested.
+    """
+    size = info.get("size")
+    if size is None or (size == 0 and not is_local_fs(fs) and protocols(fs) & {"http", "https"}):
+        return None
+    return int(size)
+
+
+def _check_is_archive(path: str, pattern: str) -> None:
+    """A local input that is no archive at all is a mistake to name now, not a dead letter later."""
+    with open(path, "rb") as stream:
+        problem = archive_problem(stream.read(ARCHIVE_HEAD_BYTES))
+    if problem:
+        matched = f" (matched by {pattern!r})" if path != pattern and _GLOB_CHARS & set(pattern) else ""
+        raise NotAnArchiveError(f"input {path}{matched} is not a WARC, WET or ARC file: {problem}")
+
+
+def _why_not_found(exc: FileNotFoundError, url: str) -> str | None:
+    """What lies behind "not found" when it is something else; None when it is just that."""
+    cause = exc.__cause__
+    status = getattr(cause, "status", None)
+    if cause is None or status == 404:
+        return None
+    if status is not None:
+        return f"the server answered HTTP {status}"
+    parts = urllib.parse.urlsplit(url)
+    return str(describe_failure(cause, (parts.hostname or "", parts.port), None))

@@ -15,6 +15,7 @@ import apache_beam as beam
 from transforms.common import reasons
 from transforms.common.errors import ShardUnavailable
 from transforms.common.records import PageRecord, Provenance, Rejected
+from transforms.common.secrets import redact_text
 from transforms.common.stage import StageCounters
 from transforms.reading.classify_records import ReadRules, read_shard
 from transforms.reading.resumable_file import ResumableFile, RetryPolicy
@@ -59,6 +60,10 @@ class ReadShardFn(beam.DoFn):
                         self.counters.inc(reasons.TRUNCATED_KEPT)
                     yield decided
                     continue
+                if decided.reason == reasons.SHARD_READ_ERROR and records == 0:
+                    # Not one record could be read: the file failed (an empty file, another format),
+                    # and read.on_shard_failure decides, as for a file that cannot be fetched.
+                    raise ShardUnavailable(shard.url, f"no record could be read: {decided.detail}", 0)
                 if decided.reason != reasons.SHARD_READ_ERROR:
                     records += 1
                     self.counters.inc(reasons.IN)
@@ -67,20 +72,20 @@ class ReadShardFn(beam.DoFn):
                     yield beam.pvalue.TaggedOutput(DEAD_LETTER, decided)
         except ShardUnavailable as exc:
             if not self.settings.skip_failed_shards:
-                raise ShardFailedError(f"shard failed: {exc}") from exc
+                raise ShardFailedError(f"shard failed: {redact_text(str(exc))}") from exc
             self.counters.inc(reasons.SHARD_FAILED)
-            log.warning("shard skipped: %s", exc)
+            log.warning("shard skipped: %s", redact_text(str(exc)))
             where = Provenance(shard.warc_path, exc.offset, max(0, (stream.known_size or exc.offset) - exc.offset),
                                None, None, None, None, "unknown")
             yield beam.pvalue.TaggedOutput(DEAD_LETTER, Rejected(reasons.READ, reasons.SHARD_FAILED, where,
-                                                                 str(exc)))
+                                                                 redact_text(str(exc))))
             yield beam.pvalue.TaggedOutput(FAILED_SHARDS, {
-                "url": shard.url, "warc_path": shard.warc_path, "reason": exc.reason, "offset": exc.offset,
+                "url": redact_text(shard.url), "warc_path": shard.warc_path, "reason": exc.reason, "offset": exc.offset,
                 "records_read": records})
         finally:
             stream.close()
-        log.info("read %s: %d records, %d pages, %.1f MB in %.1f s (%d retries)", shard.url, records, pages,
-                 (stream.known_size or 0) / 1e6, time.monotonic() - started, stream.retries)
+        log.info("read %s: %d records, %d pages, %.1f MB in %.1f s (%d retries)", redact_text(shard.url), records,
+                 pages, (stream.known_size or 0) / 1e6, time.monotonic() - started, stream.retries)
 
 
 class ReadWarcShards(beam.PTransform):

@@ -1,98 +1,147 @@
-"""Atomic publishing of a run's output directory.
+"""Publishing a finished run into its output directory as one small transaction.
 
-Workers write under ``<output>/.warcforge-staging-<run id>/``. Only after the pipeline succeeded
-are the files moved into place, and ``manifest.json`` is written last: an output directory with
-a manifest is complete, one without is not. Replacing an earlier output removes its manifest
-first, so an old manifest never describes new files.
+The commit point is the atomic replacement of ``manifest.json``. Data files are named by their
+content (``data/part-00000-of-00004-<sha256 prefix>.parquet``), so the new run's files never
+overwrite the old run's: at every instant ``manifest.json`` names a complete set of files, the
+old one or the new one. The steps, each safe to be killed after:
+
+1. a journal (``.warcforge-publish.json``) names the staging folder, the new manifest's sha256,
+   the files it brings and the files of the manifest it replaces;
+2. staged files move into place (a rename on local disk, a server-side copy on object stores);
+3. ``manifest.json`` is replaced atomically: committed;
+4. the side files (``stats.json``, ``run_info.json``, ``inputs.json``) are written from staging;
+5. the old manifest's files that the new one does not list are deleted, then staging, then the
+   journal.
+
+``recover`` finishes or undoes a publish that was killed: if ``manifest.json`` is the journal's
+new manifest, it completes steps 4-5; otherwise it deletes the moved files the current manifest
+does not list. Only files named by a warcforge manifest or journal, and warcforge's own
+staging and temporary files, are ever deleted.
 """
 
+import hashlib
 import json
 import posixpath
-import uuid
 
 import fsspec
 
-from transforms.common.errors import OutputExistsError
-from transforms.common.fs_urls import url_of
+from transforms.writing.atomic_files import move_atomically, read_bytes, remove_file, remove_tree, replace_atomically
 
-STAGING_PREFIX = ".warcforge-staging-"
 MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "warcforge-manifest/1"
+JOURNAL = ".warcforge-publish.json"
+JOURNAL_FORMAT = "warcforge-publish/1"
+SIDE_FILES = ("stats.json", "run_info.json", "inputs.json")
+DATASET_DIRS = ("data", "dead_letter", "rejected")
 
 
 def dumps_json(obj: object) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-class OutputDir:
-    def __init__(self, url: str) -> None:
-        self.fs, path = fsspec.core.url_to_fs(url)
-        self.path = path.rstrip("/") or "/"
-        self.url = url
+def listed_files(manifest: dict) -> list[str]:
+    """Every data file a manifest names, relative to the output directory."""
+    return sorted(f["path"] for section in manifest.get("files", {}).values() for f in section)
 
-    def _entries(self) -> list[str]:
-        if not self.fs.exists(self.path):
-            return []
-        return sorted(self.fs.ls(self.path, detail=False))
 
-    def _published_entries(self) -> list[str]:
-        return [e for e in self._entries() if not posixpath.basename(e.rstrip("/")).startswith(STAGING_PREFIX)]
+def is_manifest(obj: object) -> bool:
+    """A warcforge manifest, checked by shape: not any JSON file that happens to be called manifest.json."""
+    if not isinstance(obj, dict) or obj.get("format") != MANIFEST_FORMAT or not isinstance(obj.get("files"), dict):
+        return False
+    for name, section in obj["files"].items():
+        if name not in DATASET_DIRS or not isinstance(section, list):
+            return False
+        for entry in section:
+            path = entry.get("path") if isinstance(entry, dict) else None
+            if not isinstance(path, str) or not path.startswith(f"{name}/") or ".." in path.split("/"):
+                return False
+    return True
 
-    def check_writable(self, overwrite: bool) -> None:
-        """Fail before any work if publishing would have to mix with, or wrongly delete, files."""
-        existing = self._published_entries()
-        if not existing:
+
+class Publisher:
+    """Publishes staged runs into ``directory``; the caller holds the output's lease."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, directory: str) -> None:
+        self.fs, self.directory = fs, directory
+
+    def _at(self, relative: str) -> str:
+        return posixpath.join(self.directory, relative)
+
+    def current_manifest(self) -> dict | None:
+        data = read_bytes(self.fs, self._at(MANIFEST))
+        return None if data is None else json.loads(data)
+
+    def publish(self, staging: str, manifest: dict, side_files: dict[str, bytes]) -> None:
+        """Move the run in ``staging`` (a path on this filesystem) into place, manifest last."""
+        manifest_bytes = dumps_json(manifest)
+        for name, data in side_files.items():
+            replace_atomically(self.fs, posixpath.join(staging, name), data)
+        old = self.current_manifest()
+        journal = {
+            "format": JOURNAL_FORMAT,
+            "staging": posixpath.basename(staging.rstrip("/")),
+            "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+            "new_files": listed_files(manifest),
+            "old_files": listed_files(old) if old else [],
+            "side_files": sorted(side_files),
+        }
+        replace_atomically(self.fs, self._at(JOURNAL), dumps_json(journal))
+        for relative in journal["new_files"]:
+            self._move_into_place(posixpath.join(staging, relative), relative)
+        replace_atomically(self.fs, self._at(MANIFEST), manifest_bytes)
+        self._finish(journal)
+
+    def _move_into_place(self, source: str, relative: str) -> None:
+        target = self._at(relative)
+        if self.fs.exists(target):
+            # Same name, same content: the name carries the content's hash. Keep the published copy.
+            if self.fs.size(target) != self.fs.size(source):
+                raise OSError(f"{target} exists with other content; refusing to overwrite it")
+            remove_file(self.fs, source)
             return
-        names = ", ".join(posixpath.basename(e.rstrip("/")) for e in existing[:5])
-        if not overwrite:
-            raise OutputExistsError(
-                f"output directory {self.url} is not empty ({len(existing)} entries: {names}); "
-                "pass --overwrite to replace it, or choose another --output"
-            )
-        if not self.fs.exists(posixpath.join(self.path, MANIFEST)):
-            raise OutputExistsError(
-                f"output directory {self.url} holds files but no {MANIFEST}, so it is not a warcforge "
-                f"output ({names}); refusing to delete it even with --overwrite"
-            )
+        move_atomically(self.fs, source, target)
 
-    def _staging_path(self) -> str:
-        return posixpath.join(self.path, f"{STAGING_PREFIX}{uuid.uuid4().hex}")
+    def _finish(self, journal: dict) -> None:
+        """After the commit: side files, then the replaced files, staging and the journal go."""
+        staging = self._at(journal["staging"])
+        for name in SIDE_FILES:
+            data = read_bytes(self.fs, posixpath.join(staging, name)) if name in journal["side_files"] else None
+            if data is not None:
+                replace_atomically(self.fs, self._at(name), data)
+            elif name not in journal["side_files"]:
+                remove_file(self.fs, self._at(name))  # an older run's side file this run does not write
+        keep = set(journal["new_files"])
+        for relative in journal["old_files"]:
+            if relative not in keep:
+                remove_file(self.fs, self._at(relative))
+        self._remove_empty_dataset_dirs()
+        remove_tree(self.fs, staging)
+        remove_file(self.fs, self._at(JOURNAL))
 
-    def staging_url(self) -> str:
-        """A fresh staging directory's URL, not yet created."""
-        return url_of(self.fs, self._staging_path())
+    def recover(self) -> str | None:
+        """Finish or undo a publish that was killed; says which, or None when there was none."""
+        data = read_bytes(self.fs, self._at(JOURNAL))
+        if data is None:
+            return None
+        journal = json.loads(data)
+        current = read_bytes(self.fs, self._at(MANIFEST))
+        if current is not None and hashlib.sha256(current).hexdigest() == journal["manifest_sha256"]:
+            self._finish(journal)
+            return "finished the publish of an interrupted run"
+        listed = set(listed_files(json.loads(current))) if current is not None else set()
+        for relative in journal["new_files"]:
+            if relative not in listed:
+                remove_file(self.fs, self._at(relative))
+        self._remove_empty_dataset_dirs()
+        remove_tree(self.fs, self._at(journal["staging"]))
+        remove_file(self.fs, self._at(JOURNAL))
+        return "undid the unfinished publish of an interrupted run"
 
-    def new_staging(self) -> str:
-        staging = self._staging_path()
-        self.fs.makedirs(staging, exist_ok=True)
-        return url_of(self.fs, staging)
-
-    def discard(self, staging: str) -> None:
-        _, path = fsspec.core.url_to_fs(staging)
-        self._remove(path)
-
-    def _remove(self, path: str) -> None:
-        # Object stores have no directories: a "directory" whose objects were all moved is gone.
-        try:
-            self.fs.rm(path, recursive=True)
-        except FileNotFoundError:
-            pass
-
-    def publish(self, staging: str, relative_files: list[str], side_files: dict[str, object],
-                manifest: object, overwrite: bool) -> None:
-        """Move staged files into place, write ``side_files`` (name -> JSON), then the manifest."""
-        self.check_writable(overwrite)
-        _, staging_path = fsspec.core.url_to_fs(staging)
-        manifest_path = posixpath.join(self.path, MANIFEST)
-        if self.fs.exists(manifest_path):
-            self.fs.rm(manifest_path)
-        for entry in self._entries():
-            if entry.rstrip("/") != staging_path.rstrip("/"):
-                self._remove(entry)
-        for relative in relative_files:
-            target = posixpath.join(self.path, relative)
-            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
-            self.fs.mv(posixpath.join(staging_path, relative), target)
-        for name, obj in side_files.items():
-            self.fs.pipe_file(posixpath.join(self.path, name), dumps_json(obj))
-        self.fs.pipe_file(manifest_path, dumps_json(manifest))
-        self._remove(staging_path)
+    def _remove_empty_dataset_dirs(self) -> None:
+        for name in DATASET_DIRS:
+            path = self._at(name)
+            try:
+                if self.fs.isdir(path) and not self.fs.ls(path, detail=False):
+                    self.fs.rmdir(path)
+            except (FileNotFoundError, OSError):
+                pass  # object stores have no empty directories to remove

@@ -1,10 +1,12 @@
-"""Where a row is written: the output shard its key hashes to, and the shard's file name.
+"""Where a row is written: the output shard its key hashes to, and the shard file's name.
 
 A shard depends only on the key (a document id, a dead letter's file and offset), never on
 bundles or workers, so the file a row lands in is fixed by the row.
 """
 
 import hashlib
+
+CONTENT_HASH_CHARS = 12  # 48 bits: two versions of one shard index colliding is out of reach
 
 
 def shard_of(key: str, num_shards: int) -> int:
@@ -15,5 +17,7 @@ def shard_of(key: str, num_shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % num_shards
 
 
-def shard_file_name(subdir: str, index: int, num_shards: int) -> str:
-    return f"{subdir}/part-{index:05d}-of-{num_shards:05d}.parquet"
+def shard_file_name(subdir: str, index: int, num_shards: int, sha256: str) -> str:
+    """``data/part-00003-of-00016-<content hash>.parquet``: a file's name changes when its bytes do,
+    so a new run's files never overwrite a published run's (see ``publish``)."""
+    return f"{subdir}/part-{index:05d}-of-{num_shards:05d}-{sha256[:CONTENT_HASH_CHARS]}.parquet"

@@ -50,11 +50,12 @@ class WriteShardFn(beam.DoFn):
         spec = self.spec
         rows = [spec.to_row(item) for item in sorted((i for i in items if i is not None), key=spec.sort_key)]
         data = parquet_bytes(rows, spec.schema, spec.settings)
-        relative = shard_file_name(spec.subdir, index, spec.num_shards)
+        sha256 = sha256_hex(data)
+        relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
         write_bytes(f"{spec.staging_root}/{relative}", data)
         self.counters.inc(reasons.FILES)
         self.counters.inc(spec.counted_as, len(rows))
-        yield WrittenFile(path=relative, rows=len(rows), bytes=len(data), sha256=sha256_hex(data))
+        yield WrittenFile(path=relative, rows=len(rows), bytes=len(data), sha256=sha256)
 
 
 class WriteParquetShards(beam.PTransform):

@@ -1,0 +1,106 @@
+"""``warcforge build``'s command line: its own flags, Beam's pipeline options, and nothing else.
+
+Beam's convention is to pass every flag a program does not know to Beam, which drops what it
+does not know either, with a warning. Here a flag is accepted only if it is one of ours or one
+of Beam's options (every ``PipelineOptions`` class's flags, as Beam itself would parse them); a
+typo (``--overwirte``, ``--inputs``) or a stray argument (the second file of an unquoted glob) is
+refused with its name, before any work.
+"""
+
+import argparse
+import difflib
+
+from apache_beam.options import pipeline_options
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from transforms.common.errors import WarcforgeError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_FAILED_SHARDS = 3
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+EXIT_CODES = f"""exit status:
+  {EXIT_OK}    the dataset was built and published
+  {EXIT_FAILED}    the pipeline failed (or a file failed with read.on_shard_failure: fail); nothing was published
+  {EXIT_USAGE}    a user error found before any work: bad recipe, flag, path, an input that is not an
+       archive, an output directory in the way or in use by another build
+  {EXIT_FAILED_SHARDS}    published, but some input files failed and were skipped (read.on_shard_failure: skip)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); {EXIT_TERMINATED} terminated (SIGTERM); nothing was published"""
+
+
+class UsageError(WarcforgeError):
+    """A flag or argument the build does not know."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warcforge build", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Turn WARC/WET/ARC shards into deduplicated, deterministic Parquet training shards. "
+        "Beam pipeline options (--runner, --direct_num_workers, ...) are accepted too; any other flag is refused.",
+        epilog=EXIT_CODES,
+    )
+    parser.add_argument("--config", required=True, help="recipe YAML file, e.g. configs/sample.yaml")
+    parser.add_argument("--output", required=True, help="output directory (local path or fsspec URL)")
+    parser.add_argument(
+        "--input", action="append", metavar="PATH_OR_URL",
+        help="input file, glob or URL; repeatable; replaces the recipe's input.paths (quote globs)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the warcforge dataset in --output (default: refuse a directory that holds one)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary and errors")
+    parser.add_argument("--verbose", action="store_true", help="on failure, print the whole traceback")
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="DataflowRunner only: build and check the job graph, print it, and stop; nothing is submitted, "
+        "read or written",
+    )
+    return parser
+
+
+def parse_build_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our flags, and the flags that are Beam's; anything else raises ``UsageError`` naming it."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    _, unknown = _beam_parser().parse_known_args(rest)
+    if unknown:
+        raise UsageError(_describe_unknown(unknown, parser))
+    return args, rest
+
+
+def _beam_parser() -> argparse.ArgumentParser:
+    parser = pipeline_options._BeamArgumentParser(allow_abbrev=False)
+    for options_class in _all_subclasses(PipelineOptions):
+        if "_add_argparse_args" in options_class.__dict__:
+            try:
+                options_class._add_argparse_args(parser)
+            except argparse.ArgumentError:
+                pass  # two option classes declaring one flag: the first declaration serves
+    return parser
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    for sub in cls.__subclasses__():
+        if sub not in found:
+            found.append(sub)
+            found.extend(s for s in _all_subclasses(sub) if s not in found)
+    return found
+
+
+def _describe_unknown(unknown: list[str], parser: argparse.ArgumentParser) -> str:
+    first = unknown[0]
+    if not first.startswith("-"):
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        return (f"unexpected argument {first!r}{more}: build takes no positional arguments; pass files with "
+                "--input, and quote globs so the shell does not expand them ('--input dir/*.warc.gz')")
+    flag = first.split("=", 1)[0]
+    ours = [option for action in parser._actions for option in action.option_strings if option.startswith("--")]
+    close = difflib.get_close_matches(flag, ours, n=1, cutoff=0.75)
+    hint = (f"; did you mean {close[0]}?" if close
+            else "; see 'warcforge build --help' (Beam's pipeline options are accepted too)")
+    return f"unknown option {flag}{hint}"

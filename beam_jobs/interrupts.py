@@ -1,0 +1,73 @@
+"""Ctrl-C and SIGTERM: one line, a clean output directory, no tracebacks unless ``--verbose``.
+
+The handler raises in the main thread (``KeyboardInterrupt``, or ``Terminated`` for SIGTERM) so
+that every ``finally`` runs: staging is removed, the lease released. Beam wraps the exception
+and its threads and loggers print tracebacks while the pipeline unwinds; from the moment of the
+signal those are silenced (logging disabled, file descriptor 2 pointed at /dev/null) and the
+one line goes to a copy of the original stderr. During the publish, the build's last step, a
+signal is held back: a publish is short, a finished one leaves nothing to repair, and the build
+then reports what it did.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as it does for Ctrl-C."""
+
+
+class Interrupts:
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.received: int | None = None
+        self.published = False  # set by the build once its dataset is in place: after that, nothing to undo
+        self._holding = False
+        self._previous: dict[int, object] = {}
+        self.stderr: TextIO = sys.stderr
+
+    def __enter__(self) -> "Interrupts":
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.received is not None:
+            return  # a second Ctrl-C must not break the cleanup the first one started
+        if not self.verbose:
+            self._silence()
+        self.received = signum
+        if not self._holding:
+            self._raise()
+
+    def _raise(self) -> None:
+        raise KeyboardInterrupt() if self.received == signal.SIGINT else Terminated()
+
+    def _silence(self) -> None:
+        logging.disable(logging.CRITICAL)
+        try:
+            self.stderr = os.fdopen(os.dup(2), "w", buffering=1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            pass  # no file descriptor 2 to redirect: nothing to silence
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold signals back while the block (the build's last step) runs: it finishes, and the
+        caller reports that it did. A signal that came during it is in ``received``."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
