@@ -19,14 +19,8 @@ from testbed.http_server import FileServer
 from tests.conftest import WARCFORGE
 from transforms.common.errors import MissingInputError, ShardUnavailable
 from transforms.reading.common_crawl import fetch_bytes, list_crawls
-from transforms.reading.resumable_file import (
-    HostGate,
-    HostUnreachable,
-    ResumableFile,
-    RetryPolicy,
-    describe_failure,
-    display_url,
-)
+from transforms.reading.request_failures import HostUnreachable, describe_failure, display_url
+from transforms.reading.resumable_file import HostGate, ResumableFile, RetryPolicy
 
 UNRESOLVABLE = "warcforge-test.invalid"  # .invalid never resolves (RFC 2606), online or not
 FAST_FAILING = RetryPolicy(max_attempts=4, initial_backoff_s=0.01, max_backoff_s=0.02, min_retry_interval_s=0.0,

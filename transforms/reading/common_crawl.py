@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from transforms.common.errors import MissingInputError, ShardUnavailable
-from transforms.reading.resumable_file import ResumableFile, RetryPolicy, display_url
+from transforms.reading.request_failures import display_url
+from transforms.reading.resumable_file import ResumableFile, RetryPolicy
 
 DATA_BASE = "https://data.commoncrawl.org/"
 INDEX_URL = "https://index.commoncrawl.org/collinfo.json"

@@ -27,11 +27,9 @@ is over within ``quiet_retry_s`` stays quiet; one that lasts longer is never sil
 """
 
 import base64
-import errno
 import http.client
 import logging
 import random
-import socket
 import threading
 import time
 import urllib.parse
@@ -42,11 +40,19 @@ import fsspec
 
 from transforms.common.errors import ShardUnavailable
 from transforms.reading.byte_stream import PositionedStream
+from transforms.reading.request_failures import (
+    HostUnreachable,
+    TransientError,
+    describe_failure,
+    display_url,
+    endpoint_of,
+    exception_chain,
+    host_of,
+)
 
 USER_AGENT = "warcforge/0.1 (+https://github.com/warcforge/warcforge)"
 _RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _SKIP_CHUNK = 1 << 20
-_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH}
 log = logging.getLogger("warcforge.read")
 
 
@@ -63,72 +69,6 @@ class RetryPolicy:
     unreachable_window_s: float = 5.0
     # Quick recoveries are not news; a silence longer than this is.
     quiet_retry_s: float = 5.0
-
-
-class TransientError(Exception):
-    """A failure worth retrying; ``wait_s`` is what the server asked for (Retry-After), if anything."""
-
-    def __init__(self, message: str, wait_s: float = 0.0) -> None:
-        super().__init__(message)
-        self.wait_s = wait_s
-
-
-class HostUnreachable(TransientError):
-    """No server was reached: the name does not resolve, the connection is refused, or there is no route."""
-
-
-def display_url(url: str) -> str:
-    """The URL as messages show it: without user and password, and without the query, which may
-    carry a signature (S3 presigned URLs)."""
-    if "://" not in url:
-        return url
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
-def host_of(url: str) -> str:
-    """The key for per-host limits: host and port as the URL names them, ``local`` for a path."""
-    return urllib.parse.urlsplit(url).netloc.rpartition("@")[2] or "local"
-
-
-def endpoint_of(url: str) -> tuple[str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    return parts.hostname or "local", parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and those it wraps: aiohttp, botocore and fsspec each add a layer."""
-    chain: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and link not in chain:
-        chain.append(link)
-        link = link.__cause__ or link.__context__
-    return chain
-
-
-def describe_failure(exc: BaseException, endpoint: tuple[str, int | None], timeout_s: float | None) -> TransientError:
-    """A failed request as a retryable error that says its cause in words, not as a repr."""
-    chain = _chain(exc)
-    # aiohttp (under s3fs and gcsfs) knows the address it dialled; an object store's URL names a bucket.
-    dialled = next(((link.host, link.port) for link in chain
-                    if isinstance(getattr(link, "host", None), str) and isinstance(getattr(link, "port", None), int)),
-                   endpoint)
-    host, port = dialled
-    where = f"{host}:{port}" if port else host
-    for link in chain:
-        if isinstance(link, socket.gaierror):
-            return HostUnreachable(f"cannot resolve host {host} (name resolution failed)")
-        if isinstance(link, ConnectionRefusedError):
-            return HostUnreachable(f"connection refused by {where}")
-        if isinstance(link, OSError) and link.errno in _NO_ROUTE:
-            return HostUnreachable(f"no route to {where} (network unreachable)")
-        if isinstance(link, TimeoutError):
-            return TransientError(f"timed out after {timeout_s:g} s" if timeout_s else "timed out")
-        if isinstance(link, http.client.RemoteDisconnected):
-            return TransientError(f"connection closed by {where} without a response")
-        if isinstance(link, ConnectionResetError):
-            return TransientError(f"connection reset by {where}")
-    return TransientError(f"{type(exc).__name__}: {exc}")
 
 
 class HostGate:
@@ -242,7 +182,7 @@ def _open_fsspec(url: str, position: int, timeout: float) -> _Body:
     except Exception as exc:
         # s3fs and gcsfs raise their clients' errors (botocore's EndpointConnectionError is no
         # OSError) around the socket's; anything with no OSError inside is not the network's doing.
-        if not any(isinstance(link, OSError) for link in _chain(exc)):
+        if not any(isinstance(link, OSError) for link in exception_chain(exc)):
             raise
         raise describe_failure(exc, endpoint_of(url), None) from exc  # fsspec has its own timeouts
     HostGate.mark_answered(host_of(url))

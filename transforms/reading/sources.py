@@ -17,7 +17,8 @@ from transforms.common.fs_urls import is_local_fs, protocols, url_of
 from transforms.common.secrets import redact_text
 from transforms.reading import common_crawl
 from transforms.reading.record_views import ARCHIVE_HEAD_BYTES, archive_problem
-from transforms.reading.resumable_file import RetryPolicy, describe_failure
+from transforms.reading.request_failures import describe_failure
+from transforms.reading.resumable_file import RetryPolicy
 
 _GLOB_CHARS = set("*?[")
 
