@@ -3,6 +3,8 @@
 import json
 import os
 import subprocess
+import urllib.parse
+import urllib.request
 
 import pyarrow.parquet as pq
 import pytest
@@ -72,3 +74,30 @@ def test_a_recipe_is_read_from_a_bucket(s3_server, sample_dir, tmp_path):
     assert from_bucket.resolved_input().paths == ["s3://recipes/build/sample/*.warc.gz"]  # '..' stops at the bucket
     with pytest.raises(RecipeError, match="recipe s3://recipes/missing.yaml: cannot be read"):
         load_recipe("s3://recipes/missing.yaml")
+
+
+def test_gs_output_publishes_and_replaces_a_dataset(gcs_emulator, sample_dir, tmp_path):
+    gcs_upload(gcs_emulator, "datasets", "README", b"datasets live here")
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs_emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+    manifests = []
+    for shards in (3, 2):
+        recipe = write_recipe(tmp_path / f"r{shards}.yaml", [str(sample_dir / SHARD)], output={"num_shards": shards})
+        result = subprocess.run([WARCFORGE, "build", "--config", str(recipe), "--output", "gs://datasets/v1",
+                                 "--overwrite", "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        manifests.append(_gcs_json(gcs_emulator, "datasets", "v1/manifest.json"))
+    listed = sorted(f["path"] for section in manifests[-1]["files"].values() for f in section)
+    names = _gcs_names(gcs_emulator, "datasets", "v1/")
+    assert names == sorted([*listed, "inputs.json", "manifest.json", "run_info.json", "stats.json"])
+    assert len(manifests[-1]["files"]["data"]) == 2
+
+
+def _gcs_names(url: str, bucket: str, prefix: str) -> list[str]:
+    with urllib.request.urlopen(f"{url}/storage/v1/b/{bucket}/o?prefix={prefix}", timeout=10) as response:
+        return sorted(item["name"].removeprefix(prefix) for item in json.load(response).get("items", []))
+
+
+def _gcs_json(url: str, bucket: str, name: str) -> dict:
+    with urllib.request.urlopen(f"{url}/storage/v1/b/{bucket}/o/{urllib.parse.quote(name, safe='')}?alt=media",
+                                timeout=10) as response:
+        return json.load(response)
