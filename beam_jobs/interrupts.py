@@ -46,7 +46,7 @@ class Interrupts:
         if not self.verbose:
             self._silence()
         self.received = signum
-        if not self._holding:
+        if not self._holding and not self.published:  # once published, the build only tidies up: let it
             self._raise()
 
     def _raise(self) -> None:

@@ -15,6 +15,7 @@ from tests.conftest import WARCFORGE, build, write_recipe
 from transforms.common.errors import OutputBusyError, OutputExistsError
 from transforms.writing.lease import Holder, lease_name
 from transforms.writing.output_dir import OutputPathError
+from transforms.writing.publish import Publisher
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +212,41 @@ def shared_real_html_or_sample(sample_dir) -> list[str]:
     if SHARED_REAL_HTML.is_dir():
         return [str(SHARED_REAL_HTML / "real-html-0000*.warc.gz")]
     return [str(sample_dir / "*.warc.gz")]
+
+
+def test_a_journal_that_is_not_warcforges_is_refused_not_acted_on(tmp_path, small_input):
+    out = tmp_path / "out"
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input])
+    build(recipe, out)
+    (tmp_path / "precious.txt").write_text("keep me")
+    (out / ".warcforge-publish.json").write_text(json.dumps(
+        {"format": "warcforge-publish/1", "staging": "", "manifest_sha256": "x", "new_files": ["../precious.txt"],
+         "old_files": [], "side_files": []}))
+    before = tree(out)
+    with pytest.raises(OutputExistsError, match=r"\.warcforge-publish\.json is not a warcforge publish journal"):
+        build(recipe, out, "--overwrite")
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+    assert tree(out) == before
+
+
+def test_a_failure_after_the_commit_is_a_published_dataset_that_the_next_build_tidies(tmp_path, small_input,
+                                                                                       monkeypatch):
+    out = tmp_path / "out"
+    build(write_recipe(tmp_path / "a.yaml", [small_input], output={"num_shards": 4}), out)
+    finish = Publisher._finish
+    calls = []
+
+    def disk_full_once(self, journal):
+        calls.append(journal)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return finish(self, journal)
+
+    monkeypatch.setattr(Publisher, "_finish", disk_full_once)
+    manifest = build(write_recipe(tmp_path / "b.yaml", [small_input], output={"num_shards": 3}), out, "--overwrite")
+    assert json.loads((out / "manifest.json").read_text()) == manifest  # published, and said so
+    assert (out / ".warcforge-publish.json").exists()  # the clean-up is left to the next build
+    build(write_recipe(tmp_path / "b.yaml", [small_input], output={"num_shards": 3}), out, "--overwrite")
+    assert_complete_dataset(out)
+    assert json.loads((out / "stats.json").read_text())["counts"]["write"]["files"] == 4  # 3 data + 1 dead letter
+    assert not [p for p in out.iterdir() if p.name.startswith(".warcforge")]

@@ -47,22 +47,29 @@ class Holder:
     started_at: float
     renewed_at: float
     ttl_s: float
+    pid_namespace: str | None = None  # containers on one machine share its hostname and boot id, not their pids
 
     @classmethod
     def of_this_process(cls, command: str, ttl_s: float = DEFAULT_TTL_S, run_id: str | None = None) -> "Holder":
         now = time.time()
         pid = os.getpid()
         return cls(run_id or uuid.uuid4().hex, command, socket.gethostname(), _boot_id(), pid, _process_start(pid),
-                   now, now, ttl_s)
+                   now, now, ttl_s, _pid_namespace())
 
     def describe(self) -> str:
         started = datetime.fromtimestamp(self.started_at, tz=timezone.utc).isoformat(timespec="seconds")
         return f"{self.command} (run {self.run_id[:12]}, pid {self.pid} on {self.host}, started {started})"
 
     def is_stale(self, now: float) -> bool:
-        if self.host == socket.gethostname() and self.boot_id == _boot_id():
+        if self.sees_same_processes():
             return not _process_alive(self.pid, self.pid_started)
         return now - self.renewed_at > self.ttl_s
+
+    def sees_same_processes(self) -> bool:
+        """Whether this process can tell by its pid if the holder is alive: the same machine, boot and
+        pid namespace, all known (otherwise only the TTL says)."""
+        here = (socket.gethostname(), _boot_id(), _pid_namespace())
+        return None not in here and (self.host, self.boot_id, self.pid_namespace) == here
 
 
 def lease_number(name: str) -> int | None:
@@ -113,8 +120,11 @@ class Lease:
         replace_atomically(self.fs, self.path, _encode(self.holder))
 
     def check(self) -> None:
+        """Raise ``LeaseLostError`` unless the lease in force is this build's: its number and its run."""
         newest = _newest_lease(self.fs, self.directory)
-        if newest is None or newest[0] != self.number:
+        # The run id, not only the number: after a takeover and a release, a third build may hold
+        # this same number again.
+        if newest is None or newest[0] != self.number or newest[1] is None or newest[1].run_id != self.holder.run_id:
             taker = newest[1].describe() if newest and newest[1] else "another build"
             raise LeaseLostError(f"this build's lease on its output expired and {taker} took it over; "
                                  "nothing was published")
@@ -138,6 +148,7 @@ class LeaseKeeper:
         self.interval_s = interval_s if interval_s is not None else max(1.0, lease.holder.ttl_s / 4)
         self._stop = threading.Event()
         self._lost: LeaseLostError | None = None
+        self._renewed = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="warcforge-lease", daemon=True)
 
     def __enter__(self) -> "LeaseKeeper":
@@ -152,15 +163,20 @@ class LeaseKeeper:
         while not self._stop.wait(self.interval_s):
             try:
                 self.lease.renew()
+                self._renewed = time.monotonic()
             except LeaseLostError as exc:
                 self._lost = exc
                 return
-            except OSError:
-                continue  # a failed renewal is retried at the next tick; the TTL leaves room for several
+            except Exception:  # noqa: BLE001 - any store error (gcsfs's are not OSErrors): retried next tick
+                continue
 
     def check(self) -> None:
         if self._lost is not None:
             raise self._lost
+        unrenewed = time.monotonic() - self._renewed
+        if unrenewed > self.lease.holder.ttl_s / 2:
+            raise LeaseLostError(f"this build could not renew its lease on the output for {unrenewed:.0f} s, and "
+                                 "another build may take it over; nothing was published")
         self.lease.check()
 
 
@@ -233,5 +249,12 @@ def _process_alive(pid: int, started: str | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process: alive
+        pass  # another user's process: alive, but perhaps not the holder, which the start time says
     return started is None or _process_start(pid) in (started, None)
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None

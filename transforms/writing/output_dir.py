@@ -10,6 +10,7 @@ warcforge's (``NOTES.md``, ``analysis/``) are never deleted: they stay beside th
 
 import errno
 import json
+import logging
 import posixpath
 import uuid
 from dataclasses import dataclass, field
@@ -18,7 +19,13 @@ import fsspec
 
 from transforms.common.errors import OutputExistsError, WarcforgeError
 from transforms.common.fs_urls import is_local_fs, url_of
-from transforms.writing.atomic_files import TEMPORARY_PREFIX, remove_file, remove_tree, replace_atomically
+from transforms.writing.atomic_files import (
+    TEMPORARY_PREFIX,
+    has_atomic_create,
+    remove_file,
+    remove_tree,
+    replace_atomically,
+)
 from transforms.writing.lease import Holder, Lease, LeaseKeeper, lease_number
 from transforms.writing.publish import (
     DATASET_DIRS,
@@ -33,6 +40,7 @@ from transforms.writing.publish import (
 
 STAGING_PREFIX = ".warcforge-staging-"
 STAGING_MARKER = ".warcforge-staging.json"
+log = logging.getLogger("warcforge.publish")
 
 
 class OutputPathError(WarcforgeError):
@@ -95,6 +103,9 @@ class OutputDir:
     def open(self, overwrite: bool, holder: Holder) -> "BuildSession":
         """Lease, repair and check the output before any work; refuses with the entries named."""
         self.fs.invalidate_cache(self.path)  # what other builds did is not in this process's listing cache
+        if not has_atomic_create(self.fs):
+            log.warning("output %s: this store has no exclusive create, so two builds started at the same "
+                        "moment could both take its lease; run one build at a time there", self.url)
         created = self._make_directory()
         try:
             lease = Lease.acquire(self.fs, self.path, holder, self.url)
@@ -200,7 +211,13 @@ class BuildSession:
         return url_of(self.output.fs, staging)
 
     def discard(self, staging: str) -> None:
+        """Remove a run that will not be published. Once its publish has begun, the journal decides:
+        the publish is undone, or, if it was committed, finished."""
         _, path = fsspec.core.url_to_fs(staging)
+        journal = self.output.publisher.read_journal()
+        if journal is not None and journal["staging"] == posixpath.basename(path.rstrip("/")):
+            self.output.publisher.recover()
+            return
         remove_tree(self.output.fs, path)
 
     def publish(self, staging: str, manifest: dict, side_files: dict[str, bytes]) -> None:
@@ -209,12 +226,16 @@ class BuildSession:
             raise ValueError(f"not a side file of the layout: {sorted(unknown)}")
         self.keeper.check()  # a build whose lease was taken over publishes nothing
         _, path = fsspec.core.url_to_fs(staging)
-        self.output.publisher.publish(path, manifest, side_files)
+        # Checked again just before the commit: the moves may have taken a while.
+        self.output.publisher.publish(path, manifest, side_files, before_commit=self.keeper.check)
         self.published = True
 
     def close(self) -> None:
         self.keeper.__exit__(None, None, None)
-        self.lease.release()
+        try:
+            self.lease.release()
+        except Exception as exc:  # noqa: BLE001 - a lease left behind expires; the build's outcome stands
+            log.warning("could not release the lease on %s (%s); it expires by itself", self.output.url, exc)
         self.output._remove_if_empty(self.created)
 
 

@@ -21,10 +21,14 @@ staging and temporary files, are ever deleted.
 
 import hashlib
 import json
+import logging
 import posixpath
+import re
+from collections.abc import Callable
 
 import fsspec
 
+from transforms.common.errors import OutputExistsError
 from transforms.writing.atomic_files import move_atomically, read_bytes, remove_file, remove_tree, replace_atomically
 
 MANIFEST = "manifest.json"
@@ -33,6 +37,8 @@ JOURNAL = ".warcforge-publish.json"
 JOURNAL_FORMAT = "warcforge-publish/1"
 SIDE_FILES = ("stats.json", "run_info.json", "inputs.json")
 DATASET_DIRS = ("data", "dead_letter", "rejected")
+_STAGING_NAME = re.compile(r"^\.warcforge-staging-[0-9a-f]{32}$")
+log = logging.getLogger("warcforge.publish")
 
 
 def dumps_json(obj: object) -> bytes:
@@ -44,6 +50,12 @@ def listed_files(manifest: dict) -> list[str]:
     return sorted(f["path"] for section in manifest.get("files", {}).values() for f in section)
 
 
+def is_dataset_path(path: object) -> bool:
+    """A file a warcforge dataset may hold: inside one of its folders, never above it."""
+    return (isinstance(path, str) and path.split("/", 1)[0] in DATASET_DIRS and "/" in path
+            and not {"..", ".", ""} & set(path.split("/")))
+
+
 def is_manifest(obj: object) -> bool:
     """A warcforge manifest, checked by shape: not any JSON file that happens to be called manifest.json."""
     if not isinstance(obj, dict) or obj.get("format") != MANIFEST_FORMAT or not isinstance(obj.get("files"), dict):
@@ -53,9 +65,19 @@ def is_manifest(obj: object) -> bool:
             return False
         for entry in section:
             path = entry.get("path") if isinstance(entry, dict) else None
-            if not isinstance(path, str) or not path.startswith(f"{name}/") or ".." in path.split("/"):
+            if not is_dataset_path(path) or not path.startswith(f"{name}/"):
                 return False
     return True
+
+
+def is_journal(obj: object) -> bool:
+    """A journal this tool wrote: it is acted on (files deleted), so its shape is checked first."""
+    return (isinstance(obj, dict) and obj.get("format") == JOURNAL_FORMAT
+            and isinstance(obj.get("staging"), str) and bool(_STAGING_NAME.match(obj["staging"]))
+            and isinstance(obj.get("manifest_sha256"), str)
+            and all(isinstance(obj.get(key), list) and all(map(is_dataset_path, obj[key]))
+                    for key in ("new_files", "old_files"))
+            and isinstance(obj.get("side_files"), list) and set(obj["side_files"]) <= set(SIDE_FILES))
 
 
 class Publisher:
@@ -71,8 +93,14 @@ class Publisher:
         data = read_bytes(self.fs, self._at(MANIFEST))
         return None if data is None else json.loads(data)
 
-    def publish(self, staging: str, manifest: dict, side_files: dict[str, bytes]) -> None:
-        """Move the run in ``staging`` (a path on this filesystem) into place, manifest last."""
+    def publish(self, staging: str, manifest: dict, side_files: dict[str, bytes],
+                before_commit: Callable[[], None] = lambda: None) -> None:
+        """Move the run in ``staging`` (a path on this filesystem) into place, manifest last.
+
+        ``before_commit`` runs just before the manifest is replaced (the lease is checked there).
+        Once it is replaced the dataset is published: a failure while cleaning up after it is a
+        warning, finished by the next build, not a failed publish.
+        """
         manifest_bytes = dumps_json(manifest)
         for name, data in side_files.items():
             replace_atomically(self.fs, posixpath.join(staging, name), data)
@@ -88,8 +116,13 @@ class Publisher:
         replace_atomically(self.fs, self._at(JOURNAL), dumps_json(journal))
         for relative in journal["new_files"]:
             self._move_into_place(posixpath.join(staging, relative), relative)
+        before_commit()
         replace_atomically(self.fs, self._at(MANIFEST), manifest_bytes)
-        self._finish(journal)
+        try:
+            self._finish(journal)
+        except Exception as exc:  # noqa: BLE001 - the commit is done; the journal lets the next build finish
+            log.warning("the dataset was published, but cleaning up after it failed (%s: %s); the next build into "
+                        "this output finishes it", type(exc).__name__, exc)
 
     def _move_into_place(self, source: str, relative: str) -> None:
         target = self._at(relative)
@@ -110,6 +143,7 @@ class Publisher:
                 replace_atomically(self.fs, self._at(name), data)
             elif name not in journal["side_files"]:
                 remove_file(self.fs, self._at(name))  # an older run's side file this run does not write
+            # (A side file of this run with no staged copy left was written before staging was removed.)
         keep = set(journal["new_files"])
         for relative in journal["old_files"]:
             if relative not in keep:
@@ -118,12 +152,24 @@ class Publisher:
         remove_tree(self.fs, staging)
         remove_file(self.fs, self._at(JOURNAL))
 
-    def recover(self) -> str | None:
-        """Finish or undo a publish that was killed; says which, or None when there was none."""
+    def read_journal(self) -> dict | None:
         data = read_bytes(self.fs, self._at(JOURNAL))
         if data is None:
             return None
-        journal = json.loads(data)
+        try:
+            journal = json.loads(data)
+        except ValueError:
+            journal = None
+        if not is_journal(journal):
+            raise OutputExistsError(f"{self._at(JOURNAL)} is not a warcforge publish journal; it is not acted on. "
+                                    "Move it away if it is not yours")
+        return journal
+
+    def recover(self) -> str | None:
+        """Finish or undo a publish that was killed; says which, or None when there was none."""
+        journal = self.read_journal()
+        if journal is None:
+            return None
         current = read_bytes(self.fs, self._at(MANIFEST))
         if current is not None and hashlib.sha256(current).hexdigest() == journal["manifest_sha256"]:
             self._finish(journal)
