@@ -53,12 +53,15 @@ def replace_atomically(fs: fsspec.AbstractFileSystem, path: str, data: bytes) ->
 
 
 def move_atomically(fs: fsspec.AbstractFileSystem, source: str, target: str) -> None:
-    """Move a finished file into place: a rename on local disk, a server-side copy on object stores."""
+    """Move a finished file into place: a rename on local disk, a server-side copy on object stores
+    (an object appears whole), then the source is deleted. Copy and delete are the calls every store
+    has: gcsfs's ``mv`` first tries GCS's newer move call, retrying for about 30 s where it is missing."""
     if is_local_fs(fs):
         os.makedirs(posixpath.dirname(target), exist_ok=True)
         os.replace(source, target)
         return
-    fs.mv(source, target)
+    fs.copy(source, target)
+    remove_file(fs, source)
 
 
 def read_bytes(fs: fsspec.AbstractFileSystem, path: str) -> bytes | None:
