@@ -3,14 +3,12 @@
 Unknown flags are Beam pipeline options (``--runner``, ``--direct_num_workers``, ...).
 """
 
-import argparse
 import json
 import logging
 import os
-import signal
 import sys
 import time
-import traceback
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import apache_beam as beam
@@ -19,25 +17,19 @@ from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineState
 
 from beam_jobs.build_args import (
-    EXIT_FAILED,
-    EXIT_FAILED_SHARDS,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_TERMINATED,
-    EXIT_USAGE,
     parse_build_args,
 )
+from beam_jobs.command import RunFailedError, run_command
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, filter_settings, read_settings
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
 from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report
 from beam_jobs.scratch import temp_files_in_scratch_dir
-from transforms.common.errors import LeaseLostError, MissingInputError, WarcforgeError
+from transforms.common.errors import MissingInputError, RecipeError
 from transforms.common.secrets import redact_argv, redact_options, redact_text
 from transforms.filters.url_filter import load_list
 from transforms.reading.sources import InputFile, resolve_inputs
-from transforms.reading.stage import ShardFailedError
 from transforms.writing.lease import DEFAULT_TTL_S, Holder
 from transforms.writing.output_dir import BuildSession, OutputDir
 from transforms.writing.publish import dumps_json
@@ -46,10 +38,6 @@ from transforms.writing.stage import write_bytes
 INPUT_LIST = "inputs.json"
 LEASE_TTL_VARIABLE = "WARCFORGE_LEASE_TTL_S"
 log = logging.getLogger("warcforge")
-
-
-class RunFailedError(WarcforgeError):
-    """The pipeline did not finish successfully; nothing was published."""
 
 
 def show_progress(quiet: bool) -> None:
@@ -63,50 +51,72 @@ def show_progress(quiet: bool) -> None:
         logger.propagate = False
 
 
+@dataclass(frozen=True)
+class BuildRequest:
+    """One dataset to build: the recipe, where it came from, where it goes, and how it runs."""
+
+    recipe: Recipe
+    config: str  # where the recipe was read from: logged and kept in run_info.json
+    output: str
+    overwrite: bool
+    options: PipelineOptions
+    argv: list[str]
+    dry_run: bool = False
+
+
 @temp_files_in_scratch_dir()
 def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     """Run the job; returns the manifest. Raises WarcforgeError for anything the user must fix."""
     args, beam_args = parse_build_args(argv)
     show_progress(args.quiet)
-    started = time.time()
     recipe = load_recipe(args.config)
     if args.input:
         recipe = recipe.with_inputs(args.input)
+    if recipe.input.paths is None and recipe.input.crawl is None:
+        raise RecipeError(f"recipe {args.config} is a refresh recipe (its refresh section picks the crawls): run "
+                          "'warcforge refresh', or give input.crawl or --input to build one source")
     options = PipelineOptions(beam_args)
     check_runner_name(options)
-    output = OutputDir(args.output)
-    if args.dry_run:
-        inputs, _ = resolve_and_check_inputs(args, recipe, options)
-        return dry_run(options, recipe, inputs, output)
+    return build_dataset(BuildRequest(recipe, args.config, args.output, args.overwrite, options, argv, args.dry_run),
+                         interrupts)
+
+
+def build_dataset(request: BuildRequest, interrupts: Interrupts | None = None) -> dict:
+    """Build one dataset into ``request.output`` and publish it; returns its manifest."""
+    started = time.time()
+    output = OutputDir(request.output)
+    if request.dry_run:
+        inputs, _ = resolve_and_check_inputs(request)
+        return dry_run(request.options, request.recipe, inputs, output)
     # The lease comes first: a second build into this output is refused before it does any work.
     holder = Holder.of_this_process("warcforge build", float(os.environ.get(LEASE_TTL_VARIABLE, DEFAULT_TTL_S)))
-    with output.open(args.overwrite, holder) as session:
+    with output.open(request.overwrite, holder) as session:
         for line in session.repaired:
             log.info("output: %s", line)
-        inputs, input_list = resolve_and_check_inputs(args, recipe, options)
-        manifest = build_and_publish(args, argv, recipe, options, inputs, input_list, session, started,
+        inputs, input_list = resolve_and_check_inputs(request)
+        manifest = build_and_publish(request, inputs, input_list, session, started,
                                      interrupts or Interrupts(verbose=True))
-    print(format_summary(manifest, args.output, time.time() - started), flush=True)
+    print(format_summary(manifest, request.output, time.time() - started), flush=True)
     return manifest
 
 
-def resolve_and_check_inputs(args: argparse.Namespace, recipe: Recipe, options: PipelineOptions,
-                             ) -> tuple[list[InputFile], list[dict]]:
+def resolve_and_check_inputs(request: BuildRequest) -> tuple[list[InputFile], list[dict]]:
     """Everything the run reads, resolved and checked before any record is read."""
+    recipe = request.recipe
     check_blocklists(recipe)
     inputs = resolve_inputs(recipe.resolved_input(), read_settings(recipe).policy)
-    check_runner_options(options, inputs, args.output, args.dry_run)
+    check_runner_options(request.options, inputs, request.output, request.dry_run)
     input_list = [{"url": redact_text(f.url), "warc_path": f.warc_path, "size": f.size} for f in inputs]
     logging.getLogger("warcforge").info(
         "build: %d input files (%.1f MB), recipe %s, output %s",
-        len(inputs), sum(f.size or 0 for f in inputs) / 1e6, redact_text(args.config), redact_text(args.output),
+        len(inputs), sum(f.size or 0 for f in inputs) / 1e6, redact_text(request.config), redact_text(request.output),
     )
     return inputs, input_list
 
 
-def build_and_publish(args: argparse.Namespace, argv: list[str], recipe: Recipe, options: PipelineOptions,
-                      inputs: list[InputFile], input_list: list[dict], session: BuildSession, started: float,
-                      interrupts: Interrupts) -> dict:
+def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list: list[dict], session: BuildSession,
+                      started: float, interrupts: Interrupts) -> dict:
+    recipe, options = request.recipe, request.options
     staging = session.new_staging()
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
@@ -127,9 +137,9 @@ def build_and_publish(args: argparse.Namespace, argv: list[str], recipe: Recipe,
             "finished_at": _iso(finished),
             "seconds": round(finished - started, 3),
             # run_info.json is published with the data: no credential handed to the run goes into it.
-            "recipe_path": redact_text(args.config),
-            "output": redact_text(args.output),
-            "argv": redact_argv(argv),
+            "recipe_path": redact_text(request.config),
+            "output": redact_text(request.output),
+            "argv": redact_argv(request.argv),
             "pipeline_options": redact_options(options.get_all_options(drop_default=True)),
         }
         stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"]}
@@ -179,59 +189,7 @@ def _iso(ts: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    verbose = "--verbose" in argv
-    with Interrupts(verbose) as interrupts:
-        try:
-            manifest = run_build(argv, interrupts)
-        except BaseException as exc:
-            if interrupts.received is None:
-                return _failed(exc, verbose)
-            if interrupts.published:
-                print("warcforge: interrupted after the publish: the dataset was published", file=interrupts.stderr,
-                      flush=True)
-                return EXIT_OK
-            # Beam wraps the interrupt in its own error: the signal, not the exception, says what happened.
-            interrupted = interrupts.received == signal.SIGINT
-            print(f"warcforge: {'interrupted' if interrupted else 'terminated (SIGTERM)'}; nothing was published, "
-                  "the output is as it was", file=interrupts.stderr, flush=True)
-            return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
-        if interrupts.received is not None:
-            print("warcforge: the signal came during the publish, which finished first: the dataset was published",
-                  file=interrupts.stderr, flush=True)
-    if manifest.get("documents") == 0:
-        records = manifest["counts"].get("read", {}).get("in", 0)
-        print(f"warcforge: warning: the dataset has 0 documents ({records:,} records were read, none was kept; "
-              "see the counts above)", file=sys.stderr)
-    if manifest["failed_shards"]:
-        print(f"warcforge: {len(manifest['failed_shards'])} shards failed and were skipped; see failed_shards "
-              "in manifest.json", file=sys.stderr)
-        return EXIT_FAILED_SHARDS
-    return EXIT_OK
-
-
-def _failed(exc: BaseException, verbose: bool) -> int:
-    """The exit status for a failure, with one line naming it (the traceback too with --verbose)."""
-    try:
-        raise exc
-    except WarcforgeError as error:
-        _fail(f"{error}", verbose)
-        return EXIT_FAILED if isinstance(error, RunFailedError | LeaseLostError) else EXIT_USAGE
-    except ShardFailedError as error:
-        _fail(f"{error}; nothing was published (read.on_shard_failure: fail)", verbose)
-        return EXIT_FAILED
-    except Exception as error:  # a runner wraps worker errors in its own types: name the cause, not a trace
-        cause = str(error).strip().splitlines()
-        shard_failure = next((line for line in cause if "shard failed:" in line), None)
-        _fail(f"pipeline failed: {shard_failure or (cause[0] if cause else type(error).__name__)}; "
-              "nothing was published", verbose)
-        return EXIT_FAILED
-
-
-def _fail(message: str, verbose: bool) -> None:
-    if verbose:
-        traceback.print_exc()
-    print(f"warcforge: error: {redact_text(message)}", file=sys.stderr)
+    return run_command(run_build, sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

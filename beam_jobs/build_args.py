@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_build_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """Our flags, and the flags that are Beam's; anything else raises ``UsageError`` naming it."""
-    parser = build_parser()
+    return parse_with_beam_options(build_parser(), argv)
+
+
+def parse_with_beam_options(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """A command's own flags (``parser``) and Beam's pipeline options; anything else is a ``UsageError``."""
     args, rest = parser.parse_known_args(argv)
     _, unknown = _beam_parser().parse_known_args(rest)
     if unknown:
@@ -96,11 +100,11 @@ def _describe_unknown(unknown: list[str], parser: argparse.ArgumentParser) -> st
     first = unknown[0]
     if not first.startswith("-"):
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        return (f"unexpected argument {first!r}{more}: build takes no positional arguments; pass files with "
-                "--input, and quote globs so the shell does not expand them ('--input dir/*.warc.gz')")
+        return (f"unexpected argument {first!r}{more}: {parser.prog} takes no positional arguments; pass files "
+                "with --input, and quote globs so the shell does not expand them ('--input dir/*.warc.gz')")
     flag = first.split("=", 1)[0]
     ours = [option for action in parser._actions for option in action.option_strings if option.startswith("--")]
     close = difflib.get_close_matches(flag, ours, n=1, cutoff=0.75)
     hint = (f"; did you mean {close[0]}?" if close
-            else "; see 'warcforge build --help' (Beam's pipeline options are accepted too)")
+            else f"; see '{parser.prog} --help' (Beam's pipeline options are accepted too)")
     return f"unknown option {flag}{hint}"

@@ -1,6 +1,6 @@
-"""``warcforge``: the command-line entry point (build, sample, crawls, --version).
+"""``warcforge``: the command-line entry point (build, refresh, sample, crawls, --version).
 
-``warcforge build`` runs the build in a child process in its own session, and forwards Ctrl-C
+``warcforge build`` (and ``refresh``) runs the build in a child process in its own session, and forwards Ctrl-C
 and SIGTERM to that process alone. A terminal sends Ctrl-C to every process of its foreground
 group: Beam's worker processes would each die with a traceback while the build cleans up. In
 their own session they never see it; the build stops them, and anything left of them is killed
@@ -19,6 +19,8 @@ USAGE = """usage: warcforge <command> [options]
 commands:
   build   --config RECIPE --output DIR [--input PATH_OR_URL ...] [--overwrite] [Beam options]
           turn WARC shards into deduplicated Parquet training shards
+  refresh --config RECIPE --output ROOT [--index-url URL] [--rebuild CRAWL_ID|all] [--dry-run] [Beam options]
+          build and publish each crawl the recipe selects that ROOT does not have yet
   sample  DIR [--seed N]
           write the deterministic sample WARC shards into DIR
   crawls  [--index-url URL] [--limit N] [--json]
@@ -36,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warcforge {metadata.version('warcforge')}")
         return 0
     command, rest = argv[0], argv[1:]
-    if command == "build":
-        return run_in_own_session([sys.executable, "-m", "beam_jobs.build", *rest])
+    if command in ("build", "refresh"):
+        return run_in_own_session([sys.executable, "-m", f"beam_jobs.{command}", *rest])
     if command == "sample":
         from beam_jobs import sample
         return sample.main(rest)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_valid
 from beam_jobs.recipe_file import clip, folder_of, read_recipe_file, resolve_location
 from beam_jobs.recipe_filters import FiltersConfig
 from beam_jobs.recipe_filters import RecipeSection as _Section
+from beam_jobs.recipe_refresh import SELECTION_KEYS, RefreshConfig
 from transforms.common.errors import RecipeError
 from transforms.reading.common_crawl import CRAWL_ID, DATA_BASE
 
@@ -50,8 +51,10 @@ class InputConfig(_Section):
 
     @model_validator(mode="after")
     def one_source(self) -> "InputConfig":
-        if (self.paths is None) == (self.crawl is None):
+        if self.paths is not None and self.crawl is not None:
             raise ValueError("give exactly one of 'paths' or 'crawl'")
+        if self.crawl is None and self.paths is None:
+            return self  # a refresh recipe: the refresh section picks the crawls (checked by Recipe)
         if self.crawl is None:
             crawl_only = [k for k in ("first", "sample", "files") if getattr(self, k) is not None]
             if crawl_only:
@@ -145,11 +148,36 @@ class Recipe(_Section):
     filters: FiltersConfig = FiltersConfig()
     dedup: DedupConfig = DedupConfig()
     output: OutputConfig = OutputConfig()
+    refresh: RefreshConfig | None = None
 
     # Where relative paths resolve; None is the working directory. Private, not fields: the manifest
     # and the digest keep the recipe as written.
     _folder: str | None = PrivateAttr(None)  # the recipe file's folder: blocklists, input.base
     _input_folder: str | None = PrivateAttr(None)  # input.paths': the working directory after --input
+
+    @model_validator(mode="after")
+    def a_source(self) -> "Recipe":
+        if self.refresh is not None and self.input.paths is not None:
+            raise ValueError("a recipe with a 'refresh' section reads crawls: give input.kind/base, not input.paths")
+        if self.refresh is None and self.input.paths is None and self.input.crawl is None:
+            raise ValueError("give exactly one of 'input.paths' or 'input.crawl' (or a 'refresh' section, which "
+                             "picks the crawls)")
+        return self
+
+    def for_crawl(self, crawl: str) -> "Recipe":
+        """The recipe one crawl of a refresh is built with: ``input.crawl`` set, the rest as written."""
+        built = self.model_copy(update={"input": self.input.model_copy(update={"crawl": crawl})})
+        built._folder, built._input_folder = self._folder, self._input_folder
+        return built
+
+    def build_digest(self) -> str:
+        """The digest of how one crawl is built: the recipe without its crawl and crawl selection, so
+        that choosing more crawls does not make the published ones out of date."""
+        dump = self.model_dump(mode="json")
+        dump["input"]["crawl"] = None
+        if dump.get("refresh"):
+            dump["refresh"] = {k: v for k, v in dump["refresh"].items() if k not in SELECTION_KEYS}
+        return hashlib.sha256(json.dumps(dump, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -204,7 +232,8 @@ def _describe(error: dict) -> str:
     if error["type"] == "missing":
         return f"missing key '{loc}'"
     if error["type"] == "value_error":
-        return f"key '{loc}': {error['msg'].removeprefix('Value error, ')}"
+        message = error["msg"].removeprefix("Value error, ")
+        return f"key '{loc}': {message}" if loc else message
     return f"key '{loc}': {error['msg']} (got {clip(repr(error.get('input')))})"
 
 

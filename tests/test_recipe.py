@@ -43,7 +43,7 @@ def test_unknown_key_names_the_key_and_the_allowed_ones():
 def test_unknown_top_level_key():
     assert error_of({**minimal(), "dedupe": {}}) == (
         "recipe r.yaml: unknown key 'dedupe' (allowed here: name, description, input, read, extract, filters, dedup, "
-        "output)"
+        "output, refresh)"
     )
 
 

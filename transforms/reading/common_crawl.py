@@ -82,3 +82,19 @@ def list_crawls(index_url: str, policy: RetryPolicy) -> list[Crawl]:
     entries = json.loads(fetch_bytes(index_url, policy))
     crawls = [Crawl(e["id"], e.get("name", e["id"]), e.get("from", ""), e.get("to", "")) for e in entries]
     return sorted(crawls, key=lambda c: (c.end, c.start, c.id), reverse=True)
+
+
+def select_crawls(newest_first: list[str], since: str | None = None, newest: int | None = None,
+                  named: list[str] | None = None) -> list[str]:
+    """The crawls a refresh builds, oldest first: ``named`` ones, or those from ``since`` on (that
+    crawl and every newer one), of which the ``newest`` N. A crawl the list does not hold is an error."""
+    listed = set(newest_first)
+    unknown = [crawl for crawl in (named or []) + ([since] if since else []) if crawl not in listed]
+    if unknown:
+        raise MissingInputError(f"crawl {unknown[0]} is not in Common Crawl's list of crawls")
+    if named is not None:
+        chosen = [crawl for crawl in newest_first if crawl in set(named)]
+    else:
+        chosen = newest_first[: newest_first.index(since) + 1] if since else list(newest_first)
+        chosen = chosen[:newest] if newest else chosen
+    return list(reversed(chosen))

@@ -1,0 +1,85 @@
+"""How a job command ends: its exit status and the one line that says why.
+
+Shared by ``warcforge build`` and ``warcforge refresh``: a user error is exit 2 with one line
+naming what to fix, a failed pipeline exit 1, an interrupt 130 (143 for SIGTERM) with one line,
+skipped inputs 3; a traceback only with ``--verbose``. See ``build_args.EXIT_CODES``.
+"""
+
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+
+from beam_jobs.build_args import (
+    EXIT_FAILED,
+    EXIT_FAILED_SHARDS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+)
+from beam_jobs.interrupts import Interrupts
+from transforms.common.errors import LeaseLostError, WarcforgeError
+from transforms.common.secrets import redact_text
+from transforms.reading.stage import ShardFailedError
+
+
+class RunFailedError(WarcforgeError):
+    """The pipeline did not finish successfully; nothing was published."""
+
+
+def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],
+                unpublished: str = "nothing was published, the output is as it was") -> int:
+    """Run a job and turn its outcome into an exit status; ``unpublished`` is what an interrupt left."""
+    verbose = "--verbose" in argv
+    with Interrupts(verbose) as interrupts:
+        try:
+            outcome = run(argv, interrupts)
+        except BaseException as exc:
+            if interrupts.received is None:
+                return _failed(exc, verbose)
+            if interrupts.published:
+                print("warcforge: interrupted after the publish: the dataset was published", file=interrupts.stderr,
+                      flush=True)
+                return EXIT_OK
+            # Beam wraps the interrupt in its own error: the signal, not the exception, says what happened.
+            interrupted = interrupts.received == signal.SIGINT
+            print(f"warcforge: {'interrupted' if interrupted else 'terminated (SIGTERM)'}; {unpublished}",
+                  file=interrupts.stderr, flush=True)
+            return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
+        if interrupts.received is not None:
+            print("warcforge: the signal came during the publish, which finished first: the dataset was published",
+                  file=interrupts.stderr, flush=True)
+    if outcome.get("documents") == 0:
+        records = outcome.get("counts", {}).get("read", {}).get("in", 0)
+        print(f"warcforge: warning: the dataset has 0 documents ({records:,} records were read, none was kept; "
+              "see the counts above)", file=sys.stderr)
+    if outcome.get("failed_shards"):
+        print(f"warcforge: {len(outcome['failed_shards'])} shards failed and were skipped; see failed_shards "
+              "in manifest.json", file=sys.stderr)
+        return EXIT_FAILED_SHARDS
+    return EXIT_OK
+
+
+def _failed(exc: BaseException, verbose: bool) -> int:
+    """The exit status for a failure, with one line naming it (the traceback too with --verbose)."""
+    try:
+        raise exc
+    except WarcforgeError as error:
+        _fail(f"{error}", verbose)
+        return EXIT_FAILED if isinstance(error, RunFailedError | LeaseLostError) else EXIT_USAGE
+    except ShardFailedError as error:
+        _fail(f"{error}; nothing was published (read.on_shard_failure: fail)", verbose)
+        return EXIT_FAILED
+    except Exception as error:  # a runner wraps worker errors in its own types: name the cause, not a trace
+        cause = str(error).strip().splitlines()
+        shard_failure = next((line for line in cause if "shard failed:" in line), None)
+        _fail(f"pipeline failed: {shard_failure or (cause[0] if cause else type(error).__name__)}; "
+              "nothing was published", verbose)
+        return EXIT_FAILED
+
+
+def _fail(message: str, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exc()
+    print(f"warcforge: error: {redact_text(message)}", file=sys.stderr)

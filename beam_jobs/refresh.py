@@ -1,0 +1,171 @@
+"""``warcforge refresh``: build and publish each selected Common Crawl crawl once, into ``ROOT/<crawl id>/``.
+
+The recipe's ``refresh`` section picks crawls from ``collinfo.json``; the ledger under ROOT
+(``transforms.writing.ledger``) says which are published. Each crawl not yet published is built,
+oldest first, as ``warcforge build`` builds one output (its own lease, staging and atomic publish),
+and entered in the ledger only after its publish succeeded. The whole refresh holds the lease of
+ROOT, so two refreshes never build the same crawl. A crawl published with a recipe that built it
+differently is refused, both digests named, unless ``--rebuild`` names it.
+"""
+
+import argparse
+import hashlib
+import logging
+import os
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+
+import fsspec
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from beam_jobs.build import LEASE_TTL_VARIABLE, BuildRequest, build_dataset, show_progress
+from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
+from beam_jobs.command import run_command
+from beam_jobs.crawls import INDEX_URL_VARIABLE
+from beam_jobs.interrupts import Interrupts, Terminated
+from beam_jobs.pipeline import read_settings
+from beam_jobs.recipe import Recipe, load_recipe
+from beam_jobs.runners import check_runner_name
+from beam_jobs.scratch import temp_files_in_scratch_dir
+from transforms.common.errors import OutputExistsError, RecipeError
+from transforms.common.fs_urls import is_local_fs
+from transforms.common.secrets import redact_text
+from transforms.reading.common_crawl import INDEX_URL, list_crawls, select_crawls
+from transforms.reading.sources import resolve_inputs
+from transforms.writing.atomic_files import read_bytes
+from transforms.writing.lease import DEFAULT_TTL_S, Holder, Lease, LeaseKeeper
+from transforms.writing.ledger import Ledger, LedgerEntry
+from transforms.writing.publish import MANIFEST
+
+log = logging.getLogger("warcforge")
+ALL = "all"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warcforge refresh", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Build and publish every crawl the recipe's refresh section selects that is not yet published "
+        "under ROOT, oldest first, each into ROOT/<crawl id>/. Beam pipeline options are accepted too.",
+        epilog=EXIT_CODES.replace("the dataset was built", "every selected crawl is published (or nothing was new)"),
+    )
+    parser.add_argument("--config", required=True, help="a recipe with a refresh section")
+    parser.add_argument("--output", required=True, metavar="ROOT", help="the root: local path or fsspec URL")
+    parser.add_argument("--index-url", default=os.environ.get(INDEX_URL_VARIABLE, INDEX_URL),
+                        help=f"collinfo.json (default: ${INDEX_URL_VARIABLE}, else {INDEX_URL})")
+    parser.add_argument("--rebuild", action="append", metavar="CRAWL_ID", default=[],
+                        help="rebuild this published crawl (repeatable), or 'all'")
+    parser.add_argument("--dry-run", action="store_true", help="print what would be built, and stop")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--verbose", action="store_true", help="on failure, print the whole traceback")
+    return parser
+
+
+@temp_files_in_scratch_dir()
+def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
+    """Refresh ROOT; returns what was published: crawls, documents, failed shards."""
+    args, beam_args = parse_with_beam_options(build_parser(), argv)
+    show_progress(args.quiet)
+    recipe = load_recipe(args.config)
+    if recipe.refresh is None:
+        raise RecipeError(f"recipe {args.config} has no refresh section; say which crawls to build "
+                          "(refresh.since, refresh.newest or refresh.crawls), or use 'warcforge build'")
+    options = PipelineOptions(beam_args)
+    check_runner_name(options)
+    policy = read_settings(recipe).policy
+    listed = [crawl.id for crawl in list_crawls(args.index_url, policy)]
+    selection = recipe.refresh
+    selected = select_crawls(listed, selection.since, selection.newest, selection.crawls)
+    unknown = [c for c in args.rebuild if c != ALL and c not in selected]
+    if unknown:
+        raise RecipeError(f"--rebuild {unknown[0]}: not one of the crawls the recipe selects ({', '.join(selected)})")
+    fs, root = fsspec.core.url_to_fs(args.output)
+    root = root.rstrip("/")
+    ledger = Ledger(fs, root, args.output)
+    if args.dry_run:
+        return dry_run(recipe, plan(recipe, selected, ledger.read(), args.rebuild), args.output, policy)
+    if is_local_fs(fs):
+        fs.makedirs(root, exist_ok=True)
+    if fs.exists(f"{root}/{MANIFEST}"):
+        raise OutputExistsError(f"{args.output} holds a dataset ({MANIFEST}); a refresh root holds one folder per "
+                                "crawl: choose another --output")
+    ttl = float(os.environ.get(LEASE_TTL_VARIABLE, DEFAULT_TTL_S))
+    lease = Lease.acquire(fs, root, Holder.of_this_process("warcforge refresh", ttl), args.output)
+    interrupts = interrupts or Interrupts(verbose=True)
+    try:
+        with LeaseKeeper(lease) as keeper:
+            todo = plan(recipe, selected, ledger.read(), args.rebuild)
+            if not todo:
+                print(f"refresh: nothing new: the {len(selected)} selected crawls ({', '.join(selected)}) are "
+                      f"published in {redact_text(args.output)}", flush=True)
+                return {"crawls": [], "failed_shards": []}
+            return publish_crawls(recipe, todo, args, argv, options, ledger, keeper, interrupts)
+    finally:
+        lease.release()
+
+
+def plan(recipe: Recipe, selected: list[str], published: dict[str, LedgerEntry], rebuild: list[str]) -> list[str]:
+    """The crawls to build, oldest first; a published crawl built otherwise is refused unless rebuilt."""
+    digest = recipe.build_digest()
+    wanted = set(selected) if ALL in rebuild else set(rebuild)
+    changed = [c for c in selected if c in published and published[c].build_sha256 != digest and c not in wanted]
+    if changed:
+        then = published[changed[0]].build_sha256
+        raise RecipeError(f"the recipe builds crawls differently from when {', '.join(changed)} "
+                          f"{'was' if len(changed) == 1 else 'were'} published (build digest now {digest[:16]}, then "
+                          f"{then[:16]}); pass --rebuild {changed[0]} (or --rebuild all) to rebuild, or restore the "
+                          "recipe")
+    return [c for c in selected if c not in published or c in wanted]
+
+
+def publish_crawls(recipe: Recipe, todo: list[str], args: argparse.Namespace, argv: list[str],
+                   options: PipelineOptions, ledger: Ledger, keeper: LeaseKeeper, interrupts: Interrupts) -> dict:
+    outcome: dict = {"crawls": [], "failed_shards": [], "documents": 0}
+    for crawl in todo:
+        keeper.check()
+        started = time.time()
+        interrupts.published = False  # this crawl's build may be interrupted until its publish
+        output = f"{args.output.rstrip('/')}/{crawl}"
+        log.info("refresh: building %s into %s", crawl, redact_text(output))
+        manifest = build_dataset(BuildRequest(recipe.for_crawl(crawl), args.config, output, True, options, argv),
+                                 interrupts)
+        manifest_bytes = read_bytes(ledger.fs, f"{ledger.path.rsplit('/', 1)[0]}/{crawl}/{MANIFEST}")
+        ledger.record(crawl, LedgerEntry(
+            build_sha256=recipe.build_digest(), manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+            documents=manifest["documents"], dead_letters=manifest["dead_letters"],
+            failed_shards=len(manifest["failed_shards"]),
+            published_at=datetime.now(tz=timezone.utc).isoformat(timespec="seconds"),
+            seconds=round(time.time() - started, 3)))
+        outcome["crawls"].append(crawl)
+        outcome["failed_shards"] += manifest["failed_shards"]
+        outcome["documents"] += manifest["documents"]
+        print(f"refresh: published {crawl} ({manifest['documents']:,} documents) and entered it in the ledger",
+              flush=True)
+        if interrupts.received is not None and crawl != todo[-1]:
+            # The signal waited for this crawl's publish; the crawls after it are left for the next run.
+            interrupts.published = False
+            raise KeyboardInterrupt() if interrupts.received == signal.SIGINT else Terminated()
+    return outcome
+
+
+def dry_run(recipe: Recipe, todo: list[str], root: str, policy: object) -> dict:
+    if not todo:
+        print(f"refresh: nothing new in {redact_text(root)}", flush=True)
+    for crawl in todo:
+        files = resolve_inputs(recipe.for_crawl(crawl).resolved_input(), policy)
+        sizes = [f.size for f in files]
+        size = f"{sum(sizes) / 1e9:,.1f} GB" if None not in sizes else "sizes not listed"
+        print(f"refresh: would build {crawl}: {len(files):,} files ({size}) into {redact_text(root)}/{crawl}",
+              flush=True)
+    return {"crawls": todo, "failed_shards": [], "dry_run": True}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(run_refresh, sys.argv[1:] if argv is None else argv,
+                       unpublished="crawls published before the signal stay published, the others are left for "
+                                   "the next refresh")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

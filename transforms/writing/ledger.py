@@ -1,0 +1,55 @@
+"""The ledger of a refresh root: which crawls are published under it, built how, when.
+
+``ROOT/ledger.json`` holds one entry per published crawl (``ROOT/<crawl id>/``): the digest of
+how it was built (``Recipe.build_digest``), the sha256 of its ``manifest.json``, its counts and
+its times. An entry is written only after that crawl's publish succeeded, by replacing the whole
+file atomically, so a crawl in the ledger is complete and a crawl not in it is rebuilt.
+"""
+
+import json
+import posixpath
+from dataclasses import asdict, dataclass
+
+import fsspec
+
+from transforms.common.errors import OutputExistsError
+from transforms.writing.atomic_files import read_bytes, replace_atomically
+from transforms.writing.publish import dumps_json
+
+LEDGER = "ledger.json"
+LEDGER_FORMAT = "warcforge-ledger/1"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    build_sha256: str  # how the crawl was built: the recipe without its crawl and crawl selection
+    manifest_sha256: str
+    documents: int
+    dead_letters: int
+    failed_shards: int
+    published_at: str
+    seconds: float
+
+
+class Ledger:
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, where: str) -> None:
+        self.fs, self.path, self.where = fs, posixpath.join(root, LEDGER), where
+
+    def read(self) -> dict[str, LedgerEntry]:
+        data = read_bytes(self.fs, self.path)
+        if data is None:
+            return {}
+        try:
+            ledger = json.loads(data)
+            if ledger.get("format") != LEDGER_FORMAT:
+                raise ValueError(f"format {ledger.get('format')!r}")
+            return {crawl: LedgerEntry(**entry) for crawl, entry in ledger["crawls"].items()}
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise OutputExistsError(f"{self.where}/{LEDGER} is not a warcforge ledger ({exc}); refusing to "
+                                    "refresh into this root") from None
+
+    def record(self, crawl: str, entry: LedgerEntry) -> None:
+        """Add or replace one crawl's entry; the caller holds the root's lease."""
+        crawls = {name: asdict(e) for name, e in self.read().items()}
+        crawls[crawl] = asdict(entry)
+        replace_atomically(self.fs, self.path, dumps_json({"format": LEDGER_FORMAT, "crawls": crawls}))
