@@ -9,12 +9,13 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from testbed.http_server import FileServer
-from tests.conftest import WARCFORGE
+from tests.conftest import WARCFORGE, gcs_upload
 
 CRAWL_A, CRAWL_B = "CC-MAIN-2099-05", "CC-MAIN-2099-13"
 INFO = {CRAWL_A: ("2099-01-20", "2099-02-03"), CRAWL_B: ("2099-03-15", "2099-03-29")}
@@ -194,5 +195,26 @@ def test_refresh_into_an_s3_root(fake_cc, tmp_path, s3_server):
     s3_server.invalidate_cache()
     crawls = json.loads(s3_server.cat_file("refresh/datasets/ledger.json"))["crawls"]
     assert list(crawls) == [CRAWL_A, CRAWL_B]
+    again = refresh(recipe, root, fake_cc, env=env)
+    assert again.returncode == 0 and "nothing new" in again.stdout
+
+
+def test_refresh_into_a_gcs_root(fake_cc, tmp_path, gcs_emulator):
+    gcs_upload(gcs_emulator, "refresh", "README", b"refresh roots live here")
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs_emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+    recipe = write_refresh_recipe(tmp_path / "r.yaml", f"{fake_cc.url}/")
+    root = "gs://refresh/datasets"
+    first = refresh(recipe, root, fake_cc, env=env)
+    assert first.returncode == 0, first.stderr
+    fake_cc.add_b()
+    both = [subprocess.Popen([WARCFORGE, "refresh", "--config", str(recipe), "--output", root, "--index-url",
+                              f"{fake_cc.url}/collinfo.json", "--quiet"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in both]
+    assert sorted(code for code, _, _ in results) == [0, 2], results
+    assert sum(f"published {CRAWL_B}" in out for _, out, _ in results) == 1
+    with urllib.request.urlopen(f"{gcs_emulator}/storage/v1/b/refresh/o/datasets%2Fledger.json?alt=media",
+                                timeout=10) as response:
+        assert list(json.load(response)["crawls"]) == [CRAWL_A, CRAWL_B]
     again = refresh(recipe, root, fake_cc, env=env)
     assert again.returncode == 0 and "nothing new" in again.stdout

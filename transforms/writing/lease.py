@@ -104,10 +104,18 @@ class Lease:
                     who = held.describe() if held else "a build whose lease file is still being written"
                     raise OutputBusyError(f"output {where} is being written by {who}; wait for it to end, or "
                                           "choose another --output")
+            path = posixpath.join(directory, lease_name(number))
             try:
-                create_exclusive(fs, posixpath.join(directory, lease_name(number)), _encode(holder))
+                create_exclusive(fs, path, _encode(holder))
             except FileExistsError:
                 continue  # another build took this number first: look again
+            # Read back: a store that ignores the create's precondition (the GCS emulator does)
+            # lets a second writer replace the file; the one whose claim is not there backs off.
+            claimed = _decode(read_bytes(fs, path))
+            if claimed is None or claimed.run_id != holder.run_id:
+                who = claimed.describe() if claimed else "another build"
+                raise OutputBusyError(f"output {where} is being written by {who}; wait for it to end, or "
+                                      "choose another --output")
             lease = cls(fs, directory, number, holder)
             lease._remove_older()
             return lease
