@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from importlib import metadata
 
 USAGE = """usage: warcforge <command> [options]
@@ -50,6 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+GRACE_S = 60.0
+
+
+def _kill_session(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def run_in_own_session(command: list[str]) -> int:
     """Run ``command`` in a new session; Ctrl-C and SIGTERM reach it alone. Returns its exit status."""
     child = subprocess.Popen(command, start_new_session=True)
@@ -59,6 +71,10 @@ def run_in_own_session(command: list[str]) -> int:
             child.send_signal(signum)
         except ProcessLookupError:
             pass
+        # The build cleans up in seconds; one stuck past this is stopped with its whole session.
+        timer = threading.Timer(GRACE_S, _kill_session, (child,))
+        timer.daemon = True
+        timer.start()
 
     previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:

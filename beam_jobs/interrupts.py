@@ -1,6 +1,7 @@
 """Ctrl-C and SIGTERM: one line, a clean output directory, no tracebacks unless ``--verbose``.
 
-The handler raises in the main thread (``KeyboardInterrupt``, or ``Terminated`` for SIGTERM) so
+The handler kills the build's child processes (Beam's workers: Beam's clean-up would wait for
+them) and raises in the main thread (``KeyboardInterrupt``, or ``Terminated`` for SIGTERM) so
 that every ``finally`` runs: staging is removed, the lease released. Beam wraps the exception
 and its threads and loggers print tracebacks while the pipeline unwinds; from the moment of the
 signal those are silenced (logging disabled, file descriptor 2 pointed at /dev/null) and the
@@ -14,7 +15,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 
@@ -23,8 +24,9 @@ class Terminated(BaseException):
 
 
 class Interrupts:
-    def __init__(self, verbose: bool) -> None:
+    def __init__(self, verbose: bool, stop_children: Callable[[], object] | None = None) -> None:
         self.verbose = verbose
+        self.stop_children = stop_children or kill_child_processes
         self.received: int | None = None
         self.published = False  # set by the build once its dataset is in place: after that, nothing to undo
         self._holding = False
@@ -46,6 +48,9 @@ class Interrupts:
         if not self.verbose:
             self._silence()
         self.received = signum
+        # Beam's worker processes first: its clean-up joins the threads that wait for them, and
+        # they, in their own session, never saw the signal.
+        self.stop_children()
         if not self._holding and not self.published:  # once published, the build only tidies up: let it
             self._raise()
 
@@ -71,3 +76,26 @@ class Interrupts:
             yield
         finally:
             self._holding = False
+
+
+def kill_child_processes() -> int:
+    """SIGKILL every process this one started, and theirs (Linux, through /proc): Beam's worker
+    processes wait for a driver that is gone, and the interpreter would wait for them at exit."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stream:
+                    parents[int(entry)] = int(stream.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    family, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in family}
+        family |= frontier
+    for pid in family:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return len(family)
