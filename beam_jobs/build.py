@@ -21,7 +21,14 @@ from beam_jobs.build_args import (
 )
 from beam_jobs.command import RunFailedError, run_command
 from beam_jobs.interrupts import Interrupts
-from beam_jobs.pipeline import FAILED_SHARDS_LIST, FILE_LIST, assemble, filter_settings, read_settings
+from beam_jobs.pipeline import (
+    FAILED_SHARDS_LIST,
+    FILE_LIST,
+    assemble,
+    cross_crawl_settings,
+    filter_settings,
+    read_settings,
+)
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary
 from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report
@@ -62,6 +69,10 @@ class BuildRequest:
     options: PipelineOptions
     argv: list[str]
     dry_run: bool = False
+    # refresh.cross_crawl_dedup: the earlier crawls compared with ({"crawl", "manifest_sha256"}), and
+    # their index files; None when the recipe does not ask for it.
+    earlier_crawls: tuple[dict, ...] | None = None
+    earlier_index_files: tuple[str, ...] = ()
 
 
 @temp_files_in_scratch_dir()
@@ -122,7 +133,8 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
         pipeline = beam.Pipeline(options=options)
-        assemble(pipeline, recipe, inputs, staging)
+        cross_crawl = cross_crawl_settings(recipe, list(request.earlier_index_files))
+        assemble(pipeline, recipe, inputs, staging, cross_crawl)
         result = pipeline.run()
         state = result.wait_until_finish()
         if state != PipelineState.DONE:
@@ -130,7 +142,9 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         counts = collect_counts(result)
         files = _read_json(f"{staging}/{FILE_LIST}")
         failed = _read_json(f"{staging}/{FAILED_SHARDS_LIST}")
-        manifest = build_manifest(recipe, input_list, counts, files, failed)
+        compared = None if cross_crawl is None else {"mode": cross_crawl.mode,
+                                                     "against": list(request.earlier_crawls or ())}
+        manifest = build_manifest(recipe, input_list, counts, files, failed, compared)
         finished = time.time()
         run_info = {
             "started_at": _iso(started),

@@ -6,7 +6,8 @@ import apache_beam as beam
 
 from beam_jobs.recipe import Recipe
 from transforms.common import reasons
-from transforms.dedup.stage import DedupByUrl, ExactDedup, NearDedup, NearDedupSettings
+from transforms.dedup.cross_crawl import CrossCrawlSettings
+from transforms.dedup.stage import CrossCrawlDedup, DedupByUrl, ExactDedup, NearDedup, NearDedupSettings
 from transforms.extraction.html_text import ExtractOptions
 from transforms.extraction.stage import ExtractSettings, ExtractText
 from transforms.filters.quality_rules import FilterSettings, LanguageRule, UrlLists
@@ -19,6 +20,7 @@ from transforms.writing.parquet_file import ParquetSettings
 from transforms.writing.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
+    INDEX_SCHEMA,
     REJECTED_SCHEMA,
     dead_letter_row,
     dead_letter_shard_key,
@@ -26,6 +28,9 @@ from transforms.writing.schema import (
     document_row,
     document_shard_key,
     document_sort_key,
+    index_row,
+    index_shard_key,
+    index_sort_key,
     rejected_row,
     rejected_shard_key,
     rejected_sort_key,
@@ -35,6 +40,7 @@ from transforms.writing.stage import ShardSpec, WriteParquetShards, write_bytes
 DOCUMENTS_DIR = "data"
 DEAD_LETTER_DIR = "dead_letter"
 REJECTED_DIR = "rejected"
+INDEX_DIR = "index"
 FILE_LIST = "_files.json"
 FAILED_SHARDS_LIST = "_failed_shards.json"
 
@@ -75,7 +81,18 @@ def read_settings(recipe: Recipe) -> ReadSettings:
                         skip_failed_shards=read.on_shard_failure == "skip")
 
 
-def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], staging_root: str) -> None:
+def cross_crawl_settings(recipe: Recipe, earlier_index_files: list[str]) -> CrossCrawlSettings | None:
+    """Cross-crawl dedup for a refresh recipe that asks for it; ``earlier_index_files`` are the index
+    files of the earlier crawls it is compared with (none for the first crawl: it still writes its index)."""
+    mode = recipe.refresh.cross_crawl_dedup if recipe.refresh else "off"
+    if mode == "off":
+        return None
+    near = recipe.dedup.near
+    return CrossCrawlSettings(mode, tuple(earlier_index_files), near.bands, near.rows, near.ngram, near.seed)
+
+
+def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], staging_root: str,
+             cross_crawl: CrossCrawlSettings | None = None) -> None:
     out = recipe.output
     settings = ParquetSettings(out.compression, out.compression_level, out.row_group_rows)
 
@@ -98,6 +115,9 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
         near = recipe.dedup.near
         documents = documents | "NearDedup" >> NearDedup(NearDedupSettings(
             near.bands, near.rows, near.ngram, near.seed, near.rounds, near.hot_bucket_size, near.survivor))
+    index_keys = None
+    if cross_crawl is not None:
+        documents, index_keys = documents | "CrossCrawlDedup" >> CrossCrawlDedup(cross_crawl)
     if recipe.filters.pii.enabled:
         documents = documents | "RedactPii" >> RedactPii(recipe.filters.pii.email_placeholder,
                                                          recipe.filters.pii.ip_placeholder)
@@ -116,6 +136,10 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
         )
     )
     written = [document_files, dead_letter_files]
+    if index_keys is not None:
+        written.append(index_keys | "WriteCrossCrawlIndex" >> WriteParquetShards(
+            ShardSpec(staging_root, INDEX_DIR, out.num_shards, INDEX_SCHEMA, index_row, index_sort_key,
+                      index_shard_key, settings, reasons.INDEX_KEYS)))
     if rejected:
         written.append(rejected[0] | "WriteRejected" >> WriteParquetShards(
             ShardSpec(staging_root, REJECTED_DIR, out.rejected_shards, REJECTED_SCHEMA, rejected_row,

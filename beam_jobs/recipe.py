@@ -159,6 +159,8 @@ class Recipe(_Section):
     def a_source(self) -> "Recipe":
         if self.refresh is not None and self.input.paths is not None:
             raise ValueError("a recipe with a 'refresh' section reads crawls: give input.kind/base, not input.paths")
+        if self.refresh is not None and self.refresh.cross_crawl_dedup == "near" and not self.dedup.near.enabled:
+            raise ValueError("refresh.cross_crawl_dedup: near compares MinHash bands; it needs dedup.near.enabled")
         if self.refresh is None and self.input.paths is None and self.input.crawl is None:
             raise ValueError("give exactly one of 'input.paths' or 'input.crawl' (or a 'refresh' section, which "
                              "picks the crawls)")

@@ -6,6 +6,8 @@ A refresh recipe is a build recipe whose ``input`` names a crawl source without 
 them instead.
 """
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from beam_jobs.recipe_filters import RecipeSection
@@ -22,6 +24,10 @@ class RefreshConfig(RecipeSection):
     newest: int | None = Field(None, ge=1,
                                description="Build the newest N crawls (with since: the newest N of those).")
     crawls: list[str] | None = Field(None, min_length=1, description="Build exactly these crawls.")
+    cross_crawl_dedup: Literal["off", "exact", "near"] = Field(
+        "off", description="Drop documents an earlier published crawl under ROOT holds: the same normalized text "
+        "(exact) or a shared MinHash band (near, with dedup.near on). FineWeb found deduplicating across crawls "
+        "hurt model quality, so each crawl stands alone by default.")
 
     @model_validator(mode="after")
     def one_selection(self) -> "RefreshConfig":

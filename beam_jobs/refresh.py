@@ -10,8 +10,10 @@ differently is refused, both digests named, unless ``--rebuild`` names it.
 
 import argparse
 import hashlib
+import json
 import logging
 import os
+import posixpath
 import signal
 import sys
 import time
@@ -100,7 +102,7 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
                 print(f"refresh: nothing new: the {len(selected)} selected crawls ({', '.join(selected)}) are "
                       f"published in {redact_text(args.output)}", flush=True)
                 return {"crawls": [], "failed_shards": []}
-            return publish_crawls(recipe, todo, args, argv, options, ledger, keeper, interrupts)
+            return publish_crawls(recipe, todo, listed, args, argv, options, ledger, keeper, interrupts)
     finally:
         lease.release()
 
@@ -119,7 +121,21 @@ def plan(recipe: Recipe, selected: list[str], published: dict[str, LedgerEntry],
     return [c for c in selected if c not in published or c in wanted]
 
 
-def publish_crawls(recipe: Recipe, todo: list[str], args: argparse.Namespace, argv: list[str],
+def earlier_crawls(crawl: str, listed: list[str], ledger: Ledger) -> tuple[tuple[dict, ...], tuple[str, ...]]:
+    """The published crawls older than ``crawl`` (oldest first) with their manifests' sha256, and
+    their cross-crawl index files."""
+    published = ledger.read()
+    older = [c for c in reversed(listed) if c in published and listed.index(c) > listed.index(crawl)]
+    compared, index_files = [], []
+    for name in older:
+        manifest_bytes = read_bytes(ledger.fs, posixpath.join(ledger.root, name, MANIFEST))
+        compared.append({"crawl": name, "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest()})
+        files = json.loads(manifest_bytes)["files"].get("index", [])
+        index_files += [ledger.url_of(posixpath.join(name, f["path"])) for f in files]
+    return tuple(compared), tuple(index_files)
+
+
+def publish_crawls(recipe: Recipe, todo: list[str], listed: list[str], args: argparse.Namespace, argv: list[str],
                    options: PipelineOptions, ledger: Ledger, keeper: LeaseKeeper, interrupts: Interrupts) -> dict:
     outcome: dict = {"crawls": [], "failed_shards": [], "documents": 0}
     for crawl in todo:
@@ -128,9 +144,12 @@ def publish_crawls(recipe: Recipe, todo: list[str], args: argparse.Namespace, ar
         interrupts.published = False  # this crawl's build may be interrupted until its publish
         output = f"{args.output.rstrip('/')}/{crawl}"
         log.info("refresh: building %s into %s", crawl, redact_text(output))
-        manifest = build_dataset(BuildRequest(recipe.for_crawl(crawl), args.config, output, True, options, argv),
-                                 interrupts)
-        manifest_bytes = read_bytes(ledger.fs, f"{ledger.path.rsplit('/', 1)[0]}/{crawl}/{MANIFEST}")
+        compared, index_files = (earlier_crawls(crawl, listed, ledger) if recipe.refresh.cross_crawl_dedup != "off"
+                                 else (None, ()))
+        request = BuildRequest(recipe.for_crawl(crawl), args.config, output, True, options, argv,
+                               earlier_crawls=compared, earlier_index_files=index_files)
+        manifest = build_dataset(request, interrupts)
+        manifest_bytes = read_bytes(ledger.fs, posixpath.join(ledger.root, crawl, MANIFEST))
         ledger.record(crawl, LedgerEntry(
             build_sha256=recipe.build_digest(), manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
             documents=manifest["documents"], dead_letters=manifest["dead_letters"],

@@ -18,7 +18,7 @@ from transforms.filters.language import MODEL_FILE, model_path
 from transforms.writing.publish import MANIFEST_FORMAT
 
 STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_URL, reasons.DEDUP_EXACT,
-          reasons.NEAR_DEDUP, reasons.PII, reasons.WRITE)
+          reasons.NEAR_DEDUP, reasons.CROSS_CRAWL, reasons.PII, reasons.WRITE)
 # Every package whose release can change the output's bytes, under its distribution name: the job and its
 # runner; reading (WARC parsing, decompression); extraction (resiliparse, trafilatura with the lxml it parses
 # with, the HTML cleaner and jusText it falls back to); language identification (the fastText runtime and the
@@ -67,13 +67,15 @@ def language_model_sha256() -> str:
     return hashlib.sha256(Path(model_path()).read_bytes()).hexdigest()  # 0.9 MB
 
 
-def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list[dict], failed: list[dict]) -> dict:
+def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list[dict], failed: list[dict],
+                   cross_crawl: dict | None = None) -> dict:
+    """The manifest; ``cross_crawl`` (refresh with cross_crawl_dedup) names the crawls compared with."""
     def section(prefix: str) -> list[dict]:
         return [f for f in files if f["path"].startswith(prefix + "/")]
 
     documents, dead_letters, rejected = section("data"), section("dead_letter"), section("rejected")
     recorded = recorded_recipe(recipe)
-    return {
+    manifest = {
         "format": MANIFEST_FORMAT,
         "recipe": recorded,
         "recipe_sha256": recipe.digest() if recorded == recipe.model_dump(mode="json") else _digest(recorded),
@@ -85,6 +87,10 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         "files": {"data": documents, "dead_letter": dead_letters, "rejected": rejected},
         "failed_shards": failed,
     }
+    if cross_crawl is not None:
+        manifest["files"]["index"] = section("index")
+        manifest["cross_crawl"] = cross_crawl
+    return manifest
 
 
 def recorded_recipe(recipe: Recipe) -> dict:
@@ -131,7 +137,8 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
                      f" in {pii.get('documents_changed', 0):,} documents")
     for stage, removed, label in ((reasons.DEDUP_URL, reasons.URL_DUPLICATE, "captures of the same URL"),
                                   (reasons.DEDUP_EXACT, reasons.EXACT_DUPLICATE, "exact duplicates"),
-                                  (reasons.NEAR_DEDUP, reasons.NEAR_DUPLICATE, "near-duplicates")):
+                                  (reasons.NEAR_DEDUP, reasons.NEAR_DUPLICATE, "near-duplicates"),
+                                  (reasons.CROSS_CRAWL, reasons.CROSS_CRAWL_DUPLICATE, "published by earlier crawls")):
         by = counts.get(stage, {})
         if by:
             lines.append(f"  {stage:<12} {by.get(reasons.IN, 0):,} documents -> {by.get(reasons.OUT, 0):,}"

@@ -3,6 +3,7 @@ refreshes leave nothing half-published, two refreshes never build the same crawl
 is refused until --rebuild."""
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from testbed.http_server import FileServer
-from tests.conftest import WARCFORGE, gcs_upload
+from tests.conftest import WARCFORGE, gcs_upload, read_rows
+from transforms.dedup.normalize import exact_dedup_key
 
 CRAWL_A, CRAWL_B = "CC-MAIN-2099-05", "CC-MAIN-2099-13"
 INFO = {CRAWL_A: ("2099-01-20", "2099-02-03"), CRAWL_B: ("2099-03-15", "2099-03-29")}
@@ -218,3 +220,31 @@ def test_refresh_into_a_gcs_root(fake_cc, tmp_path, gcs_emulator):
         assert list(json.load(response)["crawls"]) == [CRAWL_A, CRAWL_B]
     again = refresh(recipe, root, fake_cc, env=env)
     assert again.returncode == 0 and "nothing new" in again.stdout
+
+
+@pytest.mark.parametrize("mode", ["exact", "near"])
+def test_cross_crawl_dedup_drops_what_an_earlier_crawl_published(fake_cc, tmp_path, mode):
+    near = {"dedup": {"near": {"enabled": True}}} if mode == "near" else {}
+    crossed = write_refresh_recipe(tmp_path / "x.yaml", f"{fake_cc.url}/",
+                                   refresh={"since": CRAWL_A, "cross_crawl_dedup": mode}, **near)
+    root = tmp_path / "root"
+    assert refresh(crossed, str(root), fake_cc).returncode == 0
+    fake_cc.add_b()
+    result = refresh(crossed, str(root), fake_cc)
+    assert result.returncode == 0, result.stderr
+    alone = write_refresh_recipe(tmp_path / "alone.yaml", f"{fake_cc.url}/", refresh={"crawls": [CRAWL_B]}, **near)
+    assert refresh(alone, str(tmp_path / "alone"), fake_cc).returncode == 0
+
+    a_keys = {exact_dedup_key(row["text"]) for row in read_rows(root / CRAWL_A)}
+    b_rows, b_alone = read_rows(root / CRAWL_B), read_rows(tmp_path / "alone" / CRAWL_B)
+    seen_before = [row for row in b_alone if exact_dedup_key(row["text"]) in a_keys]
+    assert seen_before and not [row for row in b_rows if exact_dedup_key(row["text"]) in a_keys]
+    manifest = json.loads((root / CRAWL_B / "manifest.json").read_text())
+    dropped = manifest["counts"]["dedup_cross_crawl"]["cross_crawl_duplicate"]
+    assert len(b_rows) == len(b_alone) - dropped
+    if mode == "exact":
+        assert dropped == len(seen_before)
+    a_manifest = (root / CRAWL_A / "manifest.json").read_bytes()
+    assert manifest["cross_crawl"] == {"mode": mode, "against": [
+        {"crawl": CRAWL_A, "manifest_sha256": hashlib.sha256(a_manifest).hexdigest()}]}
+    assert manifest["files"]["index"] and json.loads(a_manifest)["files"]["index"]

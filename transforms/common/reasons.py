@@ -13,6 +13,7 @@ C4_LINES = "c4_lines"  # lines C4's line rules removed from kept documents, per 
 DEDUP_EXACT = "dedup_exact"
 DEDUP_URL = "dedup_url"  # one capture per normalized URL (dedup.url)
 NEAR_DEDUP = "near_dedup"  # MinHash LSH clusters (dedup.near)
+CROSS_CRAWL = "dedup_cross_crawl"  # documents published in an earlier crawl (refresh.cross_crawl_dedup)
 PII = "pii"  # emails, ips, documents_changed: replacements, not drops
 WRITE = "write"
 
@@ -47,6 +48,8 @@ EXACT_DUPLICATE = "exact_duplicate"
 URL_DUPLICATE = "url_duplicate"
 NEAR_DUPLICATE = "near_duplicate"
 HOT_BUCKETS = "hot_buckets"  # near_dedup: buckets too large to group, joined by side input
+CROSS_CRAWL_DUPLICATE = "cross_crawl_duplicate"
+INDEX_KEYS = "index_keys"  # dedup_cross_crawl: keys of this crawl's documents, for later crawls
 
 # write
 FILES = "files"
@@ -61,7 +64,7 @@ DEAD_LETTER_REASONS = frozenset(
 )
 # Counters outside the in = out + reasons balance: they count files, or describe kept elements.
 NOT_DROPS = frozenset({IN, OUT, SHARDS, SHARD_READ_ERROR, SHARD_FAILED, TRUNCATED_KEPT, FILES, DOCUMENTS,
-                       DEAD_LETTERS, REJECTED, HOT_BUCKETS})
+                       DEAD_LETTERS, REJECTED, HOT_BUCKETS, INDEX_KEYS})
 
 
 def record_type_reason(record_type: str) -> str:

@@ -6,6 +6,9 @@ Provenance is set once by the reader and copied unchanged to the output row or d
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+# The one column of a cross-crawl index file: written by the writing stage, read by dedup.
+INDEX_KEY = "key"
+
 
 @dataclass(frozen=True)
 class Provenance:

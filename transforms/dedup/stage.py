@@ -1,4 +1,4 @@
-"""Deduplication's Beam transforms: ExactDedup, DedupByUrl and NearDedup, in pipeline order.
+"""Deduplication's Beam transforms: DedupByUrl, ExactDedup, NearDedup and CrossCrawlDedup.
 
 ExactDedup keeps one survivor per group of documents with the same normalized text. A combiner
 keeps only the best copy and a count per key, so a group of a million copies costs one document
@@ -32,6 +32,7 @@ from apache_beam.metrics import Metrics
 from transforms.common import reasons
 from transforms.common.records import Document
 from transforms.common.stage import StageCounters
+from transforms.dedup.cross_crawl import CrossCrawlSettings, DocumentKeys, read_index_keys
 from transforms.dedup.minhash import MinHasher, shingles
 from transforms.dedup.normalize import exact_dedup_key, normalize_capture_url
 from transforms.dedup.survivor import survivor_key, survivor_rank
@@ -287,3 +288,74 @@ class NearDedup(beam.PTransform):
             | "JoinDocsLabelsSizes" >> beam.CoGroupByKey()
             | "KeepSurvivors" >> beam.ParDo(KeepSurvivorsFn())
         )
+
+
+class DocumentKeysFn(beam.DoFn):
+    """Each document keyed by id with its keys, and (tagged) each of its keys with the id."""
+
+    KEYS = "keys"
+
+    def __init__(self, settings: CrossCrawlSettings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        self.keys = DocumentKeys(self.settings)
+
+    def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
+        keys = self.keys.of(doc.text)
+        for key in keys:
+            yield beam.pvalue.TaggedOutput(self.KEYS, (key, doc.id))
+        yield doc.id, (doc, keys)
+
+
+class KeepUnseenFn(beam.DoFn):
+    """A document no earlier crawl published, and (tagged) its keys for this crawl's index."""
+
+    KEYS = "keys"
+
+    def setup(self) -> None:
+        self.counters = StageCounters(reasons.CROSS_CRAWL)
+
+    def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
+        _, joined = grouped
+        for doc, keys in joined["doc"]:
+            self.counters.inc(reasons.IN)
+            if any(joined["seen"]):
+                self.counters.inc(reasons.CROSS_CRAWL_DUPLICATE)
+                continue
+            self.counters.inc(reasons.OUT)
+            for key in keys:
+                yield beam.pvalue.TaggedOutput(self.KEYS, key)
+            yield doc
+
+
+class CrossCrawlDedup(beam.PTransform):
+    """PCollection[Document] -> (documents no earlier crawl published, their keys for this crawl's
+    index). Earlier crawls' keys are joined by key: a crawl has billions of them, never a side input."""
+
+    def __init__(self, settings: CrossCrawlSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, docs: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
+        keyed = docs | "KeyEachDocument" >> beam.ParDo(DocumentKeysFn(self.settings)).with_outputs(
+            DocumentKeysFn.KEYS, main="docs")
+        earlier = (
+            docs.pipeline
+            | "EarlierIndexFiles" >> beam.Create(list(self.settings.earlier_index_files))
+            | "SpreadIndexFiles" >> beam.Reshuffle()
+            | "ReadEarlierKeys" >> beam.FlatMap(read_index_keys)
+            | "AsSeen" >> beam.Map(lambda key: (key, True))
+        )
+        seen_ids = (
+            {"member": keyed[DocumentKeysFn.KEYS], "seen": earlier}
+            | "JoinKeysWithEarlierCrawls" >> beam.CoGroupByKey()
+            | "IdsSeenBefore" >> beam.FlatMap(lambda kv: ((doc_id, True) for doc_id in kv[1]["member"])
+                                              if kv[1]["seen"] else ())
+        )
+        kept = (
+            {"doc": keyed.docs, "seen": seen_ids}
+            | "JoinDocumentsWithSeenIds" >> beam.CoGroupByKey()
+            | "KeepUnseen" >> beam.ParDo(KeepUnseenFn()).with_outputs(KeepUnseenFn.KEYS, main="docs")
+        )
+        return kept.docs, kept[KeepUnseenFn.KEYS] | "EachKeyOnce" >> beam.Distinct()

@@ -26,12 +26,14 @@ from datetime import datetime, timezone
 import fsspec
 
 from transforms.common.errors import LeaseLostError, OutputBusyError
+from transforms.common.fs_urls import protocols
 from transforms.writing.atomic_files import create_exclusive, read_bytes, remove_file, replace_atomically
 
 LEASE_PREFIX = ".warcforge-lease-"
 _LEASE_NAME = re.compile(r"^\.warcforge-lease-(\d{6,})\.json$")
 DEFAULT_TTL_S = 600.0
 _UNREADABLE_GRACE_S = 30.0  # a lease file that does not parse yet may be one being written
+_SETTLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class Lease:
                 continue  # another build took this number first: look again
             # Read back: a store that ignores the create's precondition (the GCS emulator does)
             # lets a second writer replace the file; the one whose claim is not there backs off.
+            # On GCS the read waits until writers that started together have all written.
+            if protocols(fs) & {"gs", "gcs"}:
+                time.sleep(_SETTLE_S)
             claimed = _decode(read_bytes(fs, path))
             if claimed is None or claimed.run_id != holder.run_id:
                 who = claimed.describe() if claimed else "another build"
@@ -138,7 +143,9 @@ class Lease:
                                  "nothing was published")
 
     def release(self) -> None:
-        remove_file(self.fs, self.path)
+        held = _decode(read_bytes(self.fs, self.path))
+        if held is not None and held.run_id == self.holder.run_id:  # never another build's lease
+            remove_file(self.fs, self.path)
 
     def _remove_older(self) -> None:
         # Superseded leases are this tool's own files, named so; nothing else is touched.

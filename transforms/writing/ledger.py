@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import fsspec
 
 from transforms.common.errors import OutputExistsError
+from transforms.common.fs_urls import url_of
 from transforms.writing.atomic_files import read_bytes, replace_atomically
 from transforms.writing.publish import dumps_json
 
@@ -33,7 +34,12 @@ class LedgerEntry:
 
 class Ledger:
     def __init__(self, fs: fsspec.AbstractFileSystem, root: str, where: str) -> None:
-        self.fs, self.path, self.where = fs, posixpath.join(root, LEDGER), where
+        self.fs, self.root, self.where = fs, root, where
+        self.path = posixpath.join(root, LEDGER)
+
+    def url_of(self, relative: str) -> str:
+        """A file under the root, as a URL workers can open."""
+        return url_of(self.fs, posixpath.join(self.root, relative))
 
     def read(self) -> dict[str, LedgerEntry]:
         data = read_bytes(self.fs, self.path)

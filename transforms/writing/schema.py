@@ -5,7 +5,7 @@ The only place a column is named; README.md ("Output schema") describes each one
 
 import pyarrow as pa
 
-from transforms.common.records import Document, Rejected, RejectedDocument, parse_warc_date
+from transforms.common.records import INDEX_KEY, Document, Rejected, RejectedDocument, parse_warc_date
 
 DOCUMENT_SCHEMA = pa.schema(
     [
@@ -48,6 +48,9 @@ DEAD_LETTER_SCHEMA = pa.schema(
         pa.field("detail", pa.string(), nullable=False),
     ]
 )
+
+# A crawl's cross-crawl index (refresh.cross_crawl_dedup): one key per row, for later crawls to join on.
+INDEX_SCHEMA = pa.schema([pa.field(INDEX_KEY, pa.string(), nullable=False)])
 
 # Columns whose few distinct values make dictionary encoding pay off.
 DICTIONARY_COLUMNS = ["record_type", "content_type", "charset", "stage", "reason", "warc_path", "language",
@@ -122,3 +125,15 @@ def dead_letter_shard_key(rejected: Rejected) -> str:
 def dead_letter_sort_key(rejected: Rejected) -> tuple:
     prov = rejected.provenance
     return (prov.warc_path, prov.warc_offset, rejected.stage, rejected.reason, rejected.detail)
+
+
+def index_row(key: str) -> dict:
+    return {INDEX_KEY: key}
+
+
+def index_sort_key(key: str) -> tuple:
+    return (key,)
+
+
+def index_shard_key(key: str) -> str:
+    return key
