@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 import apache_beam
+import pytest
 import yaml
 from apache_beam.options.pipeline_options import FlinkRunnerOptions
 
-from beam_jobs.build_args import build_parser
+from beam_jobs.build_args import build_parser, parse_with_beam_options
+from beam_jobs.refresh import build_parser as refresh_parser
 from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"
@@ -111,13 +113,26 @@ def test_the_flex_template_passes_only_flags_the_build_knows():
     text = (DEPLOY / "dataflow" / "Dockerfile").read_text()
     assert f"ARG WORKER_IMAGE={WORKER_IMAGE}" in text
     assert "python311-template-launcher-base" in text
-    py_file = re.search(r"FLEX_TEMPLATE_PYTHON_PY_FILE=/opt/warcforge/(\S+)", text).group(1)
+    py_file = re.search(r"ARG ENTRY=(\S+)", text).group(1)
+    assert "FLEX_TEMPLATE_PYTHON_PY_FILE=/opt/warcforge/${ENTRY}" in text
     assert (REPO / py_file).is_file()
 
 
-def test_the_flex_template_entry_file_runs_as_a_script_from_any_directory(tmp_path):
+def test_the_refresh_flex_template_passes_only_flags_refresh_knows():
+    metadata = json.loads((DEPLOY / "dataflow" / "metadata-refresh.json").read_text())
+    options = {a.option_strings[0].lstrip("-"): a for a in refresh_parser()._actions if a.option_strings}
+    for parameter in metadata["parameters"]:
+        action = options[parameter["name"]]
+        assert action.nargs != 0 and parameter["isOptional"] == (not action.required), parameter["name"]
+    script = (DEPLOY / "dataflow" / "flex-template.sh").read_text()
+    assert "--build-arg ENTRY=beam_jobs/refresh.py" in script and "metadata-refresh.json" in script
+    assert (REPO / "beam_jobs" / "refresh.py").is_file()
+
+
+@pytest.mark.parametrize("entry", ["build.py", "refresh.py"])
+def test_the_flex_template_entry_file_runs_as_a_script_from_any_directory(tmp_path, entry):
     # The launcher runs the file by path, from its own working directory.
-    result = subprocess.run([sys.executable, str(REPO / "beam_jobs" / "build.py"), "--help"], cwd=tmp_path,
+    result = subprocess.run([sys.executable, str(REPO / "beam_jobs" / entry), "--help"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "--config" in result.stdout and "--dry-run" in result.stdout
@@ -126,3 +141,19 @@ def test_the_flex_template_entry_file_runs_as_a_script_from_any_directory(tmp_pa
 def test_deploy_scripts_parse():
     for script in ("flink/local-cluster.sh", "flink/submit.sh", "dataflow/flex-template.sh"):
         assert subprocess.run(["bash", "-n", str(DEPLOY / script)]).returncode == 0, script
+
+
+def test_the_refresh_cronjob_runs_refresh_against_the_job_server_one_at_a_time():
+    cron = _manifests("flink/refresh-cronjob.yaml")["CronJob"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == WORKER_IMAGE
+    assert container["command"] == ["python", "-m", "beam_jobs.refresh"]
+    args, beam_args = parse_with_beam_options(refresh_parser(), container["args"])
+    assert args.output.startswith("gs://") and args.config.startswith("gs://")
+    service = _manifests("flink/job-server.yaml")["Service"]
+    endpoints = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in beam_args}
+    ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+    assert endpoints["--job_endpoint"] == f"{service['metadata']['name']}:{ports['job']}"
+    assert endpoints["--artifact_endpoint"] == f"{service['metadata']['name']}:{ports['artifact']}"
+    assert endpoints["--environment_config"] == "localhost:50000"

@@ -3,6 +3,8 @@
 #
 #   deploy/dataflow/flex-template.sh build     # push the image, write the template spec to GCS
 #   deploy/dataflow/flex-template.sh launch RECIPE OUTPUT [JOB_NAME]
+#   deploy/dataflow/flex-template.sh build-refresh    # the refresh template (beam_jobs/refresh.py)
+#   deploy/dataflow/flex-template.sh launch-refresh RECIPE ROOT [JOB_NAME]
 #
 # Needs gcloud and docker, logged in. Settings (environment):
 #   PROJECT, REGION                 the Google Cloud project and region
@@ -20,6 +22,8 @@ REGISTRY="$REGION-docker.pkg.dev/$PROJECT/$REPOSITORY"
 WORKER="$REGISTRY/worker:$VERSION"
 TEMPLATE_IMAGE="$REGISTRY/flex-template:$VERSION"
 SPEC="$BUCKET/templates/warcforge-$VERSION.json"
+REFRESH_IMAGE="$REGISTRY/flex-template-refresh:$VERSION"
+REFRESH_SPEC="$BUCKET/templates/warcforge-refresh-$VERSION.json"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
@@ -41,8 +45,24 @@ launch)
         --additional-experiments use_runner_v2 \
         --parameters "config=$recipe,output=$output,sdk_container_image=$TEMPLATE_IMAGE"
     ;;
+build-refresh)
+    docker build -f "$here/Dockerfile" --build-arg "WORKER_IMAGE=$WORKER" --build-arg ENTRY=beam_jobs/refresh.py \
+        -t "$REFRESH_IMAGE" "$root"
+    docker push "$REFRESH_IMAGE"
+    gcloud dataflow flex-template build "$REFRESH_SPEC" --image "$REFRESH_IMAGE" --sdk-language PYTHON \
+        --metadata-file "$here/metadata-refresh.json" --project "$PROJECT"
+    ;;
+launch-refresh)
+    recipe="${2:?refresh recipe (gs:// or a path in the image)}"; root="${3:?ROOT gs:// directory}"
+    job="${4:-warcforge-refresh-$(date -u +%Y%m%d-%H%M%S)}"
+    gcloud dataflow flex-template run "$job" --template-file-gcs-location "$REFRESH_SPEC" \
+        --project "$PROJECT" --region "$REGION" --temp-location "$BUCKET/tmp" --staging-location "$BUCKET/staging" \
+        --max-workers "$MAX_WORKERS" --worker-machine-type "$MACHINE_TYPE" \
+        --additional-experiments use_runner_v2 \
+        --parameters "config=$recipe,output=$root,sdk_container_image=$REFRESH_IMAGE"
+    ;;
 *)
-    echo "usage: $0 build | launch RECIPE OUTPUT [JOB_NAME]" >&2
+    echo "usage: $0 build | launch RECIPE OUTPUT [JOB_NAME] | build-refresh | launch-refresh RECIPE ROOT [JOB_NAME]" >&2
     exit 2
     ;;
 esac
