@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import fsspec
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 
 from beam_jobs.recipe_file import clip, folder_of, read_recipe_file, resolve_location
@@ -173,12 +174,25 @@ class Recipe(_Section):
         return built
 
     def build_digest(self) -> str:
-        """The digest of how one crawl is built: the recipe without its crawl and crawl selection, so
-        that choosing more crawls does not make the published ones out of date."""
+        """The digest of what decides one crawl's documents: the recipe without the keys that do
+        not (its name and description, the crawl and the crawl selection, where the files are read
+        from and how patiently), plus the contents of the URL lists it names. Choosing more crawls,
+        a mirror or retry settings leaves the published crawls up to date; a changed blocklist does not."""
         dump = self.model_dump(mode="json")
-        dump["input"]["crawl"] = None
+        for key in ("name", "description"):
+            dump.pop(key)
+        dump["input"].update(crawl=None, base=None)
+        dump["read"].pop("retry")
+        dump["read"].pop("max_requests_per_host")
+        dump["dedup"]["near"].pop("hot_bucket_size")  # how a bucket is grouped, not who survives
+        if self.extract.extractor != "trafilatura":
+            dump["extract"].pop("timeout_s")  # a limit only trafilatura runs under
         if dump.get("refresh"):
             dump["refresh"] = {k: v for k, v in dump["refresh"].items() if k not in SELECTION_KEYS}
+        url = self.filters.url
+        if url.enabled:
+            dump["blocklist_sha256"] = {kind: [_file_sha256(self.resolve_path(p)) for p in getattr(url, kind)]
+                                        for kind in ("domains", "urls", "words", "subwords")}
         return hashlib.sha256(json.dumps(dump, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
     def canonical_json(self) -> str:
@@ -204,6 +218,14 @@ class Recipe(_Section):
         paths = self.input.paths
         resolved = None if paths is None else [resolve_location(p, self._input_folder) for p in paths]
         return self.input.model_copy(update={"paths": resolved, "base": self.resolve_path(self.input.base)})
+
+
+def _file_sha256(location: str) -> str:
+    try:
+        with fsspec.open(location, "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()
+    except OSError as exc:
+        raise RecipeError(f"blocklist {location} cannot be read ({exc.strerror or exc})") from None
 
 
 def load_recipe(path: str | Path) -> Recipe:

@@ -29,6 +29,7 @@ from beam_jobs.crawls import INDEX_URL_VARIABLE
 from beam_jobs.interrupts import Interrupts, Terminated
 from beam_jobs.pipeline import read_settings
 from beam_jobs.recipe import Recipe, load_recipe
+from beam_jobs.refresh_plan import ALL, Plan, Published, comparable_earlier, make_plan
 from beam_jobs.runners import check_runner_name
 from beam_jobs.scratch import temp_files_in_scratch_dir
 from transforms.common.errors import OutputExistsError, RecipeError
@@ -42,7 +43,6 @@ from transforms.writing.ledger import Ledger, LedgerEntry
 from transforms.writing.publish import MANIFEST
 
 log = logging.getLogger("warcforge")
-ALL = "all"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 @temp_files_in_scratch_dir()
 def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
-    """Refresh ROOT; returns what was published: crawls, documents, failed shards."""
+    """Refresh ROOT; returns what was published: crawls and failed shards."""
     args, beam_args = parse_with_beam_options(build_parser(), argv)
     show_progress(args.quiet)
     recipe = load_recipe(args.config)
@@ -76,7 +76,8 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     options = PipelineOptions(beam_args)
     check_runner_name(options)
     policy = read_settings(recipe).policy
-    listed = [crawl.id for crawl in list_crawls(args.index_url, policy)]
+    crawls = list_crawls(args.index_url, policy)
+    listed = [crawl.id for crawl in crawls]
     selection = recipe.refresh
     selected = select_crawls(listed, selection.since, selection.newest, selection.crawls)
     unknown = [c for c in args.rebuild if c != ALL and c not in selected]
@@ -85,8 +86,10 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     fs, root = fsspec.core.url_to_fs(args.output)
     root = root.rstrip("/")
     ledger = Ledger(fs, root, args.output)
+    listed_windows = {crawl.id: (crawl.start, crawl.end) for crawl in crawls}
     if args.dry_run:
-        return dry_run(recipe, plan(recipe, selected, ledger.read(), args.rebuild), args.output, policy)
+        todo = make_refresh_plan(recipe, selected, args.rebuild, ledger, listed_windows).todo
+        return dry_run(recipe, todo, args.output, policy)
     if is_local_fs(fs):
         fs.makedirs(root, exist_ok=True)
     if fs.exists(f"{root}/{MANIFEST}"):
@@ -97,71 +100,89 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     interrupts = interrupts or Interrupts(verbose=True)
     try:
         with LeaseKeeper(lease) as keeper:
-            todo = plan(recipe, selected, ledger.read(), args.rebuild)
-            if not todo:
+            plan = make_refresh_plan(recipe, selected, args.rebuild, ledger, listed_windows)
+            skipped = [{"crawl": c, "failed_shards": ledger.read()[c].failed_shards} for c in plan.with_skipped_files]
+            for crawl in plan.with_skipped_files:
+                log.warning("refresh: %s was published with skipped input files; --rebuild %s to try them again",
+                            crawl, crawl)
+            if not plan.todo:
                 print(f"refresh: nothing new: the {len(selected)} selected crawls ({', '.join(selected)}) are "
                       f"published in {redact_text(args.output)}", flush=True)
-                return {"crawls": [], "failed_shards": []}
-            return publish_crawls(recipe, todo, listed, args, argv, options, ledger, keeper, interrupts)
+                return {"crawls": [], "failed_shards": skipped}
+            outcome = publish_crawls(recipe, plan, listed_windows, args, argv, options, ledger, keeper, interrupts)
+            outcome["failed_shards"] += skipped
+            return outcome
     finally:
         lease.release()
 
 
-def plan(recipe: Recipe, selected: list[str], published: dict[str, LedgerEntry], rebuild: list[str]) -> list[str]:
-    """The crawls to build, oldest first; a published crawl built otherwise is refused unless rebuilt."""
-    digest = recipe.build_digest()
-    wanted = set(selected) if ALL in rebuild else set(rebuild)
-    changed = [c for c in selected if c in published and published[c].build_sha256 != digest and c not in wanted]
-    if changed:
-        then = published[changed[0]].build_sha256
-        raise RecipeError(f"the recipe builds crawls differently from when {', '.join(changed)} "
-                          f"{'was' if len(changed) == 1 else 'were'} published (build digest now {digest[:16]}, then "
-                          f"{then[:16]}); pass --rebuild {changed[0]} (or --rebuild all) to rebuild, or restore the "
-                          "recipe")
-    return [c for c in selected if c not in published or c in wanted]
+def windows_of(ledger: Ledger, listed_windows: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Capture windows of every crawl known: listed now, or recorded in the ledger."""
+    known = {crawl: (entry.crawl_start, entry.crawl_end) for crawl, entry in ledger.read().items()}
+    return {**known, **listed_windows}
 
 
-def earlier_crawls(crawl: str, listed: list[str], ledger: Ledger) -> tuple[tuple[dict, ...], tuple[str, ...]]:
-    """The published crawls older than ``crawl`` (oldest first) with their manifests' sha256, and
-    their cross-crawl index files."""
-    published = ledger.read()
-    older = [c for c in reversed(listed) if c in published and listed.index(c) > listed.index(crawl)]
+def published_now(ledger: Ledger) -> dict[str, Published]:
+    return {crawl: Published(entry, read_bytes(ledger.fs, posixpath.join(ledger.root, crawl, MANIFEST)))
+            for crawl, entry in ledger.read().items()}
+
+
+def make_refresh_plan(recipe: Recipe, selected: list[str], rebuild: list[str], ledger: Ledger,
+                      listed_windows: dict[str, tuple[str, str]]) -> Plan:
+    cross = recipe.refresh.cross_crawl_dedup != "off"
+    return make_plan(selected, published_now(ledger), recipe.build_digest(), rebuild, cross,
+                     windows_of(ledger, listed_windows))
+
+
+def earlier_crawls(crawl: str, recipe: Recipe, ledger: Ledger, windows: dict[str, tuple[str, str]],
+                   ) -> tuple[tuple[dict, ...], tuple[str, ...]]:
+    """The published crawls ``crawl`` is deduplicated against (oldest first, with their manifests'
+    sha256), and their cross-crawl index files."""
+    published = published_now(ledger)
     compared, index_files = [], []
-    for name in older:
-        manifest_bytes = read_bytes(ledger.fs, posixpath.join(ledger.root, name, MANIFEST))
+    for name in comparable_earlier(crawl, published, recipe.build_digest(), windows):
+        manifest_bytes = published[name].manifest_bytes
         compared.append({"crawl": name, "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest()})
         files = json.loads(manifest_bytes)["files"].get("index", [])
         index_files += [ledger.url_of(posixpath.join(name, f["path"])) for f in files]
     return tuple(compared), tuple(index_files)
 
 
-def publish_crawls(recipe: Recipe, todo: list[str], listed: list[str], args: argparse.Namespace, argv: list[str],
-                   options: PipelineOptions, ledger: Ledger, keeper: LeaseKeeper, interrupts: Interrupts) -> dict:
-    outcome: dict = {"crawls": [], "failed_shards": [], "documents": 0}
-    for crawl in todo:
+def publish_crawls(recipe: Recipe, plan: Plan, listed_windows: dict[str, tuple[str, str]], args: argparse.Namespace,
+                   argv: list[str], options: PipelineOptions, ledger: Ledger, keeper: LeaseKeeper,
+                   interrupts: Interrupts) -> dict:
+    outcome: dict = {"crawls": [], "failed_shards": []}
+    for crawl in plan.todo:
         keeper.check()
         started = time.time()
         interrupts.published = False  # this crawl's build may be interrupted until its publish
         output = f"{args.output.rstrip('/')}/{crawl}"
-        log.info("refresh: building %s into %s", crawl, redact_text(output))
-        compared, index_files = (earlier_crawls(crawl, listed, ledger) if recipe.refresh.cross_crawl_dedup != "off"
-                                 else (None, ()))
+        log.info("refresh: building %s (%s) into %s", crawl, plan.why[crawl], redact_text(output))
+        windows = windows_of(ledger, listed_windows)
+        compared, index_files = (earlier_crawls(crawl, recipe, ledger, windows)
+                                 if recipe.refresh.cross_crawl_dedup != "off" else (None, ()))
         request = BuildRequest(recipe.for_crawl(crawl), args.config, output, True, options, argv,
                                earlier_crawls=compared, earlier_index_files=index_files)
-        manifest = build_dataset(request, interrupts)
+        try:
+            manifest = build_dataset(request, interrupts)
+        except Exception:
+            if outcome["crawls"]:
+                log.warning("refresh: published before this failure, and entered in the ledger: %s",
+                            ", ".join(outcome["crawls"]))
+            raise
         manifest_bytes = read_bytes(ledger.fs, posixpath.join(ledger.root, crawl, MANIFEST))
+        start, end = listed_windows.get(crawl, ("", ""))
         ledger.record(crawl, LedgerEntry(
             build_sha256=recipe.build_digest(), manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
             documents=manifest["documents"], dead_letters=manifest["dead_letters"],
             failed_shards=len(manifest["failed_shards"]),
             published_at=datetime.now(tz=timezone.utc).isoformat(timespec="seconds"),
-            seconds=round(time.time() - started, 3)))
+            seconds=round(time.time() - started, 3), crawl_start=start, crawl_end=end))
         outcome["crawls"].append(crawl)
         outcome["failed_shards"] += manifest["failed_shards"]
-        outcome["documents"] += manifest["documents"]
         print(f"refresh: published {crawl} ({manifest['documents']:,} documents) and entered it in the ledger",
               flush=True)
-        if interrupts.received is not None and crawl != todo[-1]:
+        if interrupts.received is not None and crawl != plan.todo[-1]:
             # The signal waited for this crawl's publish; the crawls after it are left for the next run.
             interrupts.published = False
             raise KeyboardInterrupt() if interrupts.received == signal.SIGINT else Terminated()

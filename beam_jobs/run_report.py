@@ -12,6 +12,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.runner import PipelineResult
 
 from beam_jobs.recipe import Recipe
+from beam_jobs.recipe_refresh import SELECTION_KEYS
 from transforms.common import reasons
 from transforms.common.secrets import redact_text
 from transforms.filters.language import MODEL_FILE, model_path
@@ -97,6 +98,10 @@ def recorded_recipe(recipe: Recipe) -> dict:
     """The recipe as the manifest records it: a presigned input URL loses its signature (it expires
     anyway), and the digest is then of what is recorded."""
     dump = recipe.model_dump(mode="json")
+    if dump.get("refresh"):
+        # Which crawls a refresh selects is not how this crawl was built: a crawl's manifest is the
+        # same whether it was built alone or with others (the selection is in run_info.json's argv).
+        dump["refresh"] = {k: v for k, v in dump["refresh"].items() if k not in SELECTION_KEYS}
     paths = dump["input"].get("paths")
     if paths:
         dump["input"]["paths"] = [redact_text(path) for path in paths]

@@ -145,7 +145,8 @@ def test_refresh_publishes_each_crawl_once_and_survives_a_kill(fake_cc, tmp_path
     assert refused.returncode == 2
     then, now = entry["build_sha256"], json.loads((root / CRAWL_B / "manifest.json").read_text())
     line = refused.stderr.strip().splitlines()[-1]
-    assert f"{CRAWL_A}, {CRAWL_B} were published (build digest now " in line and f"then {then[:16]})" in line
+    assert line.startswith(f"warcforge: error: {CRAWL_A} was built by another recipe (build digest now ")
+    assert f"then {then[:16]}); and 1 more ({CRAWL_B}); pass --rebuild {CRAWL_A} --rebuild {CRAWL_B}" in line
     rebuilt = refresh(changed, str(root), fake_cc, "--rebuild", "all")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert {c: e["build_sha256"] != then for c, e in ledger(root).items()} == {CRAWL_A: True, CRAWL_B: True}
@@ -248,3 +249,54 @@ def test_cross_crawl_dedup_drops_what_an_earlier_crawl_published(fake_cc, tmp_pa
     assert manifest["cross_crawl"] == {"mode": mode, "against": [
         {"crawl": CRAWL_A, "manifest_sha256": hashlib.sha256(a_manifest).hexdigest()}]}
     assert manifest["files"]["index"] and json.loads(a_manifest)["files"]["index"]
+
+
+def test_cross_crawl_results_never_silently_depend_on_publish_order(fake_cc, tmp_path):
+    fake_cc.add_b()
+    root = tmp_path / "root"
+    only_b = write_refresh_recipe(tmp_path / "b.yaml", f"{fake_cc.url}/",
+                                  refresh={"crawls": [CRAWL_B], "cross_crawl_dedup": "exact"})
+    both = write_refresh_recipe(tmp_path / "ab.yaml", f"{fake_cc.url}/",
+                                refresh={"since": CRAWL_A, "cross_crawl_dedup": "exact"})
+    assert refresh(only_b, str(root), fake_cc).returncode == 0  # B first: nothing earlier to compare with
+    widened = refresh(both, str(root), fake_cc)  # A is older: B's dedup would no longer hold
+    assert widened.returncode == 2
+    assert (f"{CRAWL_B} was deduplicated against earlier crawls, and this run builds {CRAWL_A} before it; "
+            f"pass --rebuild {CRAWL_B}") in widened.stderr
+    assert refresh(both, str(root), fake_cc, "--rebuild", CRAWL_B).returncode == 0
+    in_one_run = tmp_path / "one-run"
+    assert refresh(both, str(in_one_run), fake_cc).returncode == 0
+    assert dataset_bytes(root / CRAWL_B) == dataset_bytes(in_one_run / CRAWL_B)  # as if built in order
+
+    rebuild_a = refresh(both, str(root), fake_cc, "--rebuild", CRAWL_A)  # B was compared with A
+    assert rebuild_a.returncode == 2 and f"pass --rebuild {CRAWL_B}" in rebuild_a.stderr
+    shutil.rmtree(root / CRAWL_A)  # a user deletes a published crawl: it is built again, then B is stale
+    again = refresh(both, str(root), fake_cc)
+    assert again.returncode == 2 and CRAWL_B in again.stderr.strip().splitlines()[-1]
+    assert refresh(both, str(root), fake_cc, "--rebuild", CRAWL_B).returncode == 0
+    assert dataset_bytes(root / CRAWL_A) == dataset_bytes(in_one_run / CRAWL_A)
+
+
+def test_what_does_not_decide_a_crawls_documents_does_not_make_it_stale(fake_cc, tmp_path):
+    root = tmp_path / "root"
+    lists = tmp_path / "blocked.txt"
+    lists.write_text("nothing-blocked.example\n")
+    url_filter = {"url": {"enabled": True, "domains": [str(lists)]}}
+    first = write_refresh_recipe(tmp_path / "r.yaml", f"{fake_cc.url}/", refresh={"crawls": [CRAWL_A]},
+                                 filters=url_filter)
+    assert refresh(first, str(root), fake_cc).returncode == 0
+    renamed = write_refresh_recipe(tmp_path / "r2.yaml", f"{fake_cc.url}/", name="renamed",
+                                   refresh={"since": CRAWL_A}, filters=url_filter,
+                                   read={"retry": {"max_attempts": 3}, "max_requests_per_host": 2})
+    unchanged = refresh(renamed, str(root), fake_cc)
+    assert unchanged.returncode == 0 and "nothing new" in unchanged.stdout
+    # The manifest does not record which crawls were selected: a crawl's dataset, manifest included,
+    # is the same whether it was built alone or with others.
+    selected_otherwise = write_refresh_recipe(tmp_path / "r3.yaml", f"{fake_cc.url}/", refresh={"since": CRAWL_A},
+                                              filters=url_filter)
+    together = tmp_path / "together"
+    assert refresh(selected_otherwise, str(together), fake_cc).returncode == 0
+    assert dataset_bytes(root / CRAWL_A) == dataset_bytes(together / CRAWL_A)
+    lists.write_text("example.com\n")  # a changed blocklist changes what is kept
+    changed = refresh(renamed, str(root), fake_cc)
+    assert changed.returncode == 2 and "was built by another recipe" in changed.stderr

@@ -81,6 +81,8 @@ def list_crawls(index_url: str, policy: RetryPolicy) -> list[Crawl]:
     """Crawls from collinfo.json, newest first (by the end of their capture window, then id)."""
     entries = json.loads(fetch_bytes(index_url, policy))
     crawls = [Crawl(e["id"], e.get("name", e["id"]), e.get("from", ""), e.get("to", "")) for e in entries]
+    if any(not crawl.end for crawl in crawls):
+        return crawls  # without capture windows to sort by, collinfo.json's own order (newest first) stands
     return sorted(crawls, key=lambda c: (c.end, c.start, c.id), reverse=True)
 
 

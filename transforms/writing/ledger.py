@@ -30,6 +30,10 @@ class LedgerEntry:
     failed_shards: int
     published_at: str
     seconds: float
+    # The crawl's capture window (collinfo.json's from/to): which crawls are earlier, even once
+    # Common Crawl no longer lists it.
+    crawl_start: str = ""
+    crawl_end: str = ""
 
 
 class Ledger:
