@@ -27,39 +27,40 @@ REFRESH_SPEC="$BUCKET/templates/warcforge-refresh-$VERSION.json"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
+# template_image IMAGE SPEC METADATA [docker build args]: the launcher image over the worker image, and its spec.
+template_image() {
+    local image="$1" spec="$2" metadata="$3"; shift 3
+    docker build -f "$here/Dockerfile" --build-arg "WORKER_IMAGE=$WORKER" "$@" -t "$image" "$root"
+    docker push "$image"
+    gcloud dataflow flex-template build "$spec" --image "$image" --sdk-language PYTHON \
+        --metadata-file "$here/$metadata" --project "$PROJECT"
+}
+
+# template_run SPEC IMAGE JOB RECIPE OUTPUT: launch a template on Dataflow.
+template_run() {
+    gcloud dataflow flex-template run "$3" --template-file-gcs-location "$1" \
+        --project "$PROJECT" --region "$REGION" --temp-location "$BUCKET/tmp" --staging-location "$BUCKET/staging" \
+        --max-workers "$MAX_WORKERS" --worker-machine-type "$MACHINE_TYPE" \
+        --additional-experiments use_runner_v2 \
+        --parameters "config=$4,output=$5,sdk_container_image=$2"
+}
+
 case "${1:-}" in
 build)
     docker build -f "$root/deploy/docker/Dockerfile" -t "$WORKER" "$root"
     docker push "$WORKER"
-    docker build -f "$here/Dockerfile" --build-arg "WORKER_IMAGE=$WORKER" -t "$TEMPLATE_IMAGE" "$root"
-    docker push "$TEMPLATE_IMAGE"
-    gcloud dataflow flex-template build "$SPEC" --image "$TEMPLATE_IMAGE" --sdk-language PYTHON \
-        --metadata-file "$here/metadata.json" --project "$PROJECT"
+    template_image "$TEMPLATE_IMAGE" "$SPEC" metadata.json
     ;;
 launch)
-    recipe="${2:?recipe (gs:// or a path in the image)}"; output="${3:?output gs:// directory}"
-    job="${4:-warcforge-$(date -u +%Y%m%d-%H%M%S)}"
-    gcloud dataflow flex-template run "$job" --template-file-gcs-location "$SPEC" \
-        --project "$PROJECT" --region "$REGION" --temp-location "$BUCKET/tmp" --staging-location "$BUCKET/staging" \
-        --max-workers "$MAX_WORKERS" --worker-machine-type "$MACHINE_TYPE" \
-        --additional-experiments use_runner_v2 \
-        --parameters "config=$recipe,output=$output,sdk_container_image=$TEMPLATE_IMAGE"
+    template_run "$SPEC" "$TEMPLATE_IMAGE" "${4:-warcforge-$(date -u +%Y%m%d-%H%M%S)}" \
+        "${2:?recipe (gs:// or a path in the image)}" "${3:?output gs:// directory}"
     ;;
 build-refresh)
-    docker build -f "$here/Dockerfile" --build-arg "WORKER_IMAGE=$WORKER" --build-arg ENTRY=beam_jobs/refresh.py \
-        -t "$REFRESH_IMAGE" "$root"
-    docker push "$REFRESH_IMAGE"
-    gcloud dataflow flex-template build "$REFRESH_SPEC" --image "$REFRESH_IMAGE" --sdk-language PYTHON \
-        --metadata-file "$here/metadata-refresh.json" --project "$PROJECT"
+    template_image "$REFRESH_IMAGE" "$REFRESH_SPEC" metadata-refresh.json --build-arg ENTRY=beam_jobs/refresh.py
     ;;
 launch-refresh)
-    recipe="${2:?refresh recipe (gs:// or a path in the image)}"; root="${3:?ROOT gs:// directory}"
-    job="${4:-warcforge-refresh-$(date -u +%Y%m%d-%H%M%S)}"
-    gcloud dataflow flex-template run "$job" --template-file-gcs-location "$REFRESH_SPEC" \
-        --project "$PROJECT" --region "$REGION" --temp-location "$BUCKET/tmp" --staging-location "$BUCKET/staging" \
-        --max-workers "$MAX_WORKERS" --worker-machine-type "$MACHINE_TYPE" \
-        --additional-experiments use_runner_v2 \
-        --parameters "config=$recipe,output=$root,sdk_container_image=$REFRESH_IMAGE"
+    template_run "$REFRESH_SPEC" "$REFRESH_IMAGE" "${4:-warcforge-refresh-$(date -u +%Y%m%d-%H%M%S)}" \
+        "${2:?refresh recipe (gs:// or a path in the image)}" "${3:?ROOT gs:// directory}"
     ;;
 *)
     echo "usage: $0 build | launch RECIPE OUTPUT [JOB_NAME] | build-refresh | launch-refresh RECIPE ROOT [JOB_NAME]" >&2
