@@ -16,9 +16,7 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineState
 
-from beam_jobs.build_args import (
-    parse_build_args,
-)
+from beam_jobs.build_args import parse_build_args
 from beam_jobs.command import RunFailedError, run_command
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.pipeline import (
@@ -118,7 +116,7 @@ def resolve_and_check_inputs(request: BuildRequest) -> tuple[list[InputFile], li
     inputs = resolve_inputs(recipe.resolved_input(), read_settings(recipe).policy)
     check_runner_options(request.options, inputs, request.output, request.dry_run)
     input_list = [{"url": redact_text(f.url), "warc_path": f.warc_path, "size": f.size} for f in inputs]
-    logging.getLogger("warcforge").info(
+    log.info(
         "build: %d input files (%.1f MB), recipe %s, output %s",
         len(inputs), sum(f.size or 0 for f in inputs) / 1e6, redact_text(request.config), redact_text(request.output),
     )

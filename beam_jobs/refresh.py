@@ -87,8 +87,9 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     root = root.rstrip("/")
     ledger = Ledger(fs, root, args.output)
     listed_windows = {crawl.id: (crawl.start, crawl.end) for crawl in crawls}
+    digest = recipe.build_digest()  # reads the recipe's blocklists: once per run
     if args.dry_run:
-        todo = make_refresh_plan(recipe, selected, args.rebuild, ledger, listed_windows).todo
+        todo = make_refresh_plan(recipe, digest, selected, args.rebuild, ledger, listed_windows).todo
         return dry_run(recipe, todo, args.output, policy)
     if is_local_fs(fs):
         fs.makedirs(root, exist_ok=True)
@@ -100,8 +101,9 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     interrupts = interrupts or Interrupts(verbose=True)
     try:
         with LeaseKeeper(lease) as keeper:
-            plan = make_refresh_plan(recipe, selected, args.rebuild, ledger, listed_windows)
-            skipped = [{"crawl": c, "failed_shards": ledger.read()[c].failed_shards} for c in plan.with_skipped_files]
+            plan = make_refresh_plan(recipe, digest, selected, args.rebuild, ledger, listed_windows)
+            entries = ledger.read()
+            skipped = [{"crawl": c, "failed_shards": entries[c].failed_shards} for c in plan.with_skipped_files]
             for crawl in plan.with_skipped_files:
                 log.warning("refresh: %s was published with skipped input files; --rebuild %s to try them again",
                             crawl, crawl)
@@ -109,7 +111,8 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
                 print(f"refresh: nothing new: the {len(selected)} selected crawls ({', '.join(selected)}) are "
                       f"published in {redact_text(args.output)}", flush=True)
                 return {"crawls": [], "failed_shards": skipped}
-            outcome = publish_crawls(recipe, plan, listed_windows, args, argv, options, ledger, keeper, interrupts)
+            outcome = publish_crawls(recipe, digest, plan, listed_windows, args, argv, options, ledger, keeper,
+                                     interrupts)
             outcome["failed_shards"] += skipped
             return outcome
     finally:
@@ -127,30 +130,28 @@ def published_now(ledger: Ledger) -> dict[str, Published]:
             for crawl, entry in ledger.read().items()}
 
 
-def make_refresh_plan(recipe: Recipe, selected: list[str], rebuild: list[str], ledger: Ledger,
+def make_refresh_plan(recipe: Recipe, digest: str, selected: list[str], rebuild: list[str], ledger: Ledger,
                       listed_windows: dict[str, tuple[str, str]]) -> Plan:
     cross = recipe.refresh.cross_crawl_dedup != "off"
-    return make_plan(selected, published_now(ledger), recipe.build_digest(), rebuild, cross,
-                     windows_of(ledger, listed_windows))
+    return make_plan(selected, published_now(ledger), digest, rebuild, cross, windows_of(ledger, listed_windows))
 
 
-def earlier_crawls(crawl: str, recipe: Recipe, ledger: Ledger, windows: dict[str, tuple[str, str]],
+def earlier_crawls(crawl: str, digest: str, ledger: Ledger, windows: dict[str, tuple[str, str]],
                    ) -> tuple[tuple[dict, ...], tuple[str, ...]]:
     """The published crawls ``crawl`` is deduplicated against (oldest first, with their manifests'
     sha256), and their cross-crawl index files."""
     published = published_now(ledger)
     compared, index_files = [], []
-    for name in comparable_earlier(crawl, published, recipe.build_digest(), windows):
-        manifest_bytes = published[name].manifest_bytes
-        compared.append({"crawl": name, "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest()})
-        files = json.loads(manifest_bytes)["files"].get("index", [])
+    for name in comparable_earlier(crawl, published, digest, windows):  # intact: the ledger's sha256 holds
+        compared.append({"crawl": name, "manifest_sha256": published[name].entry.manifest_sha256})
+        files = json.loads(published[name].manifest_bytes)["files"].get("index", [])
         index_files += [ledger.url_of(posixpath.join(name, f["path"])) for f in files]
     return tuple(compared), tuple(index_files)
 
 
-def publish_crawls(recipe: Recipe, plan: Plan, listed_windows: dict[str, tuple[str, str]], args: argparse.Namespace,
-                   argv: list[str], options: PipelineOptions, ledger: Ledger, keeper: LeaseKeeper,
-                   interrupts: Interrupts) -> dict:
+def publish_crawls(recipe: Recipe, digest: str, plan: Plan, listed_windows: dict[str, tuple[str, str]],
+                   args: argparse.Namespace, argv: list[str], options: PipelineOptions, ledger: Ledger,
+                   keeper: LeaseKeeper, interrupts: Interrupts) -> dict:
     outcome: dict = {"crawls": [], "failed_shards": []}
     for crawl in plan.todo:
         keeper.check()
@@ -159,7 +160,7 @@ def publish_crawls(recipe: Recipe, plan: Plan, listed_windows: dict[str, tuple[s
         output = f"{args.output.rstrip('/')}/{crawl}"
         log.info("refresh: building %s (%s) into %s", crawl, plan.why[crawl], redact_text(output))
         windows = windows_of(ledger, listed_windows)
-        compared, index_files = (earlier_crawls(crawl, recipe, ledger, windows)
+        compared, index_files = (earlier_crawls(crawl, digest, ledger, windows)
                                  if recipe.refresh.cross_crawl_dedup != "off" else (None, ()))
         request = BuildRequest(recipe.for_crawl(crawl), args.config, output, True, options, argv,
                                earlier_crawls=compared, earlier_index_files=index_files)
@@ -173,7 +174,7 @@ def publish_crawls(recipe: Recipe, plan: Plan, listed_windows: dict[str, tuple[s
         manifest_bytes = read_bytes(ledger.fs, posixpath.join(ledger.root, crawl, MANIFEST))
         start, end = listed_windows.get(crawl, ("", ""))
         ledger.record(crawl, LedgerEntry(
-            build_sha256=recipe.build_digest(), manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+            build_sha256=digest, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
             documents=manifest["documents"], dead_letters=manifest["dead_letters"],
             failed_shards=len(manifest["failed_shards"]),
             published_at=datetime.now(tz=timezone.utc).isoformat(timespec="seconds"),

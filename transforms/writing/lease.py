@@ -101,7 +101,7 @@ class Lease:
             number = 1
             if newest is not None:
                 number = newest[0] + 1
-                if _in_force(fs, directory, *newest):
+                if _in_force(fs, newest[1], newest[2]):
                     held = newest[1]
                     who = held.describe() if held else "a build whose lease file is still being written"
                     raise OutputBusyError(f"output {where} is being written by {who}; wait for it to end, or "
@@ -212,7 +212,7 @@ def _newest_lease(fs: fsspec.AbstractFileSystem, directory: str) -> tuple[int, H
     return lease_number(path), _decode(read_bytes(fs, path)), path
 
 
-def _in_force(fs: fsspec.AbstractFileSystem, directory: str, number: int, holder: Holder | None, path: str) -> bool:
+def _in_force(fs: fsspec.AbstractFileSystem, holder: Holder | None, path: str) -> bool:
     if holder is not None:
         return not holder.is_stale(time.time())
     try:  # unreadable: young, it may be a lease being written; old, it is debris
