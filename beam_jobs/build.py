@@ -3,6 +3,7 @@
 Unknown flags are Beam pipeline options (``--runner``, ``--direct_num_workers``, ...).
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -16,9 +17,20 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineState
 
-from beam_jobs.build_args import parse_build_args
+from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, run_command
+from beam_jobs.dataset_card import dataset_card
 from beam_jobs.interrupts import Interrupts
+from beam_jobs.lock import (
+    LOCK_FILE,
+    Lock,
+    LockDriftError,
+    drift_message,
+    lock_differences,
+    locked_inputs,
+    make_lock,
+    read_lock,
+)
 from beam_jobs.pipeline import (
     FAILED_SHARDS_LIST,
     FILE_LIST,
@@ -28,9 +40,10 @@ from beam_jobs.pipeline import (
     read_settings,
 )
 from beam_jobs.recipe import Recipe, load_recipe
-from beam_jobs.run_report import build_manifest, collect_counts, format_summary
+from beam_jobs.run_report import build_manifest, collect_counts, format_summary, pointer_manifest
 from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report
 from beam_jobs.scratch import temp_files_in_scratch_dir
+from transforms.common import reasons
 from transforms.common.errors import MissingInputError, RecipeError
 from transforms.common.secrets import redact_argv, redact_options, redact_text
 from transforms.filters.url_filter import load_list
@@ -71,6 +84,9 @@ class BuildRequest:
     # their index files; None when the recipe does not ask for it.
     earlier_crawls: tuple[dict, ...] | None = None
     earlier_index_files: tuple[str, ...] = ()
+    lock: Lock | None = None  # build --lock: the inputs are the lock's, checked against it before any work
+    allow_drift: bool = False
+    input_root: str | None = None  # with a lock: where its files lie now
 
 
 @temp_files_in_scratch_dir()
@@ -78,16 +94,35 @@ def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     """Run the job; returns the manifest. Raises WarcforgeError for anything the user must fix."""
     args, beam_args = parse_build_args(argv)
     show_progress(args.quiet)
-    recipe = load_recipe(args.config)
-    if args.input:
-        recipe = recipe.with_inputs(args.input)
+    lock = None
+    if args.lock:
+        if args.input:
+            raise UsageError("--input replaces a recipe's inputs, and a lock names its own; with --lock, "
+                             "--input-root says where the locked files lie now")
+        lock = read_lock(args.lock)
+        recipe = lock.recipe()
+    else:
+        if args.allow_drift:
+            raise UsageError("--allow-drift goes with --lock")
+        recipe = load_recipe(args.config)
+        if args.input:
+            recipe = recipe.with_inputs(args.input, args.input_root)
+        elif args.input_root:
+            raise UsageError("--input-root names the folder --input files are recorded relative to; give --input too")
     if recipe.input.paths is None and recipe.input.crawl is None:
         raise RecipeError(f"recipe {args.config} is a refresh recipe (its refresh section picks the crawls): run "
                           "'warcforge refresh', or give input.crawl or --input to build one source")
+    if args.pointers:
+        recipe = recipe.with_output_format("pointers")
+    if recipe.output.format == "pointers" and lock is None:
+        # A pointer dataset always carries its lock: it is how its records are found and rebuilt.
+        made = make_lock(recipe.with_output_format("parquet"))
+        lock = Lock(made, dumps_json(made), "made by this build")
     options = PipelineOptions(beam_args)
     check_runner_name(options)
-    return build_dataset(BuildRequest(recipe, args.config, args.output, args.overwrite, options, argv, args.dry_run),
-                         interrupts)
+    request = BuildRequest(recipe, args.lock or args.config, args.output, args.overwrite, options, argv, args.dry_run,
+                           lock=lock, allow_drift=args.allow_drift, input_root=args.input_root if lock else None)
+    return build_dataset(request, interrupts)
 
 
 def build_dataset(request: BuildRequest, interrupts: Interrupts | None = None) -> dict:
@@ -95,36 +130,47 @@ def build_dataset(request: BuildRequest, interrupts: Interrupts | None = None) -
     started = time.time()
     output = OutputDir(request.output)
     if request.dry_run:
-        inputs, _ = resolve_and_check_inputs(request)
+        inputs, _, _ = resolve_and_check_inputs(request)
         return dry_run(request.options, request.recipe, inputs, output)
     # The lease comes first: a second build into this output is refused before it does any work.
     holder = Holder.of_this_process("warcforge build", float(os.environ.get(LEASE_TTL_VARIABLE, DEFAULT_TTL_S)))
     with output.open(request.overwrite, holder) as session:
         for line in session.repaired:
             log.info("output: %s", line)
-        inputs, input_list = resolve_and_check_inputs(request)
-        manifest = build_and_publish(request, inputs, input_list, session, started,
+        inputs, input_list, drift = resolve_and_check_inputs(request)
+        manifest = build_and_publish(request, inputs, input_list, drift, session, started,
                                      interrupts or Interrupts(verbose=True))
     print(format_summary(manifest, request.output, time.time() - started), flush=True)
     return manifest
 
 
-def resolve_and_check_inputs(request: BuildRequest) -> tuple[list[InputFile], list[dict]]:
-    """Everything the run reads, resolved and checked before any record is read."""
+def resolve_and_check_inputs(request: BuildRequest) -> tuple[list[InputFile], list[dict], list[str]]:
+    """Everything the run reads, resolved and checked before any record is read; with a lock, also
+    how this machine differs from it (refused unless --allow-drift)."""
     recipe = request.recipe
     check_blocklists(recipe)
-    inputs = resolve_inputs(recipe.resolved_input(), read_settings(recipe).policy)
+    drift: list[str] = []
+    if request.lock is None:
+        inputs = resolve_inputs(recipe.resolved_input(), read_settings(recipe).policy)
+    else:
+        inputs = locked_inputs(request.lock, recipe, request.input_root)
+        drift = lock_differences(request.lock, recipe, inputs)
+        if drift and not request.allow_drift:
+            raise LockDriftError(drift_message(request.lock, drift))
+        for line in drift:
+            log.warning("drift from the lock (allowed, recorded in the manifest): %s", line)
     check_runner_options(request.options, inputs, request.output, request.dry_run)
-    input_list = [{"url": redact_text(f.url), "warc_path": f.warc_path, "size": f.size} for f in inputs]
+    input_list = [{"url": redact_text(f.url), "warc_path": f.warc_path, "size": f.size}
+                  | ({"root": f.root} if f.root else {}) for f in inputs]
     log.info(
         "build: %d input files (%.1f MB), recipe %s, output %s",
         len(inputs), sum(f.size or 0 for f in inputs) / 1e6, redact_text(request.config), redact_text(request.output),
     )
-    return inputs, input_list
+    return inputs, input_list, drift
 
 
-def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list: list[dict], session: BuildSession,
-                      started: float, interrupts: Interrupts) -> dict:
+def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list: list[dict], drift: list[str],
+                      session: BuildSession, started: float, interrupts: Interrupts) -> dict:
     recipe, options = request.recipe, request.options
     staging = session.new_staging()
     try:
@@ -132,7 +178,8 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
         pipeline = beam.Pipeline(options=options)
         cross_crawl = cross_crawl_settings(recipe, list(request.earlier_index_files))
-        assemble(pipeline, recipe, inputs, staging, cross_crawl)
+        pointers = recipe.output.format == "pointers"
+        assemble(pipeline, recipe, inputs, staging, cross_crawl, pointers)
         result = pipeline.run()
         state = result.wait_until_finish()
         if state != PipelineState.DONE:
@@ -142,7 +189,14 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         failed = _read_json(f"{staging}/{FAILED_SHARDS_LIST}")
         compared = None if cross_crawl is None else {"mode": cross_crawl.mode,
                                                      "against": list(request.earlier_crawls or ())}
-        manifest = build_manifest(recipe, input_list, counts, files, failed, compared)
+        lock_sha256 = None if request.lock is None else request.lock.sha256
+        if pointers:
+            full_counts = {stage: by for stage, by in counts.items() if stage != reasons.POINTERS}
+            full = build_manifest(recipe.with_output_format("parquet"), input_list, full_counts, files, failed,
+                                  compared, lock_sha256, drift)
+            manifest = pointer_manifest(full, recipe.with_output_format("pointers"), counts, files)
+        else:
+            manifest = build_manifest(recipe, input_list, counts, files, failed, compared, lock_sha256, drift)
         finished = time.time()
         run_info = {
             "started_at": _iso(started),
@@ -154,10 +208,16 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
             "argv": redact_argv(request.argv),
             "pipeline_options": redact_options(options.get_all_options(drop_default=True)),
         }
-        stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"]}
-        side_files = {"stats.json": stats, "run_info.json": run_info, INPUT_LIST: input_list}
+        # stats.json names the manifest it goes with: a manifest edited later no longer matches (warcforge verify).
+        stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"],
+                 "manifest_sha256": hashlib.sha256(dumps_json(manifest)).hexdigest()}
+        side_files = {"stats.json": stats, "run_info.json": run_info, INPUT_LIST: input_list,
+                      "README.md": dataset_card(manifest).encode("utf-8")}  # bytes go as they are
+        if request.lock is not None:
+            side_files[LOCK_FILE] = request.lock.raw  # the dataset carries the lock it was built from
         with interrupts.held():  # a publish is short: let it finish rather than leave it to be repaired
-            session.publish(staging, manifest, {name: dumps_json(obj) for name, obj in side_files.items()})
+            session.publish(staging, manifest, {name: obj if isinstance(obj, bytes) else dumps_json(obj)
+                                                for name, obj in side_files.items()})
             interrupts.published = True
     except BaseException:
         session.discard(staging)

@@ -19,6 +19,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_FAILED_SHARDS = 3
+EXIT_INCOMPLETE = 4
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -28,6 +29,8 @@ EXIT_CODES = f"""exit status:
   {EXIT_USAGE}    a user error found before any work: bad recipe, flag, path, an input that is not an
        archive, an output directory in the way or in use by another build
   {EXIT_FAILED_SHARDS}    published, but some input files failed and were skipped (read.on_shard_failure: skip)
+  {EXIT_INCOMPLETE}    materialize: published, but some pointed documents could not be fetched or did not match
+       (listed in missing/)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); {EXIT_TERMINATED} terminated (SIGTERM); nothing was published"""
 
 
@@ -42,11 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
         "Beam pipeline options (--runner, --direct_num_workers, ...) are accepted too; any other flag is refused.",
         epilog=EXIT_CODES,
     )
-    parser.add_argument("--config", required=True, help="recipe YAML file, e.g. configs/sample.yaml")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", help="recipe YAML file, e.g. configs/sample.yaml")
+    source.add_argument("--lock", metavar="LOCK", help="build exactly what a lock names ('warcforge lock'); refused "
+                        "before any work if a package version, URL list or input file differs")
     parser.add_argument("--output", required=True, help="output directory (local path or fsspec URL)")
     parser.add_argument(
         "--input", action="append", metavar="PATH_OR_URL",
         help="input file, glob or URL; repeatable; replaces the recipe's input.paths (quote globs)",
+    )
+    parser.add_argument(
+        "--input-root", metavar="FOLDER_OR_URL",
+        help="with --input: the folder documents' warc_path is recorded relative to (default: the deepest folder "
+        "holding every input); with --lock: where the locked files lie now (a crawl's base, or their root)",
+    )
+    parser.add_argument(
+        "--pointers", action="store_true",
+        help="write a pointer dataset (as output.format: pointers): per document where its record lies and its text's "
+        "sha256, no text; 'warcforge materialize' rebuilds the documents",
+    )
+    parser.add_argument(
+        "--allow-drift", action="store_true",
+        help="with --lock: build even if this machine differs from the lock, and list each difference in the manifest",
     )
     parser.add_argument(
         "--overwrite", action="store_true",

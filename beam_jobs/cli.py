@@ -19,13 +19,20 @@ USAGE = """usage: warcforge <command> [options]
 
 commands:
   build   --config RECIPE --output DIR [--input PATH_OR_URL ...] [--overwrite] [Beam options]
+  build   --lock LOCK --output DIR [--allow-drift] [--input-root FOLDER_OR_URL] [Beam options]
           turn WARC shards into deduplicated Parquet training shards
+  materialize POINTERS --output DIR [--input-root FOLDER_OR_URL] [--overwrite] [Beam options]
+          fetch the records a pointer dataset names and rebuild its documents, checked
+  lock    --config RECIPE -o LOCK [--input PATH_OR_URL ...] [--hash-inputs]
+          write down everything that decides a build's bytes, for 'build --lock' to repeat
   refresh --config RECIPE --output ROOT [--index-url URL] [--rebuild CRAWL_ID|all] [--dry-run] [Beam options]
           build and publish each crawl the recipe selects that ROOT does not have yet
   sample  DIR [--seed N]
           write the deterministic sample WARC shards into DIR
   crawls  [--index-url URL] [--limit N] [--json]
           list Common Crawl's crawls, newest first
+  verify  DIR [--verbose]
+          check a published dataset against its manifest: files, sha256, rows, schema, counts
 
 'warcforge <command> --help' describes a command; 'warcforge build --help' lists the exit codes."""
 
@@ -39,14 +46,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warcforge {metadata.version('warcforge')}")
         return 0
     command, rest = argv[0], argv[1:]
-    if command in ("build", "refresh"):
+    if command in ("build", "refresh", "materialize"):
         return run_in_own_session([sys.executable, "-m", f"beam_jobs.{command}", *rest])
+    if command == "lock":
+        from beam_jobs import lock
+        return lock.main(rest)
     if command == "sample":
         from beam_jobs import sample
         return sample.main(rest)
     if command == "crawls":
         from beam_jobs import crawls
         return crawls.main(rest)
+    if command == "verify":
+        from beam_jobs import verify
+        return verify.main(rest)
     print(f"warcforge: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

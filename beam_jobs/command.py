@@ -13,6 +13,7 @@ from collections.abc import Callable
 from beam_jobs.build_args import (
     EXIT_FAILED,
     EXIT_FAILED_SHARDS,
+    EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -54,6 +55,10 @@ def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],
         records = outcome.get("counts", {}).get("read", {}).get("in", 0)
         print(f"warcforge: warning: the dataset has 0 documents ({records:,} records were read, none was kept; "
               "see the counts above)", file=sys.stderr)
+    if outcome.get("missing_documents"):
+        print(f"warcforge: {outcome['missing_documents']:,} pointed documents could not be brought back; they are "
+              "listed in missing/ and in manifest.json's 'materialized'", file=sys.stderr)
+        return EXIT_INCOMPLETE
     if outcome.get("failed_shards"):
         print(f"warcforge: {len(outcome['failed_shards'])} shards failed and were skipped; see failed_shards "
               "in manifest.json", file=sys.stderr)

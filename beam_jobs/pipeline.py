@@ -1,6 +1,7 @@
 """The build pipeline's graph: read, extract, deduplicate, write. Assembly only, no rules."""
 
 import json
+import operator
 
 import apache_beam as beam
 
@@ -21,6 +22,8 @@ from transforms.writing.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
     INDEX_SCHEMA,
+    POINTER_SCHEMA,
+    REJECTED_POINTER_SCHEMA,
     REJECTED_SCHEMA,
     dead_letter_row,
     dead_letter_shard_key,
@@ -31,6 +34,8 @@ from transforms.writing.schema import (
     index_row,
     index_shard_key,
     index_sort_key,
+    pointer_row,
+    rejected_pointer_row,
     rejected_row,
     rejected_shard_key,
     rejected_sort_key,
@@ -41,6 +46,8 @@ DOCUMENTS_DIR = "data"
 DEAD_LETTER_DIR = "dead_letter"
 REJECTED_DIR = "rejected"
 INDEX_DIR = "index"
+POINTERS_DIR = "pointers"
+REJECTED_POINTERS_DIR = "rejected_pointers"
 FILE_LIST = "_files.json"
 FAILED_SHARDS_LIST = "_failed_shards.json"
 
@@ -91,10 +98,29 @@ def cross_crawl_settings(recipe: Recipe, earlier_index_files: list[str]) -> Cros
     return CrossCrawlSettings(mode, tuple(earlier_index_files), near.bands, near.rows, near.ngram, near.seed)
 
 
-def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], staging_root: str,
-             cross_crawl: CrossCrawlSettings | None = None) -> None:
+def document_spec(recipe: Recipe, staging_root: str, write: bool = True) -> ShardSpec:
+    """How documents are written: materialize writes them exactly as a build does."""
+    return ShardSpec(staging_root, DOCUMENTS_DIR, recipe.output.num_shards, DOCUMENT_SCHEMA, document_row,
+                     document_sort_key, document_shard_key, parquet_settings(recipe), reasons.DOCUMENTS,
+                     count_by=operator.attrgetter("language"), count_in=reasons.LANGUAGES, write=write)
+
+
+def rejected_spec(recipe: Recipe, staging_root: str, write: bool = True) -> ShardSpec:
+    return ShardSpec(staging_root, REJECTED_DIR, recipe.output.rejected_shards, REJECTED_SCHEMA, rejected_row,
+                     rejected_sort_key, rejected_shard_key, parquet_settings(recipe), reasons.REJECTED, write=write)
+
+
+def parquet_settings(recipe: Recipe) -> ParquetSettings:
     out = recipe.output
-    settings = ParquetSettings(out.compression, out.compression_level, out.row_group_rows)
+    return ParquetSettings(out.compression, out.compression_level, out.row_group_rows)
+
+
+def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], staging_root: str,
+             cross_crawl: CrossCrawlSettings | None = None, pointers: bool = False) -> None:
+    """The build's graph. With ``pointers`` the documents (and sampled rejected documents) are written as
+    pointers, and the Parquet files a full build would write are only described (for materialize)."""
+    out = recipe.output
+    settings = parquet_settings(recipe)
 
     read = (
         pipeline
@@ -123,9 +149,7 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
                                                          recipe.filters.pii.ip_placeholder)
 
     document_files = documents | "WriteDocuments" >> WriteParquetShards(
-        ShardSpec(staging_root, DOCUMENTS_DIR, out.num_shards, DOCUMENT_SCHEMA, document_row,
-                  document_sort_key, document_shard_key, settings, reasons.DOCUMENTS)
-    )
+        document_spec(recipe, staging_root, write=not pointers))
     dead_letter_files = (
         (read.dead_letter, extracted.dead_letter)
         | "AllDeadLetters" >> beam.Flatten()
@@ -142,8 +166,17 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
                       index_shard_key, settings, reasons.INDEX_KEYS)))
     if rejected:
         written.append(rejected[0] | "WriteRejected" >> WriteParquetShards(
-            ShardSpec(staging_root, REJECTED_DIR, out.rejected_shards, REJECTED_SCHEMA, rejected_row,
-                      rejected_sort_key, rejected_shard_key, settings, reasons.REJECTED)))
+            rejected_spec(recipe, staging_root, write=not pointers)))
+    if pointers:
+        # The pointer dataset itself; the Parquet files above were only described, for materialize to check.
+        written.append(documents | "WritePointers" >> WriteParquetShards(ShardSpec(
+            staging_root, POINTERS_DIR, out.num_shards, POINTER_SCHEMA, pointer_row, document_sort_key,
+            document_shard_key, settings, reasons.POINTERS, counter_stage=reasons.POINTERS)))
+        if rejected:
+            written.append(rejected[0] | "WriteRejectedPointers" >> WriteParquetShards(ShardSpec(
+                staging_root, REJECTED_POINTERS_DIR, out.rejected_shards, REJECTED_POINTER_SCHEMA,
+                rejected_pointer_row, rejected_sort_key, rejected_shard_key, settings, reasons.REJECTED,
+                counter_stage=reasons.POINTERS)))
     _ = (
         written
         | "AllWrittenFiles" >> beam.Flatten()

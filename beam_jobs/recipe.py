@@ -33,6 +33,12 @@ class InputConfig(_Section):
         "s3://, gs://, memory://). Relative paths resolve against the recipe's folder; --input paths "
         "against the working directory.",
     )
+    root: str | None = Field(
+        None, min_length=1,
+        description="paths only: the folder or URL prefix that documents' warc_path is recorded relative to "
+        "(default: the deepest folder holding every input), so the same files elsewhere give the same bytes. "
+        "A relative path resolves like paths.",
+    )
     crawl: str | None = Field(
         None, pattern=CRAWL_ID.pattern, description="A Common Crawl crawl id, e.g. CC-MAIN-2025-18."
     )
@@ -56,6 +62,8 @@ class InputConfig(_Section):
             raise ValueError("give exactly one of 'paths' or 'crawl'")
         if self.crawl is None and self.paths is None:
             return self  # a refresh recipe: the refresh section picks the crawls (checked by Recipe)
+        if self.crawl is not None and self.root is not None:
+            raise ValueError("'root' is for 'paths': a crawl's files are recorded relative to its base")
         if self.crawl is None:
             crawl_only = [k for k in ("first", "sample", "files") if getattr(self, k) is not None]
             if crawl_only:
@@ -138,6 +146,9 @@ class OutputConfig(_Section):
     compression_level: int = Field(3, ge=1, le=22, description="Codec level (zstd 1-22, gzip 1-9).")
     row_group_rows: int = Field(10_000, ge=1, description="Rows per Parquet row group.")
     rejected_shards: int = Field(1, ge=1, le=100_000, description="Number of rejected-documents Parquet files.")
+    format: Literal["parquet", "pointers"] = Field(
+        "parquet", description="parquet: the documents with their text. pointers: per document only where its record "
+        "lies and its text's sha256 (no text), plus the lock; 'warcforge materialize' rebuilds the documents.")
 
 
 class Recipe(_Section):
@@ -162,6 +173,8 @@ class Recipe(_Section):
             raise ValueError("a recipe with a 'refresh' section reads crawls: give input.kind/base, not input.paths")
         if self.refresh is not None and self.refresh.cross_crawl_dedup == "near" and not self.dedup.near.enabled:
             raise ValueError("refresh.cross_crawl_dedup: near compares MinHash bands; it needs dedup.near.enabled")
+        if self.refresh is not None and self.output.format == "pointers":
+            raise ValueError("output.format: pointers is for 'warcforge build'; a refresh publishes full crawls")
         if self.refresh is None and self.input.paths is None and self.input.crawl is None:
             raise ValueError("give exactly one of 'input.paths' or 'input.crawl' (or a 'refresh' section, which "
                              "picks the crawls)")
@@ -172,6 +185,12 @@ class Recipe(_Section):
         built = self.model_copy(update={"input": self.input.model_copy(update={"crawl": crawl})})
         built._folder, built._input_folder = self._folder, self._input_folder
         return built
+
+    def with_output_format(self, output_format: str) -> "Recipe":
+        """The same recipe writing ``parquet`` (documents) or ``pointers``."""
+        changed = self.model_copy(update={"output": self.output.model_copy(update={"format": output_format})})
+        changed._folder, changed._input_folder = self._folder, self._input_folder
+        return changed
 
     def build_digest(self) -> str:
         """The digest of what decides one crawl's documents: the recipe without the keys that do
@@ -202,10 +221,10 @@ class Recipe(_Section):
         """SHA-256 of the recipe with every default filled in: equal digests, equal behaviour."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
-    def with_inputs(self, paths: list[str]) -> "Recipe":
-        """The recipe with its sources replaced by these paths (``--input``): command-line paths,
-        so relative ones resolve against the working directory."""
-        replaced = self.model_copy(update={"input": InputConfig(paths=paths)})
+    def with_inputs(self, paths: list[str], root: str | None = None) -> "Recipe":
+        """The recipe with its sources replaced by these paths (``--input``, ``--input-root``): command-line
+        paths, so relative ones resolve against the working directory."""
+        replaced = self.model_copy(update={"input": InputConfig(paths=paths, root=root)})
         replaced._input_folder = None
         return replaced
 
@@ -215,9 +234,11 @@ class Recipe(_Section):
 
     def resolved_input(self) -> InputConfig:
         """The input section as the job reads it: relative local paths and base made absolute."""
-        paths = self.input.paths
+        paths, root = self.input.paths, self.input.root
         resolved = None if paths is None else [resolve_location(p, self._input_folder) for p in paths]
-        return self.input.model_copy(update={"paths": resolved, "base": self.resolve_path(self.input.base)})
+        return self.input.model_copy(update={
+            "paths": resolved, "base": self.resolve_path(self.input.base),
+            "root": None if root is None else resolve_location(root, self._input_folder)})
 
 
 def _file_sha256(location: str) -> str:
@@ -234,12 +255,15 @@ def load_recipe(path: str | Path) -> Recipe:
     return parse_recipe(read_recipe_file(location), source=location, folder=folder_of(location))
 
 
-def parse_recipe(data: Any, source: str = "recipe", folder: str | None = None) -> Recipe:
-    """Validate a recipe's keys; ``folder`` is where its relative paths resolve (None: the working directory)."""
+def parse_recipe(data: Any, source: str = "recipe", folder: str | None = None, from_json: bool = False) -> Recipe:
+    """Validate a recipe's keys; ``folder`` is where its relative paths resolve (None: the working directory).
+
+    ``from_json``: the recipe as a manifest or lock records it, where mapping keys are strings (an
+    n-gram size of 2 reads as "2")."""
     if not isinstance(data, dict):
         raise RecipeError(f"recipe {source}: the top level must be a mapping of keys, got {type(data).__name__}")
     try:
-        recipe = Recipe.model_validate(data)
+        recipe = Recipe.model_validate_json(json.dumps(data)) if from_json else Recipe.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(error) for error in exc.errors()]
         raise RecipeError(f"recipe {source}: " + "; ".join(problems)) from None

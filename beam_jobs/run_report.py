@@ -19,7 +19,7 @@ from transforms.filters.language import MODEL_FILE, model_path
 from transforms.writing.publish import MANIFEST_FORMAT
 
 STAGES = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.C4_LINES, reasons.DEDUP_URL, reasons.DEDUP_EXACT,
-          reasons.NEAR_DEDUP, reasons.CROSS_CRAWL, reasons.PII, reasons.WRITE)
+          reasons.NEAR_DEDUP, reasons.CROSS_CRAWL, reasons.PII, reasons.WRITE, reasons.POINTERS)
 # Every package whose release can change the output's bytes, under its distribution name: the job and its
 # runner; reading (WARC parsing, decompression); extraction (resiliparse, trafilatura with the lxml it parses
 # with, the HTML cleaner and jusText it falls back to); language identification (the fastText runtime and the
@@ -35,15 +35,16 @@ PROCESSING_PACKAGES = (
 
 
 def collect_counts(result: PipelineResult) -> dict[str, dict[str, int]]:
-    """{stage: {reason: total}}, committed values where the runner has them."""
+    """{stage: {reason: total}}, committed values where the runner has them; plus {"languages": {language:
+    documents}} when the language filter labelled the published documents."""
     counts: dict[str, dict[str, int]] = {}
     for counter in result.metrics().query(MetricsFilter())["counters"]:
         value = counter.committed if counter.committed is not None else counter.attempted
         stage, name = counter.key.metric.namespace, counter.key.metric.name
-        if stage in STAGES:
+        if stage in STAGES or stage == reasons.LANGUAGES:
             by_reason = counts.setdefault(stage, {})
             by_reason[name] = by_reason.get(name, 0) + int(value or 0)
-    return {stage: dict(sorted(counts[stage].items())) for stage in STAGES if stage in counts}
+    return {stage: dict(sorted(counts[stage].items())) for stage in (*STAGES, reasons.LANGUAGES) if stage in counts}
 
 
 def package_versions() -> dict[str, str]:
@@ -69,8 +70,13 @@ def language_model_sha256() -> str:
 
 
 def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list[dict], failed: list[dict],
-                   cross_crawl: dict | None = None) -> dict:
-    """The manifest; ``cross_crawl`` (refresh with cross_crawl_dedup) names the crawls compared with."""
+                   cross_crawl: dict | None = None, lock_sha256: str | None = None,
+                   drift: list[str] | None = None) -> dict:
+    """The manifest; ``cross_crawl`` (refresh with cross_crawl_dedup) names the crawls compared with.
+
+    It names inputs as documents do (``warc_path``, relative to the crawl's base or the input root)
+    and never where this run read them from (``inputs.json`` has that), so the same files elsewhere
+    give the same manifest but for ``input_root``."""
     def section(prefix: str) -> list[dict]:
         return [f for f in files if f["path"].startswith(prefix + "/")]
 
@@ -80,7 +86,7 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         "format": MANIFEST_FORMAT,
         "recipe": recorded,
         "recipe_sha256": recipe.digest() if recorded == recipe.model_dump(mode="json") else _digest(recorded),
-        "inputs": inputs,
+        "inputs": [{"warc_path": i["warc_path"], "size": i["size"]} for i in inputs],
         "versions": package_versions(),
         "counts": counts,
         "documents": sum(f["rows"] for f in documents),
@@ -88,10 +94,37 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         "files": {"data": documents, "dead_letter": dead_letters, "rejected": rejected},
         "failed_shards": failed,
     }
+    if inputs and inputs[0].get("root"):
+        manifest["input_root"] = inputs[0]["root"]
+    if lock_sha256 is not None:
+        manifest["lock_sha256"] = lock_sha256  # the lock is published beside it as warcforge.lock
+    if drift:
+        manifest["drift"] = drift  # how this build's machine differed from the lock (--allow-drift)
     if cross_crawl is not None:
         manifest["files"]["index"] = section("index")
         manifest["cross_crawl"] = cross_crawl
     return manifest
+
+
+def pointer_manifest(full: dict, recipe: Recipe, counts: dict, files: list[dict]) -> dict:
+    """A pointer build's manifest: the pointer files, the dead letters, the counts with the pointer
+    writer's, and under ``materializes`` the manifest of the full dataset the pointers rebuild (whose
+    data files this run described without writing them)."""
+    def section(prefix: str) -> list[dict]:
+        return [f for f in files if f["path"].startswith(prefix + "/")]
+
+    recorded = recorded_recipe(recipe)
+    pointers = section("pointers")
+    return {
+        **full,
+        "recipe": recorded,
+        "recipe_sha256": _digest(recorded),
+        "counts": counts,
+        "documents": sum(f["rows"] for f in pointers),
+        "files": {"pointers": pointers, "dead_letter": full["files"]["dead_letter"],
+                  "rejected_pointers": section("rejected_pointers")},
+        "materializes": full,
+    }
 
 
 def recorded_recipe(recipe: Recipe) -> dict:
@@ -148,14 +181,17 @@ def format_summary(manifest: dict, output_url: str, seconds: float) -> str:
         if by:
             lines.append(f"  {stage:<12} {by.get(reasons.IN, 0):,} documents -> {by.get(reasons.OUT, 0):,}"
                          f" ({by.get(removed, 0):,} {label} removed)")
-    n_data, n_dead = len(manifest["files"]["data"]), len(manifest["files"]["dead_letter"])
-    rejected = manifest["files"]["rejected"]
+    pointers = "pointers" in manifest["files"]
+    n_data, n_dead = len(manifest["files"]["pointers" if pointers else "data"]), len(manifest["files"]["dead_letter"])
+    rejected = manifest["files"]["rejected_pointers" if pointers else "rejected"]
     lines += [
-        f"  write        {manifest['documents']:,} documents in {n_data} Parquet files,"
+        f"  write        {manifest['documents']:,} {'pointers to documents' if pointers else 'documents'} in {n_data}"
+        " Parquet files,"
         f" {manifest['dead_letters']:,} dead letters in {n_dead}"
         + (f", {sum(f['rows'] for f in rejected):,} sampled rejected documents in {len(rejected)}" if rejected else ""),
         *[f"  FAILED       {f['warc_path']}: {f['reason']} (at byte {f['offset']})" for f in manifest["failed_shards"]],
-        f"  output       {output_url}  (manifest.json, stats.json, data/, dead_letter/)",
+        f"  output       {output_url}  (manifest.json, stats.json, {'pointers/' if pointers else 'data/'}, "
+        "dead_letter/)",
         f"  took         {seconds:,.1f} s",
     ]
     return "\n".join(lines)

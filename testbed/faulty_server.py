@@ -3,9 +3,12 @@
 Each file's first ``faults_per_file`` requests get a fault drawn from ``kinds``: a 503 Slow Down,
 a connection reset after a random number of body bytes, or a stall longer than the client's read
 timeout after a random number of bytes. Later requests are served cleanly, so every read ends.
-With ``refuse_ranges`` the server ignores Range headers and always sends the whole file.
+With ``refuse_ranges`` the server ignores Range headers and always sends the whole file. With
+``in_order`` a file's faults are ``kinds`` in that order (one of each), not drawn. Every answer
+carries an ETag (the MD5 of the file, as S3 gives for a single-part upload); HEAD is never faulted.
 """
 
+import hashlib
 import random
 import socket
 import struct
@@ -19,8 +22,12 @@ from testbed.http_server import LoopbackServer
 
 class FaultPlan:
     def __init__(self, seed: int, kinds: tuple[str, ...] = ("503", "reset", "stall"), faults_per_file: int = 3,
-                 refuse_ranges: bool = False, stall_s: float = 2.0, fault_paths: str = "") -> None:
+                 refuse_ranges: bool = False, stall_s: float = 2.0, fault_paths: str = "",
+                 in_order: bool = False) -> None:
         self.seed, self.kinds, self.faults_per_file = seed, kinds, faults_per_file
+        self.in_order = in_order
+        if in_order:
+            self.faults_per_file = len(kinds)
         self.refuse_ranges, self.stall_s, self.fault_paths = refuse_ranges, stall_s, fault_paths
         self._lock = threading.Lock()
         self._requests: dict[str, int] = {}
@@ -35,7 +42,7 @@ class FaultPlan:
         rng = random.Random(f"{self.seed}:{path}:{n}")
         if n >= self.faults_per_file or (self.fault_paths and self.fault_paths not in path):
             return None, rng
-        return rng.choice(self.kinds), rng
+        return (self.kinds[n] if self.in_order else rng.choice(self.kinds)), rng
 
     def enter(self) -> None:
         with self._lock:
@@ -61,6 +68,18 @@ def _handler(root: Path, plan: FaultPlan) -> type:
             finally:
                 plan.leave()
 
+        def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
+            file = root / self.path.split("?", 1)[0].lstrip("/")
+            if not file.is_file():
+                self.send_error(404)
+                return
+            data = file.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("ETag", _etag(data))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+
         def _serve(self) -> None:
             path = self.path.split("?", 1)[0]
             file = root / path.lstrip("/")
@@ -82,6 +101,7 @@ def _handler(root: Path, plan: FaultPlan) -> type:
                 return
             body = data[start:]
             self.send_response(206 if start else 200)
+            self.send_header("ETag", _etag(data))
             if start:
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             if not plan.refuse_ranges:
@@ -102,6 +122,10 @@ def _handler(root: Path, plan: FaultPlan) -> type:
             self.connection.close()
 
     return FaultyHandler
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest()}"'  # noqa: S324 - an ETag, as S3 computes it, not security
 
 
 class FaultyServer(LoopbackServer):

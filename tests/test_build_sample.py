@@ -64,7 +64,7 @@ def test_every_row_points_at_the_bytes_of_its_record(sample_build):
     assert len(rows) == manifest["documents"]
     files: dict[str, bytes] = {}
     for row in rows:
-        data = files.setdefault(row["warc_path"], Path(row["warc_path"]).read_bytes())
+        data = files.setdefault(row["warc_path"], (Path(manifest["input_root"]) / row["warc_path"]).read_bytes())
         cut = record_bytes(data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]],
                            row["warc_inner_offset"])
         again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadRules()))
@@ -106,8 +106,9 @@ def test_manifest_describes_the_run(sample_build, sample_dir):
     on_disk = json.loads((out / "manifest.json").read_text())
     assert on_disk == manifest
     assert manifest["format"] == "warcforge-manifest/1"
-    assert [i["url"] for i in manifest["inputs"]] == [str(p) for p in sorted(sample_dir.glob("*.warc.gz"))]
-    assert all(i["size"] == Path(i["url"]).stat().st_size for i in manifest["inputs"])
+    assert manifest["input_root"] == str(sample_dir)
+    assert [i["warc_path"] for i in manifest["inputs"]] == [p.name for p in sorted(sample_dir.glob("*.warc.gz"))]
+    assert all(i["size"] == (sample_dir / i["warc_path"]).stat().st_size for i in manifest["inputs"])
     assert len(manifest["recipe_sha256"]) == 64 and manifest["recipe"]["output"]["num_shards"] == 4
     assert {"apache-beam", "fastwarc", "resiliparse", "warcio", "pyarrow", "fsspec", "python"} <= set(
         manifest["versions"])

@@ -72,8 +72,9 @@ def test_charsets_without_a_header_declaration_decode(shared_build):
 
 
 def test_rows_point_at_their_records(shared_build):
+    root = Path(shared_build[1]["input_root"])  # warc_path is relative to the inputs' common folder
     for row in read_rows(shared_build[0]):
-        data = Path(row["warc_path"]).read_bytes()
+        data = (root / row["warc_path"]).read_bytes()
         cut = record_bytes(data[row["warc_offset"]: row["warc_offset"] + row["warc_length"]],
                            row["warc_inner_offset"])
         again = next(read_shard(io.BytesIO(cut), row["warc_path"], len(cut), ReadRules()))

@@ -1,11 +1,13 @@
 """--input takes local paths, globs and fsspec URLs; the documents do not depend on where bytes came from."""
 
+import json
+
 import fsspec
 import pytest
 
 from testbed.http_server import FileServer
 from tests.conftest import build, read_rows, write_recipe
-from transforms.common.errors import MissingInputError, NotAnArchiveError
+from transforms.common.errors import MissingInputError, NotAnArchiveError, RecipeError
 from transforms.reading.sources import resolve_paths
 
 SHARD = "sample-00001.warc.gz"
@@ -26,7 +28,9 @@ def test_file_url(sample_dir, tmp_path, local_documents):
     recipe = write_recipe(tmp_path / "r.yaml", ["unused.warc.gz"])
     manifest = build(recipe, tmp_path / "out", "--input", f"file://{sample_dir / SHARD}")
     assert documents(tmp_path / "out") == local_documents
-    assert manifest["inputs"][0]["url"] == str(sample_dir / SHARD)
+    assert manifest["input_root"] == str(sample_dir)
+    assert manifest["inputs"][0]["warc_path"] == SHARD
+    assert json.loads((tmp_path / "out" / "inputs.json").read_text())[0]["url"] == str(sample_dir / SHARD)
 
 
 def test_memory_url(sample_dir, tmp_path, local_documents):
@@ -37,11 +41,10 @@ def test_memory_url(sample_dir, tmp_path, local_documents):
         manifest = build(recipe, tmp_path / "out")
     finally:
         fs.rm("/warcforge-test", recursive=True)
-    assert manifest["inputs"] == [{"url": "memory:///warcforge-test/shard.warc.gz",
-                                   "warc_path": "memory:///warcforge-test/shard.warc.gz",
-                                   "size": (sample_dir / SHARD).stat().st_size}]
+    assert manifest["inputs"] == [{"warc_path": "shard.warc.gz", "size": (sample_dir / SHARD).stat().st_size}]
+    assert manifest["input_root"] == "memory:///warcforge-test"
     assert documents(tmp_path / "out") == local_documents
-    assert {r["warc_path"] for r in read_rows(tmp_path / "out")} == {"memory:///warcforge-test/shard.warc.gz"}
+    assert {r["warc_path"] for r in read_rows(tmp_path / "out")} == {"shard.warc.gz"}
 
 
 def test_http_url_from_a_loopback_server(sample_dir, tmp_path, local_documents):
@@ -51,7 +54,7 @@ def test_http_url_from_a_loopback_server(sample_dir, tmp_path, local_documents):
         manifest = build(recipe, tmp_path / "out")
         with pytest.raises(MissingInputError, match="input file not found: .*/no-such.warc.gz"):
             resolve_paths([f"{server.url}/no-such.warc.gz"])
-    assert manifest["inputs"][0]["url"] == url
+    assert (manifest["input_root"], manifest["inputs"][0]["warc_path"]) == (server.url, SHARD)
     assert documents(tmp_path / "out") == local_documents
 
 
@@ -103,8 +106,43 @@ def test_a_remote_input_with_no_record_is_a_failed_input(tmp_path, sample_dir):
     with FileServer(tmp_path / "srv") as server:
         manifest = build(recipe, tmp_path / "out", "--input", f"{server.url}/empty.warc.gz",
                          "--input", f"{server.url}/{SHARD}")
-        assert [f["warc_path"] for f in manifest["failed_shards"]] == [f"{server.url}/empty.warc.gz"]
+        assert [f["warc_path"] for f in manifest["failed_shards"]] == ["empty.warc.gz"]
+        assert [f["url"] for f in manifest["failed_shards"]] == [f"{server.url}/empty.warc.gz"]
         assert "no record could be read" in manifest["failed_shards"][0]["reason"]
         with pytest.raises(Exception, match="no record could be read"):
             build(write_recipe(tmp_path / "f.yaml", [f"{server.url}/empty.warc.gz"]), tmp_path / "out2")
     assert manifest["documents"] > 0
+
+
+def _data_files(out) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "data").glob("*.parquet"))}
+
+
+def test_the_same_files_elsewhere_give_the_same_bytes(sample_dir, tmp_path):
+    # Documents record warc_path relative to the input root: another folder, or the same files behind
+    # a web server, give byte-identical Parquet; only the manifest's input_root tells them apart.
+    deep = tmp_path / "one" / "two"
+    deep.mkdir(parents=True)
+    names = ["sample-00001.warc.gz", "sample-00002.warc.gz"]
+    for name in names:
+        (deep / name).write_bytes((sample_dir / name).read_bytes())
+    recipe = write_recipe(tmp_path / "r.yaml", ["unused.warc.gz"])
+    here = build(recipe, tmp_path / "here", "--input", str(sample_dir / "sample-0000[12].warc.gz"))
+    there = build(recipe, tmp_path / "there", "--input", str(deep / "*.warc.gz"))
+    with FileServer(sample_dir) as server:
+        served = build(recipe, tmp_path / "served", "--input", f"{server.url}/sample-00001.warc.gz",
+                       "--input", f"{server.url}/sample-00002.warc.gz")
+    assert _data_files(tmp_path / "here") == _data_files(tmp_path / "there") == _data_files(tmp_path / "served")
+    assert here["inputs"] == there["inputs"] == served["inputs"]
+    assert [i["warc_path"] for i in here["inputs"]] == names
+    assert (here["input_root"], there["input_root"]) == (str(sample_dir), str(deep))
+
+
+def test_a_declared_root_names_warc_paths_and_must_hold_every_input(sample_dir, tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", ["unused.warc.gz"])
+    manifest = build(recipe, tmp_path / "out", "--input", str(sample_dir / SHARD),
+                     "--input-root", str(sample_dir.parent))
+    assert manifest["inputs"][0]["warc_path"] == f"{sample_dir.name}/{SHARD}"
+    assert {r["warc_path"] for r in read_rows(tmp_path / "out")} == {f"{sample_dir.name}/{SHARD}"}
+    with pytest.raises(RecipeError, match=f"input {sample_dir / SHARD} does not lie under input.root {tmp_path}"):
+        resolve_paths([str(sample_dir / SHARD)], str(tmp_path))

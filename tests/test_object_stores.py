@@ -20,14 +20,14 @@ def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
     recipe = write_recipe(tmp_path / "r.yaml", ["s3://crawl/crawl-data/*.warc.gz"])
     manifest = build(recipe, "s3://crawl/datasets/v1")
     size = (sample_dir / SHARD).stat().st_size
-    url = f"s3://crawl/crawl-data/{SHARD}"
-    assert manifest["inputs"] == [{"url": url, "warc_path": url, "size": size}]
+    assert manifest["inputs"] == [{"warc_path": SHARD, "size": size}]
+    assert manifest["input_root"] == "s3://crawl/crawl-data"
     published = sorted(p.split("/", 3)[3] for p in s3_server.find("crawl/datasets/v1"))
     listed = sorted(f["path"] for section in manifest["files"].values() for f in section)
     assert [p[:-len("-123456789abc.parquet")] for p in listed] == [
         "data/part-00000-of-00004", "data/part-00001-of-00004", "data/part-00002-of-00004", "data/part-00003-of-00004",
         "dead_letter/part-00000-of-00001"]
-    assert published == sorted([*listed, "inputs.json", "manifest.json", "run_info.json", "stats.json"])
+    assert published == sorted([*listed, "README.md", "inputs.json", "manifest.json", "run_info.json", "stats.json"])
     assert json.loads(s3_server.cat("crawl/datasets/v1/manifest.json")) == manifest
     local = tmp_path / "local"
     build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
@@ -36,7 +36,7 @@ def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
         with s3_server.open(f"crawl/datasets/v1/{entry['path']}", "rb") as stream:
             from_s3 += pq.read_table(stream).to_pylist()
     assert [_content(r) for r in from_s3] == [_content(r) for r in read_rows(local)]
-    assert {r["warc_path"] for r in from_s3} == {f"s3://crawl/crawl-data/{SHARD}"}
+    assert {r["warc_path"] for r in from_s3} == {SHARD}  # relative to the input root, as a local build records it
 
 
 def _content(row: dict) -> tuple:
@@ -55,7 +55,7 @@ def test_gs_input_through_gcsfs(gcs_emulator, sample_dir, tmp_path):
                             capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert [i["url"] for i in manifest["inputs"]] == [f"gs://crawl/crawl-data/{SHARD}"]
+    assert (manifest["input_root"], [i["warc_path"] for i in manifest["inputs"]]) == ("gs://crawl/crawl-data", [SHARD])
     local = tmp_path / "local"
     build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
     assert [_content(r) for r in read_rows(out)] == [_content(r) for r in read_rows(local)]
@@ -88,7 +88,7 @@ def test_gs_output_publishes_and_replaces_a_dataset(gcs_emulator, sample_dir, tm
         manifests.append(_gcs_json(gcs_emulator, "datasets", "v1/manifest.json"))
     listed = sorted(f["path"] for section in manifests[-1]["files"].values() for f in section)
     names = _gcs_names(gcs_emulator, "datasets", "v1/")
-    assert names == sorted([*listed, "inputs.json", "manifest.json", "run_info.json", "stats.json"])
+    assert names == sorted([*listed, "README.md", "inputs.json", "manifest.json", "run_info.json", "stats.json"])
     assert len(manifests[-1]["files"]["data"]) == 2
 
 

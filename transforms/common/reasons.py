@@ -14,8 +14,13 @@ DEDUP_EXACT = "dedup_exact"
 DEDUP_URL = "dedup_url"  # one capture per normalized URL (dedup.url)
 NEAR_DEDUP = "near_dedup"  # MinHash LSH clusters (dedup.near)
 CROSS_CRAWL = "dedup_cross_crawl"  # documents published in an earlier crawl (refresh.cross_crawl_dedup)
+POINTERS = "pointers"  # a pointer build's pointer files and rows (namespace and counter); not in a full build
+MISSING = "missing"  # materialize: pointers that brought no document back
+MATERIALIZE = "materialize"  # warcforge materialize: pointers, records fetched, documents matched, missing_*
 PII = "pii"  # emails, ips, documents_changed: replacements, not drops
 WRITE = "write"
+# Not a stage: published documents per language (the language filter's label), one counter per language.
+LANGUAGES = "languages"
 
 IN = "in"
 OUT = "out"

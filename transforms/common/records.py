@@ -82,3 +82,23 @@ def parse_warc_date(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RecordPointer:
+    """Where a published document's record lies and what its text must hash to, without the text:
+    one row of a pointer dataset. ``filter_stage``/``filter_reason`` are set for a sampled rejected document."""
+
+    id: str
+    warc_path: str
+    warc_offset: int
+    warc_length: int
+    warc_inner_offset: int
+    warc_record_id: str | None
+    warc_payload_digest: str | None
+    text_sha256: str
+    language: str | None
+    duplicate_count: int
+    near_dup_cluster_size: int
+    filter_stage: str | None = None
+    filter_reason: str | None = None

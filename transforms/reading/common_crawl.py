@@ -41,7 +41,11 @@ def fetch_bytes(url: str, policy: RetryPolicy) -> bytes:
 
 
 def read_paths_file(url: str, policy: RetryPolicy) -> list[str]:
-    data = fetch_bytes(url, policy)
+    return parse_paths_file(fetch_bytes(url, policy))
+
+
+def parse_paths_file(data: bytes) -> list[str]:
+    """The paths a paths file lists, gzip-compressed (as Common Crawl serves it) or not."""
     if data.startswith(b"\x1f\x8b"):
         data = gzip.decompress(data)
     return [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]

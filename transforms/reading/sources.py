@@ -16,6 +16,7 @@ from transforms.common.errors import MissingInputError, NotAnArchiveError
 from transforms.common.fs_urls import is_local_fs, protocols, url_of
 from transforms.common.secrets import redact_text
 from transforms.reading import common_crawl
+from transforms.reading.input_root import common_root, relative_name
 from transforms.reading.record_views import ARCHIVE_HEAD_BYTES, archive_problem
 from transforms.reading.request_failures import describe_failure
 from transforms.reading.resumable_file import RetryPolicy
@@ -28,6 +29,7 @@ class InputSelection(Protocol):
     """What to read, as the recipe's ``input`` section says it: ``paths``, or a ``crawl`` and its selection."""
 
     paths: list[str] | None
+    root: str | None
     crawl: str | None
     kind: str
     base: str
@@ -41,7 +43,8 @@ class InputSelection(Protocol):
 class InputFile:
     url: str  # where the bytes are read from: an absolute local path, or a full fsspec URL
     size: int | None  # None when not known before reading (crawl files are not listed with sizes)
-    name: str = ""  # what documents record as warc_path: the crawl-relative path, or the url
+    name: str = ""  # what documents record as warc_path: relative to the crawl's base or to root; else the url
+    root: str = ""  # what name is relative to, for a ``paths`` source (credentials redacted); "" for a crawl
 
     @property
     def warc_path(self) -> str:
@@ -50,7 +53,7 @@ class InputFile:
 
 def resolve_inputs(config: InputSelection, policy: RetryPolicy) -> list[InputFile]:
     if config.crawl is None:
-        return resolve_paths(config.paths or [])
+        return resolve_paths(config.paths or [], config.root)
     listing = common_crawl.paths_file_url(config.base, config.crawl, config.kind)
     chosen = common_crawl.select_shards(common_crawl.read_paths_file(listing, policy), config.first,
                                         config.sample, config.seed, config.files)
@@ -59,8 +62,10 @@ def resolve_inputs(config: InputSelection, policy: RetryPolicy) -> list[InputFil
     return [InputFile(url=common_crawl.join_base(config.base, path), size=None, name=path) for path in chosen]
 
 
-def resolve_paths(patterns: list[str]) -> list[InputFile]:
-    found: dict[str, InputFile] = {}
+def resolve_paths(patterns: list[str], root: str | None = None) -> list[InputFile]:
+    """The files the patterns name, sorted, each named relative to ``root`` (default: the deepest
+    folder that holds them all), so documents record the same warc_path wherever the files lie."""
+    found: dict[str, int | None] = {}
     for pattern in patterns:
         expanded = os.path.expanduser(pattern) if "://" not in pattern else pattern
         fs, path = fsspec.core.url_to_fs(expanded)
@@ -85,12 +90,17 @@ def resolve_paths(patterns: list[str]) -> list[InputFile]:
             files = {path: info}
         for file_path, info in files.items():
             url = url_of(fs, file_path)
-            # Documents record where they came from, never the credentials that opened it.
-            recorded = redact_text(url)
-            found[url] = InputFile(url=url, size=_listed_size(fs, info), name="" if recorded == url else recorded)
+            found[url] = _listed_size(fs, info)
             if is_local_fs(fs):
                 _check_is_archive(file_path, pattern)
-    return [found[url] for url in sorted(found)]
+    # Documents record where they came from, never the credentials that opened it.
+    recorded = {url: redact_text(url) for url in found}
+    if root is None:
+        recorded_root = common_root(list(recorded.values()))
+    else:
+        recorded_root = redact_text(root if "://" in root else os.path.abspath(os.path.expanduser(root)))
+    return [InputFile(url=url, size=found[url], name=relative_name(recorded[url], recorded_root), root=recorded_root)
+            for url in sorted(found)]
 
 
 def _listed_size(fs: fsspec.AbstractFileSystem, info: dict) -> int | None:

@@ -18,6 +18,7 @@ from transforms.common.records import PageRecord, Provenance, Rejected
 from transforms.common.secrets import redact_text
 from transforms.common.stage import StageCounters
 from transforms.reading.classify_records import ReadRules, read_shard
+from transforms.reading.pointed_records import fetch_pointed
 from transforms.reading.resumable_file import ResumableFile, RetryPolicy
 from transforms.reading.sources import InputFile
 
@@ -102,4 +103,50 @@ class ReadWarcShards(beam.PTransform):
             | "SpreadShardsOverWorkers" >> beam.Reshuffle()
             | "ReadAndClassifyRecords" >> beam.ParDo(ReadShardFn(self.settings)).with_outputs(
                 DEAD_LETTER, FAILED_SHARDS, main=PAGES)
+        )
+
+
+FETCH_FAILED = "fetch_failed"
+
+
+class FetchPointedFn(beam.DoFn):
+    """(file URL, its pointers) -> the pages the pointers name; ``fetch_failed``: (pointer, reason, detail)."""
+
+    def __init__(self, settings: ReadSettings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        self.counters = StageCounters(reasons.MATERIALIZE)
+
+    def process(self, element: tuple):  # noqa: ANN201 - a DoFn generator
+        url, pointers = element
+        started, stream = time.monotonic(), ResumableFile(url, self.settings.policy)
+        fetched = 0
+        try:
+            for pointer, page, reason, detail in fetch_pointed(stream, list(pointers), self.settings.rules):
+                if page is None:
+                    self.counters.inc(f"fetch_{reason}")
+                    yield beam.pvalue.TaggedOutput(FETCH_FAILED, (pointer.id, (pointer, reason, redact_text(detail))))
+                    continue
+                fetched += 1
+                self.counters.inc("records_fetched")
+                yield page
+        finally:
+            stream.close()
+        log.info("fetched %d records from %s in %.1f s (%d retries)", fetched, redact_text(url),
+                 time.monotonic() - started, stream.retries)
+
+
+class FetchPointedRecords(beam.PTransform):
+    """PCollection[(file URL, RecordPointer)] -> pages (PageRecord), and ``fetch_failed`` keyed by document id."""
+
+    def __init__(self, settings: ReadSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, pointers: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
+        return (
+            pointers
+            | "GroupByFile" >> beam.GroupByKey()
+            | "FetchInFileOrder" >> beam.ParDo(FetchPointedFn(self.settings)).with_outputs(FETCH_FAILED, main=PAGES)
         )

@@ -35,8 +35,8 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "warcforge-manifest/1"
 JOURNAL = ".warcforge-publish.json"
 JOURNAL_FORMAT = "warcforge-publish/1"
-SIDE_FILES = ("stats.json", "run_info.json", "inputs.json")
-DATASET_DIRS = ("data", "dead_letter", "rejected", "index")
+SIDE_FILES = ("stats.json", "run_info.json", "inputs.json", "README.md", "warcforge.lock")
+DATASET_DIRS = ("data", "dead_letter", "rejected", "index", "pointers", "rejected_pointers", "missing")
 _STAGING_NAME = re.compile(r"^\.warcforge-staging-[0-9a-f]{32}$")
 log = logging.getLogger("warcforge.publish")
 

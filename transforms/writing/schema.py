@@ -5,7 +5,7 @@ The only place a column is named; README.md ("Output schema") describes each one
 
 import pyarrow as pa
 
-from transforms.common.records import INDEX_KEY, Document, Rejected, RejectedDocument, parse_warc_date
+from transforms.common.records import INDEX_KEY, Document, RecordPointer, Rejected, RejectedDocument, parse_warc_date
 
 DOCUMENT_SCHEMA = pa.schema(
     [
@@ -49,12 +49,44 @@ DEAD_LETTER_SCHEMA = pa.schema(
     ]
 )
 
+# A pointer dataset (output.format: pointers): per document, where its record lies and what its text hashes
+# to, never the text. warcforge materialize fetches the records and rebuilds the documents.
+POINTER_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("warc_path", pa.string(), nullable=False),
+        pa.field("warc_offset", pa.int64(), nullable=False),
+        pa.field("warc_length", pa.int64(), nullable=False),
+        pa.field("warc_inner_offset", pa.int64(), nullable=False),
+        pa.field("warc_record_id", pa.string()),
+        pa.field("warc_payload_digest", pa.string()),
+        pa.field("text_sha256", pa.string(), nullable=False),
+        pa.field("language", pa.string()),
+        pa.field("duplicate_count", pa.int32(), nullable=False),
+        pa.field("near_dup_cluster_size", pa.int32(), nullable=False),
+    ]
+)
+REJECTED_POINTER_SCHEMA = POINTER_SCHEMA.append(pa.field("filter_stage", pa.string(), nullable=False)).append(
+    pa.field("filter_reason", pa.string(), nullable=False))
+
+# What materialize could not bring back: the pointer, and why.
+MISSING_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("warc_path", pa.string(), nullable=False),
+        pa.field("warc_offset", pa.int64(), nullable=False),
+        pa.field("section", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+    ]
+)
+
 # A crawl's cross-crawl index (refresh.cross_crawl_dedup): one key per row, for later crawls to join on.
 INDEX_SCHEMA = pa.schema([pa.field(INDEX_KEY, pa.string(), nullable=False)])
 
 # Columns whose few distinct values make dictionary encoding pay off.
 DICTIONARY_COLUMNS = ["record_type", "content_type", "charset", "stage", "reason", "warc_path", "language",
-                      "filter_stage", "filter_reason"]
+                      "filter_stage", "filter_reason", "section"]
 
 
 def document_row(doc: Document) -> dict:
@@ -125,6 +157,41 @@ def dead_letter_shard_key(rejected: Rejected) -> str:
 def dead_letter_sort_key(rejected: Rejected) -> tuple:
     prov = rejected.provenance
     return (prov.warc_path, prov.warc_offset, rejected.stage, rejected.reason, rejected.detail)
+
+
+def pointer_row(doc: Document) -> dict:
+    prov = doc.provenance
+    return {
+        "id": doc.id,
+        "warc_path": prov.warc_path,
+        "warc_offset": prov.warc_offset,
+        "warc_length": prov.warc_length,
+        "warc_inner_offset": prov.warc_inner_offset,
+        "warc_record_id": prov.warc_record_id,
+        "warc_payload_digest": prov.payload_digest,
+        "text_sha256": doc.text_sha256,
+        "language": doc.language,
+        "duplicate_count": doc.duplicate_count,
+        "near_dup_cluster_size": doc.near_dup_cluster_size,
+    }
+
+
+def rejected_pointer_row(rejected: RejectedDocument) -> dict:
+    return {**pointer_row(rejected.document), "filter_stage": rejected.stage, "filter_reason": rejected.reason}
+
+
+def missing_row(missing: tuple[RecordPointer, str, str, str]) -> dict:
+    pointer, section, reason, detail = missing
+    return {"id": pointer.id, "warc_path": pointer.warc_path, "warc_offset": pointer.warc_offset,
+            "section": section, "reason": reason, "detail": detail}
+
+
+def missing_sort_key(missing: tuple[RecordPointer, str, str, str]) -> tuple:
+    return (missing[0].warc_path, missing[0].warc_offset, missing[0].id, missing[1])
+
+
+def missing_shard_key(missing: tuple[RecordPointer, str, str, str]) -> str:
+    return missing[0].id
 
 
 def index_row(key: str) -> dict:

@@ -6,6 +6,7 @@ index gets a file, empty or not, so the file list is fixed by the recipe. Files 
 staging root; publishing them is the job's last step.
 """
 
+import collections
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +37,13 @@ class ShardSpec:
     shard_key: Callable[[object], str]
     settings: ParquetSettings
     counted_as: str
+    # Optional: rows counted per value of count_by(item) (None: not counted), in the counter namespace count_in.
+    count_by: Callable[[object], str | None] | None = None
+    count_in: str = ""
+    # False: the file's bytes are made and described (sha256, rows) but not written. A pointer build
+    # describes the full dataset it points at this way, for materialize to check against.
+    write: bool = True
+    counter_stage: str = reasons.WRITE  # namespace of the files/rows counters
 
 
 class WriteShardFn(beam.DoFn):
@@ -43,18 +51,25 @@ class WriteShardFn(beam.DoFn):
         self.spec = spec
 
     def setup(self) -> None:
-        self.counters = StageCounters(reasons.WRITE)
+        self.counters = StageCounters(self.spec.counter_stage)
+        self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
 
     def process(self, shard: tuple):  # noqa: ANN201 - a DoFn generator
         index, items = shard
         spec = self.spec
-        rows = [spec.to_row(item) for item in sorted((i for i in items if i is not None), key=spec.sort_key)]
+        ordered = sorted((i for i in items if i is not None), key=spec.sort_key)
+        rows = [spec.to_row(item) for item in ordered]
         data = parquet_bytes(rows, spec.schema, spec.settings)
         sha256 = sha256_hex(data)
         relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
-        write_bytes(f"{spec.staging_root}/{relative}", data)
+        if spec.write:
+            write_bytes(f"{spec.staging_root}/{relative}", data)
         self.counters.inc(reasons.FILES)
         self.counters.inc(spec.counted_as, len(rows))
+        if self.by_value is not None:
+            for value, n in collections.Counter(map(spec.count_by, ordered)).items():
+                if value is not None:
+                    self.by_value.inc(value, n)
         yield WrittenFile(path=relative, rows=len(rows), bytes=len(data), sha256=sha256)
 
 

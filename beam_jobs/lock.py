@@ -1,0 +1,274 @@
+"""Locks: everything that decides a build's bytes, written down so the build can be repeated and checked.
+
+``warcforge lock`` resolves a recipe and writes a lock: the recipe with every default filled in
+and its digest, the digest of each URL list it names, every input file (its ``warc_path``, size
+and the strongest identity the server gives; a sha256 with ``--hash-inputs``), a crawl's paths
+file digest, and the versions of every package that changes bytes (and the language model's
+sha256). ``warcforge build --lock`` builds exactly that and refuses, before reading a record,
+when anything differs; ``--allow-drift`` builds anyway and the manifest lists each difference.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import fsspec
+
+from beam_jobs.pipeline import read_settings
+from beam_jobs.recipe import Recipe, load_recipe, parse_recipe
+from beam_jobs.recipe_file import folder_of
+from beam_jobs.run_report import package_versions, recorded_recipe
+from transforms.common.errors import MissingInputError, RecipeError, WarcforgeError
+from transforms.common.secrets import redact_text
+from transforms.reading import common_crawl
+from transforms.reading.file_identity import describe_file, file_sha256
+from transforms.reading.request_failures import display_url
+from transforms.reading.resumable_file import RetryPolicy
+from transforms.reading.sources import InputFile, resolve_inputs
+from transforms.writing.publish import dumps_json
+
+LOCK_FORMAT = "warcforge-lock/1"
+LOCK_FILE = "warcforge.lock"  # the name a locked build publishes its lock under
+MAX_LISTED_DIFFERENCES = 20
+
+
+class LockDriftError(WarcforgeError):
+    """What the lock names is not what this machine has; nothing was read."""
+
+
+@dataclass(frozen=True)
+class Lock:
+    data: dict
+    raw: bytes  # the file as read: its sha256 is the lock's digest
+    location: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    def recipe(self) -> Recipe:
+        """The locked recipe. Relative paths in it (URL lists) resolve where they did when it was locked
+        (the recipe's folder, recorded in the lock); their sha256 is checked against the lock's."""
+        folder = self.data.get("recipe_folder") or folder_of(self.location)
+        return parse_recipe(self.data["recipe"], source=f"lock {self.location}", folder=folder, from_json=True)
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def _url_lists(recipe: Recipe) -> dict[str, str]:
+    """{location as written: sha256} of every URL list the recipe's URL filter reads."""
+    url = recipe.filters.url
+    if not url.enabled:
+        return {}
+    found = {}
+    for location in (*url.domains, *url.urls, *url.words, *url.subwords):
+        try:
+            with fsspec.open(recipe.resolve_path(location), "rb") as stream:
+                found[location] = hashlib.sha256(stream.read()).hexdigest()
+        except OSError as exc:
+            raise MissingInputError(f"blocklist {location} cannot be read ({exc})") from None
+    return found
+
+
+def _paths_file(recipe: Recipe, policy: RetryPolicy) -> tuple[dict, list[InputFile]]:
+    """A crawl source: its paths file (URL and sha256) and the files the recipe selects from it."""
+    selection = recipe.resolved_input()
+    listing = common_crawl.paths_file_url(selection.base, selection.crawl, selection.kind)
+    data = common_crawl.fetch_bytes(listing, policy)
+    chosen = common_crawl.select_shards(common_crawl.parse_paths_file(data), selection.first, selection.sample,
+                                        selection.seed, selection.files)
+    if not chosen:
+        raise MissingInputError(f"{listing} lists no files")
+    files = [InputFile(common_crawl.join_base(selection.base, path), None, path) for path in chosen]
+    return {"url": redact_text(listing), "sha256": hashlib.sha256(data).hexdigest()}, files
+
+
+def _describe_all(files: list[InputFile], policy: RetryPolicy, hash_inputs: bool) -> list[dict]:
+    def describe(file: InputFile) -> dict:
+        entry = {"warc_path": file.warc_path, **describe_file(file.url, policy)}
+        if hash_inputs:
+            entry["sha256"] = file_sha256(file.url, policy, entry["size"])
+        return entry
+
+    with ThreadPoolExecutor(max_workers=max(1, policy.max_requests_per_host)) as pool:
+        return list(pool.map(describe, files))
+
+
+def make_lock(recipe: Recipe, hash_inputs: bool = False) -> dict:
+    """Resolve the recipe and describe everything that decides its output."""
+    policy = read_settings(recipe).policy
+    if recipe.input.crawl is not None:
+        paths_file, files = _paths_file(recipe, policy)
+        source = {"crawl": recipe.input.crawl, "kind": recipe.input.kind, "paths_file": paths_file}
+    else:
+        files = resolve_inputs(recipe.resolved_input(), policy)
+        source = {"root": files[0].root}
+    recorded = recorded_recipe(recipe)
+    return {
+        "format": LOCK_FORMAT,
+        "recipe": recorded,
+        "recipe_sha256": _digest(recorded),
+        "url_lists": _url_lists(recipe),
+        "recipe_folder": redact_text(recipe.resolve_path(".")),
+        "source": source,
+        "inputs": _describe_all(files, policy, hash_inputs),
+        "versions": package_versions(),
+    }
+
+
+def read_lock(location: str) -> Lock:
+    """A lock file, checked by shape; a lock whose recipe no longer matches its digest is refused."""
+    try:
+        with fsspec.open(location, "rb") as stream:
+            raw = stream.read()
+    except OSError as exc:
+        raise RecipeError(f"lock {location} cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise RecipeError(f"lock {location} is not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
+        raise RecipeError(f"lock {location} is not a warcforge lock (format {LOCK_FORMAT} expected)")
+    for key, kind in (("recipe", dict), ("recipe_sha256", str), ("url_lists", dict), ("source", dict),
+                      ("inputs", list), ("versions", dict)):
+        if not isinstance(data.get(key), kind):
+            raise RecipeError(f"lock {location}: key '{key}' is missing or not a {kind.__name__}")
+    if _digest(data["recipe"]) != data["recipe_sha256"]:
+        raise RecipeError(f"lock {location}: its recipe does not match its recipe_sha256 (edited by hand?)")
+    if not data["inputs"] or not all(isinstance(i, dict) and isinstance(i.get("warc_path"), str)
+                                     for i in data["inputs"]):
+        raise RecipeError(f"lock {location}: 'inputs' must list files, each with a warc_path")
+    return Lock(data, raw, location)
+
+
+def locked_inputs(lock: Lock, recipe: Recipe, input_root: str | None = None) -> list[InputFile]:
+    """The files the lock names, where they lie now: under ``input_root`` when given, else where the
+    lock says (the crawl's base, or the root of the files when locked)."""
+    source = lock.data["source"]
+    if "crawl" in source:
+        base = recipe.resolve_path(input_root or recipe.input.base)
+        return [InputFile(common_crawl.join_base(base, i["warc_path"]), i.get("size"), i["warc_path"])
+                for i in lock.data["inputs"]]
+    locked_root = source.get("root") or ""
+    root = input_root or locked_root
+    if "<redacted>" in root:
+        raise RecipeError(f"lock {lock.location}: its input root {root} had credentials; give --input-root")
+    # warc_path is relative to the lock's root wherever the files are read from now: the manifest names
+    # that root, so a build from a copy or a mirror publishes the same manifest.
+    return [InputFile(_join(root, i["warc_path"]) if root else i["warc_path"], i.get("size"), i["warc_path"],
+                      locked_root) for i in lock.data["inputs"]]
+
+
+def _join(root: str, relative: str) -> str:
+    return f"{root.rstrip('/')}/{relative}"
+
+
+def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None) -> list[str]:
+    """Every way this machine differs from the lock, one line each: packages, URL lists, the crawl's
+    paths file, and each input's size, server identity and (when locked) sha256; ``files`` None leaves
+    the inputs out (materialize checks each record's text instead of reading whole files)."""
+    locked = lock.data
+    found = []
+    installed = package_versions()
+    for name in sorted(set(locked["versions"]) | set(installed)):
+        was, now = locked["versions"].get(name, "absent"), installed.get(name, "absent")
+        if was != now:
+            found.append(f"package {name}: locked {was}, installed {now}")
+    lists_now = _url_lists(recipe)
+    for location in sorted(set(locked["url_lists"]) | set(lists_now)):
+        if locked["url_lists"].get(location) != lists_now.get(location):
+            found.append(f"URL list {location}: its sha256 differs from the lock's")
+    policy = read_settings(recipe).policy
+    paths_file = locked["source"].get("paths_file")
+    if paths_file:
+        listing = common_crawl.paths_file_url(recipe.resolved_input().base, recipe.input.crawl, recipe.input.kind)
+        if hashlib.sha256(common_crawl.fetch_bytes(listing, policy)).hexdigest() != paths_file.get("sha256"):
+            found.append(f"paths file {display_url(listing)}: its sha256 differs from the lock's")
+    if files is not None:
+        found += _input_differences(locked["inputs"], files, policy)
+    return found
+
+
+def _input_differences(entries: list[dict], files: list[InputFile], policy: RetryPolicy) -> list[str]:
+    def compare(pair: tuple[dict, InputFile]) -> list[str]:
+        entry, file = pair
+        now = describe_file(file.url, policy)
+        where = f"input {file.warc_path}"
+        if entry.get("size") is not None and now["size"] is not None and entry["size"] != now["size"]:
+            return [f"{where}: {now['size']:,} bytes, the lock says {entry['size']:,}"]
+        problems = [f"{where}: {key} is {now[key]}, the lock says {entry[key]}"
+                    for key in sorted(set(entry) & set(now) - {"warc_path", "size"}) if entry[key] != now[key]]
+        if not problems and "sha256" in entry:
+            sha256 = file_sha256(file.url, policy, now["size"])
+            if sha256 != entry["sha256"]:
+                problems.append(f"{where}: sha256 is {sha256}, the lock says {entry['sha256']}")
+        return problems
+
+    with ThreadPoolExecutor(max_workers=max(1, policy.max_requests_per_host)) as pool:
+        return [line for lines in pool.map(compare, zip(entries, files, strict=True)) for line in lines]
+
+
+def drift_message(lock: Lock, differences: list[str]) -> str:
+    shown = [f"  {line}" for line in differences[:MAX_LISTED_DIFFERENCES]]
+    if len(differences) > MAX_LISTED_DIFFERENCES:
+        shown.append(f"  and {len(differences) - MAX_LISTED_DIFFERENCES} more")
+    count = f"{len(differences)} difference{'s' if len(differences) != 1 else ''}"
+    return (f"this machine differs from lock {redact_text(lock.location)} ({count}); nothing was read "
+            "(--allow-drift builds anyway and records them in the manifest):\n" + "\n".join(shown))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warcforge lock", allow_abbrev=False,
+        description="Resolve a recipe and write a lock: the recipe with defaults and its digest, every input file "
+        "with its size and identity, the crawl's paths-file digest, and the versions of every package that changes "
+        "bytes. 'warcforge build --lock LOCK' then builds exactly that.")
+    parser.add_argument("--config", required=True, help="recipe YAML file")
+    parser.add_argument("-o", "--output", required=True, metavar="LOCK", help="where to write the lock (JSON)")
+    parser.add_argument("--input", action="append", metavar="PATH_OR_URL",
+                        help="input file, glob or URL; repeatable; replaces the recipe's input.paths")
+    parser.add_argument("--input-root", metavar="FOLDER_OR_URL",
+                        help="with --input: the folder warc_path is recorded relative to")
+    parser.add_argument("--hash-inputs", action="store_true",
+                        help="read every input file and record its sha256 (build --lock then checks it too)")
+    parser.add_argument("--verbose", action="store_true", help="on failure, print the whole traceback")
+    return parser
+
+
+def run_lock(argv: list[str], interrupts: object = None) -> dict:
+    args = build_parser().parse_args(argv)
+    started = time.time()
+    recipe = load_recipe(args.config)
+    if args.input:
+        recipe = recipe.with_inputs(args.input, args.input_root)
+    if recipe.input.paths is None and recipe.input.crawl is None:
+        raise RecipeError(f"recipe {args.config} is a refresh recipe: lock one crawl (give input.crawl) instead")
+    lock = make_lock(recipe, args.hash_inputs)
+    data = dumps_json(lock)
+    try:
+        with fsspec.open(args.output, "wb") as stream:
+            stream.write(data)
+    except OSError as exc:
+        raise MissingInputError(f"cannot write lock {args.output} ({exc.strerror or exc})") from None
+    size = sum(i.get("size") or 0 for i in lock["inputs"])
+    print(f"warcforge lock: {len(lock['inputs']):,} input files ({size / 1e6:,.1f} MB"
+          f"{', sha256 of each' if args.hash_inputs else ''}), recipe sha256 {lock['recipe_sha256'][:12]}, "
+          f"written to {redact_text(args.output)} (sha256 {hashlib.sha256(data).hexdigest()[:12]}) in "
+          f"{time.time() - started:.1f} s", flush=True)
+    return {"documents": None, "failed_shards": []}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from beam_jobs.command import run_command
+
+    return run_command(run_lock, sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
