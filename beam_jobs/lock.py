@@ -61,7 +61,7 @@ def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
-def _url_lists(recipe: Recipe) -> dict[str, str]:
+def url_list_digests(recipe: Recipe) -> dict[str, str]:
     """{location as written: sha256} of every URL list the recipe's URL filter reads."""
     url = recipe.filters.url
     if not url.enabled:
@@ -114,7 +114,7 @@ def make_lock(recipe: Recipe, hash_inputs: bool = False) -> dict:
         "format": LOCK_FORMAT,
         "recipe": recorded,
         "recipe_sha256": _digest(recorded),
-        "url_lists": _url_lists(recipe),
+        "url_lists": url_list_digests(recipe),
         "recipe_folder": redact_text(recipe.resolve_path(".")),
         "source": source,
         "inputs": _describe_all(files, policy, hash_inputs),
@@ -180,7 +180,7 @@ def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None) 
         was, now = locked["versions"].get(name, "absent"), installed.get(name, "absent")
         if was != now:
             found.append(f"package {name}: locked {was}, installed {now}")
-    lists_now = _url_lists(recipe)
+    lists_now = url_list_digests(recipe)
     for location in sorted(set(locked["url_lists"]) | set(lists_now)):
         if locked["url_lists"].get(location) != lists_now.get(location):
             found.append(f"URL list {location}: its sha256 differs from the lock's")

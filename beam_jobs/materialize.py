@@ -119,7 +119,9 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
             run_info = {"pointers": redact_text(source), "output": redact_text(args.output),
                         "argv": redact_argv(argv), "drift": drift, "seconds": round(time.time() - started, 3),
                         "pipeline_options": redact_options(options.get_all_options(drop_default=True))}
-            stats = {"counts": counts, "documents": manifest["documents"],
+            # The build's totals, as every dataset's stats.json repeats them, and this run's fetch counts.
+            stats = {"counts": manifest["counts"], "documents": manifest["documents"],
+                     "dead_letters": manifest["dead_letters"], "materialize": counts,
                      "manifest_sha256": hashlib.sha256(dumps_json(manifest)).hexdigest()}
             side_files = {"stats.json": dumps_json(stats), "run_info.json": dumps_json(run_info),
                           "README.md": dataset_card(manifest).encode("utf-8"), LOCK_FILE: lock.raw}

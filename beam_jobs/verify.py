@@ -1,11 +1,13 @@
-"""``warcforge verify DIR``: check a published dataset against its manifest.
+"""``warcforge verify DIR [--rebuild N]``: check a published dataset against its manifest.
 
 Every listed file is read once (size, sha256, Parquet row count and schema), nothing unlisted may sit
 in the dataset's folders, and the counts must add up. One line per problem on stdout, then a summary.
-No Beam: checking a dataset needs only the filesystem.
+These checks need only the filesystem; ``--rebuild N`` also builds N input files again (Beam, see
+``verify_rebuild``) and finds their documents in the dataset.
 """
 
 import argparse
+import json
 import sys
 import traceback
 
@@ -33,8 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a published dataset: every file its manifest lists is there with its size, sha256, "
         "rows and schema; nothing unlisted is in its folders; its counts add up.", epilog=EXIT_CODES)
     parser.add_argument("dir", metavar="DIR", help="the dataset's directory (local path or fsspec URL)")
+    parser.add_argument("--rebuild", type=_positive, metavar="N",
+                        help="also build N input files again, chosen by --seed, with the dataset's recipe (and lock), "
+                        "and check that their documents are published byte for byte and none is missing")
+    parser.add_argument("--seed", type=int, default=0, help="which files --rebuild chooses (default 0)")
+    parser.add_argument("--input-root", metavar="FOLDER_OR_URL",
+                        help="with --rebuild: where the input files lie now (a crawl's base, or their root)")
     parser.add_argument("--verbose", action="store_true", help="on an error, print the whole traceback")
     return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         fs, root = fsspec.core.url_to_fs(args.dir)
         fs.invalidate_cache()  # a filesystem instance fsspec cached earlier must not answer from old listings
         check = check_dataset(fs, root)
+        rebuilt: list[str] = []
+        if args.rebuild and not check.problems:
+            from beam_jobs.verify_rebuild import verify_by_rebuild  # Beam: loaded only when asked for
+
+            manifest = json.loads(fs.cat_file(f"{root.rstrip('/')}/manifest.json"))
+            problems, rebuilt = verify_by_rebuild(args.dir.rstrip("/"), manifest, args.rebuild, args.seed,
+                                                  args.input_root, [])
+            check.problems += problems
     except KeyboardInterrupt:
         print("warcforge: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -59,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         n = len(check.problems)
         print(f"verify: {shown}: {n} problem{'s' if n != 1 else ''}")
         return EXIT_PROBLEMS
-    print(f"verify: {shown}: ok, {check.files} files, {check.documents} documents, checked sha256, rows and schema")
+    print(f"verify: {shown}: ok, {check.files} files, {check.documents} documents, checked sha256, rows and schema"
+          + (f"; rebuilt {', '.join(rebuilt)}: every document published as built" if rebuilt else ""))
     return EXIT_OK
 
 

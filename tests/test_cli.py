@@ -35,7 +35,7 @@ def test_bad_recipe_stops_before_any_work(tmp_path):
     assert result.stderr == (
         f"warcforge: error: recipe {recipe}: key 'output.num_shards': Input should be a valid integer "
         "(got 'many'); unknown key 'output.codec' (allowed here: num_shards, dead_letter_shards, compression, "
-        "compression_level, row_group_rows, rejected_shards)\n"
+        "compression_level, row_group_rows, rejected_shards, format)\n"
     )
     assert not (tmp_path / "out").exists()
 

@@ -112,3 +112,19 @@ def test_a_200000_member_hot_bucket_on_flink_with_sdk_workers_under_a_memory_cap
             pool.wait(timeout=30)
         assert result.state == "DONE" and cap.oom_kills() == 0
     assert_no_worker_grouped_the_bucket(result)
+
+
+def test_materialize_on_flink_gives_back_the_direct_build(flink_cluster, job_server_jar, sample_dir, tmp_path):
+    from beam_jobs.materialize import run_materialize
+
+    port, _ = flink_cluster
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")], dedup={"near": {"enabled": True}})
+    build(recipe, tmp_path / "direct")
+    build(recipe, tmp_path / "pointers", "--pointers")
+    run_materialize([str(tmp_path / "pointers"), "--output", str(tmp_path / "flink"), "--runner=FlinkRunner",
+                     f"--flink_master=localhost:{port}", "--flink_version=1.19",
+                     f"--flink_job_server_jar={job_server_jar}", "--environment_type=LOOPBACK", "--parallelism=2"])
+    # The pointer build locked its inputs itself; the direct build was not locked: the data files must agree.
+    assert published_bytes(tmp_path / "flink", ("run_info.json", "stats.json", "manifest.json", "README.md",
+                                                "inputs.json", "warcforge.lock")) == published_bytes(
+        tmp_path / "direct", ("run_info.json", "stats.json", "manifest.json", "README.md", "inputs.json"))

@@ -66,7 +66,7 @@ class MatchPointers(beam.PTransform):
     """{"pointer", "kept", "rejected", "failed"} PCollections keyed by id -> documents, plus
     ``rejected`` and ``missing`` outputs."""
 
-    def expand(self, keyed: dict):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
+    def expand(self, keyed):  # noqa: ANN001, ANN201 - Beam reads these hints: a dict of PCollections in, a tuple out
         return (
             keyed
             | "JoinByDocumentId" >> beam.CoGroupByKey()

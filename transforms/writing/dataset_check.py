@@ -20,11 +20,20 @@ from transforms.common import reasons
 from transforms.common.errors import WarcforgeError
 from transforms.writing.atomic_files import read_bytes
 from transforms.writing.publish import DATASET_DIRS, MANIFEST, MANIFEST_FORMAT, is_dataset_path
-from transforms.writing.schema import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, INDEX_SCHEMA, REJECTED_SCHEMA
+from transforms.writing.schema import (
+    DEAD_LETTER_SCHEMA,
+    DOCUMENT_SCHEMA,
+    INDEX_SCHEMA,
+    MISSING_SCHEMA,
+    POINTER_SCHEMA,
+    REJECTED_POINTER_SCHEMA,
+    REJECTED_SCHEMA,
+)
 from transforms.writing.shards import CONTENT_HASH_CHARS
 
 SCHEMAS = {"data": DOCUMENT_SCHEMA, "dead_letter": DEAD_LETTER_SCHEMA, "rejected": REJECTED_SCHEMA,
-           "index": INDEX_SCHEMA}
+           "index": INDEX_SCHEMA, "pointers": POINTER_SCHEMA, "rejected_pointers": REJECTED_POINTER_SCHEMA,
+           "missing": MISSING_SCHEMA}
 # The write stage counts each section's rows under its own name.
 WRITE_COUNTERS = {"data": reasons.DOCUMENTS, "dead_letter": reasons.DEAD_LETTERS, "rejected": reasons.REJECTED,
                   "index": reasons.INDEX_KEYS}
@@ -58,13 +67,21 @@ def check_dataset(fs: fsspec.AbstractFileSystem, root: str) -> DatasetCheck:
         return DatasetCheck([f"{MANIFEST}: not a warcforge manifest (no format {MANIFEST_FORMAT!r} with files)"])
     entries, problems = listed_entries(manifest)
     problems += check_recipe(manifest)
+    if "materializes" in manifest:  # a pointer dataset: the manifest it rebuilds must be consistent too
+        problems += [f"{MANIFEST}: materializes: {p.split(': ', 1)[1]}" for p in check_recipe(manifest["materializes"])]
     for section, entry in entries:
         problems += check_file(fs, root, section, entry)
     problems += unlisted_files(fs, root, {entry["path"] for _, entry in entries})
     problems += check_counts(manifest, entries)
     problems += check_stats(read_bytes(fs, posixpath.join(root, "stats.json")), manifest, manifest_bytes)
-    documents = sum(entry["rows"] for section, entry in entries if section == "data")
+    documents = sum(entry["rows"] for section, entry in entries if section == _sections(manifest)[0])
     return DatasetCheck(problems, len(entries), documents)
+
+
+def _sections(manifest: dict) -> tuple[str, str]:
+    """Where documents and sampled rejected documents are: data/ and rejected/, or in a pointer dataset
+    pointers/ and rejected_pointers/ (counted as the documents they point at)."""
+    return ("pointers", "rejected_pointers") if "pointers" in manifest.get("files", {}) else ("data", "rejected")
 
 
 def listed_entries(manifest: dict) -> tuple[list[tuple[str, dict]], list[str]]:
@@ -179,11 +196,18 @@ def check_counts(manifest: dict, entries: list[tuple[str, dict]]) -> list[str]:
         return counts.get(stage, {}).get(reason, 0)
 
     rows = {section: sum(e["rows"] for s, e in entries if s == section) for section in SCHEMAS}
+    if "materialized" in manifest:
+        # materialize could not bring every document back: the totals are the full build's, the rows fewer.
+        missing = manifest["materialized"].get("missing")
+        return [f"{MANIFEST}: incomplete: {missing} pointed documents could not be materialized (see missing/)"]
+    documents, rejected = _sections(manifest)
+    rows["data"], rows["rejected"] = rows[documents], rows[rejected]
+    shown = {"data": documents, "rejected": rejected}
     # Each dead letter is a record counted under a dead-letter reason (of read or extract).
     dead = sum(v for c in counts.values() for reason, v in c.items() if reason in reasons.DEAD_LETTER_REASONS)
-    expected = [("documents", manifest.get("documents"), rows["data"], "rows in data/"),
+    expected = [("documents", manifest.get("documents"), rows["data"], f"rows in {documents}/"),
                 ("dead_letters", manifest.get("dead_letters"), rows["dead_letter"], "rows in dead_letter/"),
-                *((f"counts.write.{c}", n(reasons.WRITE, c), rows[s], f"rows in {s}/")
+                *((f"counts.write.{c}", n(reasons.WRITE, c), rows[s], f"rows in {shown.get(s, s)}/")
                   for s, c in WRITE_COUNTERS.items()),
                 ("counts.write.files", n(reasons.WRITE, reasons.FILES), len(entries), "files listed"),
                 ("the sum of dead-letter reasons in counts", dead, rows["dead_letter"], "rows in dead_letter/")]
