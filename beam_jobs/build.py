@@ -110,7 +110,7 @@ def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
         elif args.input_root:
             raise UsageError("--input-root names the folder --input files are recorded relative to; give --input too")
     if recipe.input.paths is None and recipe.input.crawl is None:
-        raise RecipeError(f"recipe {args.config} is a refresh recipe (its refresh section picks the crawls): run "
+        raise RecipeError(f"recipe {args.lock or args.config} is a refresh recipe (its refresh section picks the crawls): run "
                           "'warcforge refresh', or give input.crawl or --input to build one source")
     if args.pointers:
         recipe = recipe.with_output_format("pointers")
@@ -154,7 +154,7 @@ def resolve_and_check_inputs(request: BuildRequest) -> tuple[list[InputFile], li
         inputs = resolve_inputs(recipe.resolved_input(), read_settings(recipe).policy)
     else:
         inputs = locked_inputs(request.lock, recipe, request.input_root)
-        drift = lock_differences(request.lock, recipe, inputs)
+        drift, inputs = lock_differences(request.lock, recipe, inputs, request.input_root)
         if drift and not request.allow_drift:
             raise LockDriftError(drift_message(request.lock, drift))
         for line in drift:

@@ -14,7 +14,7 @@ import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import fsspec
 
@@ -29,6 +29,7 @@ from transforms.reading.file_identity import describe_file, file_sha256
 from transforms.reading.request_failures import display_url
 from transforms.reading.resumable_file import RetryPolicy
 from transforms.reading.sources import InputFile, resolve_inputs
+from transforms.writing.atomic_files import replace_atomically
 from transforms.writing.publish import dumps_json
 
 LOCK_FORMAT = "warcforge-lock/1"
@@ -169,10 +170,13 @@ def _join(root: str, relative: str) -> str:
     return f"{root.rstrip('/')}/{relative}"
 
 
-def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None) -> list[str]:
+def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None,
+                     input_root: str | None = None) -> tuple[list[str], list[InputFile] | None]:
     """Every way this machine differs from the lock, one line each: packages, URL lists, the crawl's
-    paths file, and each input's size, server identity and (when locked) sha256; ``files`` None leaves
-    the inputs out (materialize checks each record's text instead of reading whole files)."""
+    paths file (at ``input_root`` when the crawl has moved), and each input's size, server identity and
+    (when locked) sha256; and the files with the sizes they have now (a build that allows drift reads
+    them as they are). ``files`` None leaves the inputs out (materialize checks each record's text
+    instead of reading whole files)."""
     locked = lock.data
     found = []
     installed = package_versions()
@@ -187,31 +191,35 @@ def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None) 
     policy = read_settings(recipe).policy
     paths_file = locked["source"].get("paths_file")
     if paths_file:
-        listing = common_crawl.paths_file_url(recipe.resolved_input().base, recipe.input.crawl, recipe.input.kind)
+        base = recipe.resolve_path(input_root) if input_root else recipe.resolved_input().base
+        listing = common_crawl.paths_file_url(base, recipe.input.crawl, recipe.input.kind)
         if hashlib.sha256(common_crawl.fetch_bytes(listing, policy)).hexdigest() != paths_file.get("sha256"):
             found.append(f"paths file {display_url(listing)}: its sha256 differs from the lock's")
-    if files is not None:
-        found += _input_differences(locked["inputs"], files, policy)
-    return found
+    if files is None:
+        return found, None
+    compared = _input_differences(locked["inputs"], files, policy)
+    return found + [line for lines, _ in compared for line in lines], [file for _, file in compared]
 
 
-def _input_differences(entries: list[dict], files: list[InputFile], policy: RetryPolicy) -> list[str]:
-    def compare(pair: tuple[dict, InputFile]) -> list[str]:
+def _input_differences(entries: list[dict], files: list[InputFile],
+                       policy: RetryPolicy) -> list[tuple[list[str], InputFile]]:
+    def compare(pair: tuple[dict, InputFile]) -> tuple[list[str], InputFile]:
         entry, file = pair
         now = describe_file(file.url, policy)
+        file = replace(file, size=now["size"])
         where = f"input {file.warc_path}"
         if entry.get("size") is not None and now["size"] is not None and entry["size"] != now["size"]:
-            return [f"{where}: {now['size']:,} bytes, the lock says {entry['size']:,}"]
+            return [f"{where}: {now['size']:,} bytes, the lock says {entry['size']:,}"], file
         problems = [f"{where}: {key} is {now[key]}, the lock says {entry[key]}"
                     for key in sorted(set(entry) & set(now) - {"warc_path", "size"}) if entry[key] != now[key]]
         if not problems and "sha256" in entry:
             sha256 = file_sha256(file.url, policy, now["size"])
             if sha256 != entry["sha256"]:
                 problems.append(f"{where}: sha256 is {sha256}, the lock says {entry['sha256']}")
-        return problems
+        return problems, file
 
     with ThreadPoolExecutor(max_workers=max(1, policy.max_requests_per_host)) as pool:
-        return [line for lines in pool.map(compare, zip(entries, files, strict=True)) for line in lines]
+        return list(pool.map(compare, zip(entries, files, strict=True)))
 
 
 def drift_message(lock: Lock, differences: list[str]) -> str:
@@ -252,8 +260,8 @@ def run_lock(argv: list[str], interrupts: object = None) -> dict:
     lock = make_lock(recipe, args.hash_inputs)
     data = dumps_json(lock)
     try:
-        with fsspec.open(args.output, "wb") as stream:
-            stream.write(data)
+        fs, path = fsspec.core.url_to_fs(args.output)
+        replace_atomically(fs, path, data)  # a lock is whole or absent, never half written
     except OSError as exc:
         raise MissingInputError(f"cannot write lock {args.output} ({exc.strerror or exc})") from None
     size = sum(i.get("size") or 0 for i in lock["inputs"])

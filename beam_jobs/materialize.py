@@ -91,7 +91,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
     pointed = read_pointer_manifest(source)
     lock = read_lock(f"{source}/{LOCK_FILE}")
     recipe = lock.recipe()
-    drift = lock_differences(lock, recipe, None)
+    drift, _ = lock_differences(lock, recipe, None, args.input_root)
     if drift and not args.allow_drift:
         raise LockDriftError(drift_message(lock, drift))
     urls = {f.warc_path: f.url for f in locked_inputs(lock, recipe, args.input_root)}
