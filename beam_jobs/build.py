@@ -110,8 +110,8 @@ def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
         elif args.input_root:
             raise UsageError("--input-root names the folder --input files are recorded relative to; give --input too")
     if recipe.input.paths is None and recipe.input.crawl is None:
-        raise RecipeError(f"recipe {args.lock or args.config} is a refresh recipe (its refresh section picks the crawls): run "
-                          "'warcforge refresh', or give input.crawl or --input to build one source")
+        raise RecipeError(f"recipe {args.lock or args.config} is a refresh recipe (its refresh section picks the "
+                          "crawls): run 'warcforge refresh', or give input.crawl or --input to build one source")
     if args.pointers:
         recipe = recipe.with_output_format("pointers")
     if recipe.output.format == "pointers" and lock is None:
