@@ -36,7 +36,7 @@ def test_defaults_are_filled_in():
 def test_unknown_key_names_the_key_and_the_allowed_ones():
     assert error_of(minimal(output={"shards": 3})) == (
         "recipe r.yaml: unknown key 'output.shards' (allowed here: num_shards, dead_letter_shards, "
-        "compression, compression_level, row_group_rows, rejected_shards)"
+        "compression, compression_level, row_group_rows, rejected_shards, format)"
     )
 
 
