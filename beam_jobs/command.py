@@ -59,6 +59,10 @@ def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],
         print(f"warcforge: {outcome['missing_documents']:,} pointed documents could not be brought back; they are "
               "listed in missing/ and in manifest.json's 'materialized'", file=sys.stderr)
         return EXIT_INCOMPLETE
+    if outcome.get("incomplete"):
+        print("warcforge: the files written are not the ones the full build wrote (see manifest.json's "
+              "'materialized')", file=sys.stderr)
+        return EXIT_INCOMPLETE
     if outcome.get("failed_shards"):
         print(f"warcforge: {len(outcome['failed_shards'])} shards failed and were skipped; see failed_shards "
               "in manifest.json", file=sys.stderr)

@@ -11,6 +11,8 @@ when anything differs; ``--allow-drift`` builds anyway and the manifest lists ea
 import argparse
 import hashlib
 import json
+import logging
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,7 @@ from transforms.common.errors import MissingInputError, RecipeError, WarcforgeEr
 from transforms.common.secrets import redact_text
 from transforms.reading import common_crawl
 from transforms.reading.file_identity import describe_file, file_sha256
+from transforms.reading.input_root import join_root
 from transforms.reading.request_failures import display_url
 from transforms.reading.resumable_file import RetryPolicy
 from transforms.reading.sources import InputFile, resolve_inputs
@@ -33,6 +36,7 @@ from transforms.writing.atomic_files import replace_atomically
 from transforms.writing.publish import dumps_json
 
 LOCK_FORMAT = "warcforge-lock/1"
+log = logging.getLogger("warcforge")
 LOCK_FILE = "warcforge.lock"  # the name a locked build publishes its lock under
 MAX_LISTED_DIFFERENCES = 20
 
@@ -60,21 +64,6 @@ class Lock:
 
 def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
-
-
-def url_list_digests(recipe: Recipe) -> dict[str, str]:
-    """{location as written: sha256} of every URL list the recipe's URL filter reads."""
-    url = recipe.filters.url
-    if not url.enabled:
-        return {}
-    found = {}
-    for location in (*url.domains, *url.urls, *url.words, *url.subwords):
-        try:
-            with fsspec.open(recipe.resolve_path(location), "rb") as stream:
-                found[location] = hashlib.sha256(stream.read()).hexdigest()
-        except OSError as exc:
-            raise MissingInputError(f"blocklist {location} cannot be read ({exc})") from None
-    return found
 
 
 def _paths_file(recipe: Recipe, policy: RetryPolicy) -> tuple[dict, list[InputFile]]:
@@ -109,13 +98,22 @@ def make_lock(recipe: Recipe, hash_inputs: bool = False) -> dict:
         source = {"crawl": recipe.input.crawl, "kind": recipe.input.kind, "paths_file": paths_file}
     else:
         files = resolve_inputs(recipe.resolved_input(), policy)
+        signed = next((f for f in files if "://" in f.url and "?" in f.url), None)
+        if signed is not None:
+            # A lock names files by a stable place; a signature expires, and is a credential that must not be written.
+            raise RecipeError(f"input {redact_text(signed.url)} has a query string (a presigned URL?): a lock cannot "
+                              "record it; name the files by a stable URL (s3://, gs://, https:// without a signature) "
+                              "with credentials from the environment")
+        if not files[0].root and len(files) > 1:
+            raise RecipeError("the inputs lie on different hosts or filesystems: a lock names them relative to one "
+                              "root; copy them under one folder or URL prefix")
         source = {"root": files[0].root}
     recorded = recorded_recipe(recipe)
     return {
         "format": LOCK_FORMAT,
         "recipe": recorded,
         "recipe_sha256": _digest(recorded),
-        "url_lists": url_list_digests(recipe),
+        "url_lists": recipe.url_list_digests(),
         "recipe_folder": redact_text(recipe.resolve_path(".")),
         "source": source,
         "inputs": _describe_all(files, policy, hash_inputs),
@@ -154,20 +152,23 @@ def locked_inputs(lock: Lock, recipe: Recipe, input_root: str | None = None) -> 
     source = lock.data["source"]
     if "crawl" in source:
         base = recipe.resolve_path(input_root or recipe.input.base)
+        if "<redacted>" in base:
+            raise RecipeError(f"lock {lock.location}: its crawl base {base} had credentials; give --input-root")
         return [InputFile(common_crawl.join_base(base, i["warc_path"]), i.get("size"), i["warc_path"])
                 for i in lock.data["inputs"]]
     locked_root = source.get("root") or ""
+    if input_root and not locked_root:
+        raise RecipeError(f"lock {lock.location} names its inputs by full URL (they had no common root): "
+                          "--input-root cannot place them")
     root = input_root or locked_root
+    if root and "://" not in root:
+        root = os.path.abspath(os.path.expanduser(root))  # workers do not share the driver's directory
     if "<redacted>" in root:
         raise RecipeError(f"lock {lock.location}: its input root {root} had credentials; give --input-root")
     # warc_path is relative to the lock's root wherever the files are read from now: the manifest names
     # that root, so a build from a copy or a mirror publishes the same manifest.
-    return [InputFile(_join(root, i["warc_path"]) if root else i["warc_path"], i.get("size"), i["warc_path"],
+    return [InputFile(join_root(root, i["warc_path"]) if root else i["warc_path"], i.get("size"), i["warc_path"],
                       locked_root) for i in lock.data["inputs"]]
-
-
-def _join(root: str, relative: str) -> str:
-    return f"{root.rstrip('/')}/{relative}"
 
 
 def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None,
@@ -184,21 +185,42 @@ def lock_differences(lock: Lock, recipe: Recipe, files: list[InputFile] | None,
         was, now = locked["versions"].get(name, "absent"), installed.get(name, "absent")
         if was != now:
             found.append(f"package {name}: locked {was}, installed {now}")
-    lists_now = url_list_digests(recipe)
+    lists_now = recipe.url_list_digests()
     for location in sorted(set(locked["url_lists"]) | set(lists_now)):
         if locked["url_lists"].get(location) != lists_now.get(location):
             found.append(f"URL list {location}: its sha256 differs from the lock's")
     policy = read_settings(recipe).policy
     paths_file = locked["source"].get("paths_file")
     if paths_file:
-        base = recipe.resolve_path(input_root) if input_root else recipe.resolved_input().base
-        listing = common_crawl.paths_file_url(base, recipe.input.crawl, recipe.input.kind)
-        if hashlib.sha256(common_crawl.fetch_bytes(listing, policy)).hexdigest() != paths_file.get("sha256"):
-            found.append(f"paths file {display_url(listing)}: its sha256 differs from the lock's")
+        found += _paths_file_difference(recipe, paths_file, input_root, policy)
     if files is None:
         return found, None
     compared = _input_differences(locked["inputs"], files, policy)
     return found + [line for lines, _ in compared for line in lines], [file for _, file in compared]
+
+
+def _paths_file_difference(recipe: Recipe, locked: dict, input_root: str | None, policy: RetryPolicy) -> list[str]:
+    """The crawl's paths file against the lock's sha256: at the mirror first (``input_root``), then at the
+    base it was locked from. A mirror that holds only the locked files has none; then the files themselves
+    are what is checked, and the log says so."""
+    bases = [recipe.resolve_path(input_root)] if input_root else []
+    bases.append(recipe.resolved_input().base)
+    for base in bases:
+        listing = common_crawl.paths_file_url(base, recipe.input.crawl, recipe.input.kind)
+        try:
+            data = common_crawl.fetch_bytes(listing, policy)
+        except MissingInputError:
+            if base != bases[-1]:
+                continue  # not at the mirror: at the base it was locked from?
+            if not input_root:
+                raise
+            log.warning("lock: the crawl's paths file is neither at %s nor at %s; only the locked files are "
+                        "checked", redact_text(bases[0]), redact_text(base))
+            return []
+        if hashlib.sha256(data).hexdigest() != locked.get("sha256"):
+            return [f"paths file {display_url(listing)}: its sha256 differs from the lock's"]
+        return []
+    return []
 
 
 def _input_differences(entries: list[dict], files: list[InputFile],

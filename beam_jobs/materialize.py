@@ -35,6 +35,7 @@ from beam_jobs.scratch import temp_files_in_scratch_dir
 from transforms.common import reasons
 from transforms.common.errors import MissingInputError, WarcforgeError
 from transforms.common.secrets import redact_argv, redact_options, redact_text
+from transforms.writing.dataset_check import check_dataset
 from transforms.writing.lease import DEFAULT_TTL_S, Holder
 from transforms.writing.output_dir import OutputDir
 from transforms.writing.publish import MANIFEST, dumps_json, is_manifest
@@ -82,6 +83,17 @@ def read_pointer_manifest(location: str) -> dict:
     return manifest
 
 
+def check_pointer_dataset(location: str) -> None:
+    """Every pointer, dead-letter and lock file as its manifest says (sha256, rows, schema, the lock's
+    digest): a damaged pointer dataset would rebuild another dataset, so it is refused before any fetch."""
+    fs, root = fsspec.core.url_to_fs(location)
+    problems = check_dataset(fs, root).problems
+    if problems:
+        more = f" (and {len(problems) - 1} more; 'warcforge verify' lists them)" if len(problems) > 1 else ""
+        raise NotAPointerDatasetError(f"{redact_text(location)} does not match its manifest: "
+                                      f"{redact_text(problems[0])}{more}")
+
+
 @temp_files_in_scratch_dir()
 def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     args, beam_args = parse_with_beam_options(build_parser(), argv)
@@ -89,6 +101,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
     started = time.time()
     source = args.pointers.rstrip("/")
     pointed = read_pointer_manifest(source)
+    check_pointer_dataset(source)
     lock = read_lock(f"{source}/{LOCK_FILE}")
     recipe = lock.recipe()
     drift, _ = lock_differences(lock, recipe, None, args.input_root)
@@ -136,7 +149,9 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
     print(f"warcforge materialize: {manifest['documents']:,} documents from {counts.get('records_fetched', 0):,} "
           f"records fetched; {missing:,} missing; output {redact_text(args.output)} in "
           f"{time.time() - started:,.1f} s", flush=True)
-    return {"documents": manifest["documents"], "failed_shards": [], "missing_documents": missing}
+    # Anything but the full build's own manifest is not what was asked for: never exit 0 then.
+    return {"documents": manifest["documents"], "failed_shards": [], "missing_documents": missing,
+            "incomplete": manifest is not full}
 
 
 def _manifest(full: dict, produced: list[dict], counts: dict) -> dict:
@@ -151,8 +166,10 @@ def _manifest(full: dict, produced: list[dict], counts: dict) -> dict:
         return full
     manifest = {**full, "files": {**full["files"], **by_section}}
     manifest["documents"] = sum(f["rows"] for f in by_section["data"])
+    expected = {f["path"] for section in ("data", "rejected") for f in full["files"][section]}
+    came_out = {f["path"] for section in ("data", "rejected") for f in by_section[section]}
     manifest["materialized"] = {"missing": missing, "expected_documents": full["documents"],
-                                "counts": counts}
+                                "files_not_as_built": sorted(expected ^ came_out), "counts": counts}
     return manifest
 
 

@@ -5,8 +5,6 @@ build's own transforms with the locked recipe's settings, and the check is the m
 Dedup is not re-run: the pointers are its survivors, and carry its counts.
 """
 
-from collections.abc import Callable
-
 import apache_beam as beam
 
 from beam_jobs.pipeline import (
@@ -23,7 +21,8 @@ from transforms.common import reasons
 from transforms.common.records import Document, RecordPointer, RejectedDocument
 from transforms.extraction.stage import ExtractText
 from transforms.filters.stage import FilterDocuments, RedactPii
-from transforms.materializing.stage import MatchPointers, ReadPointerFiles
+from transforms.materializing.pointer_match import place_key
+from transforms.materializing.stage import MatchPointers, ReadPointerFiles, RouteByFileFn
 from transforms.reading.stage import FetchPointedRecords
 from transforms.writing.parquet_file import ParquetSettings
 from transforms.writing.schema import MISSING_SCHEMA, missing_row, missing_shard_key, missing_sort_key
@@ -32,19 +31,20 @@ from transforms.writing.stage import ShardSpec, WriteParquetShards
 MISSING_DIR = "missing"
 
 
-def _by_id(item: RecordPointer | Document) -> tuple[str, object]:
-    return (item.id, item)
+def _pointer_place(pointer: RecordPointer) -> tuple[str, RecordPointer]:
+    return (place_key(pointer.id, pointer.warc_path, pointer.warc_offset), pointer)
 
 
-def _rejected_by_id(rejected: RejectedDocument) -> tuple[str, RejectedDocument]:
-    return (rejected.document.id, rejected)
+def _document_place(doc: Document) -> tuple[str, Document]:
+    return (place_key(doc.id, doc.provenance.warc_path, doc.provenance.warc_offset), doc)
 
 
-def _keyed_by_file(urls: dict[str, str]) -> Callable[[RecordPointer], tuple[str, RecordPointer]]:
-    def key(pointer: RecordPointer) -> tuple[str, RecordPointer]:
-        # A pointer to a file the lock does not name is fetched from nowhere: it fails, and is listed.
-        return (urls.get(pointer.warc_path, pointer.warc_path), pointer)
-    return key
+def _rejected_place(rejected: RejectedDocument) -> tuple[str, RejectedDocument]:
+    return (_document_place(rejected.document)[0], rejected)
+
+
+def _failure_place(failure: tuple) -> tuple[str, tuple]:
+    return (_pointer_place(failure[0])[0], failure)
 
 
 def assemble_materialize(pipeline: beam.Pipeline, recipe: Recipe, pointer_files: list[str], urls: dict[str, str],
@@ -56,11 +56,10 @@ def assemble_materialize(pipeline: beam.Pipeline, recipe: Recipe, pointer_files:
         | "ListPointerFiles" >> beam.Create(sorted(pointer_files))
         | "ReadPointerFiles" >> ReadPointerFiles()
     )
-    fetched = (
-        pointers
-        | "KeyByFile" >> beam.Map(_keyed_by_file(urls))
-        | "FetchPointedRecords" >> FetchPointedRecords(read_settings(recipe))
-    )
+    routed = pointers | "RouteByFile" >> beam.ParDo(RouteByFileFn(urls)).with_outputs(RouteByFileFn.UNKNOWN,
+                                                                                         main="known")
+    fetched = routed.known | "FetchPointedRecords" >> FetchPointedRecords(read_settings(recipe))
+    failed = (fetched.fetch_failed, routed.unknown) | "AllFailures" >> beam.Flatten()
     documents = (fetched.pages | "ExtractText" >> ExtractText(extract_settings(recipe))).documents
     rejected = pipeline | "NoRejected" >> beam.Create([])
     if recipe.filters.any_document_rule():
@@ -70,10 +69,10 @@ def assemble_materialize(pipeline: beam.Pipeline, recipe: Recipe, pointer_files:
         documents = documents | "RedactPii" >> RedactPii(recipe.filters.pii.email_placeholder,
                                                          recipe.filters.pii.ip_placeholder)
     matched = {
-        "pointer": pointers | "PointerById" >> beam.Map(_by_id),
-        "kept": documents | "KeptById" >> beam.Map(_by_id),
-        "rejected": rejected | "RejectedById" >> beam.Map(_rejected_by_id),
-        "failed": fetched.fetch_failed,
+        "pointer": pointers | "PointerByPlace" >> beam.Map(_pointer_place),
+        "kept": documents | "KeptByPlace" >> beam.Map(_document_place),
+        "rejected": rejected | "RejectedByPlace" >> beam.Map(_rejected_place),
+        "failed": failed | "FailureByPlace" >> beam.Map(_failure_place),
     } | "MatchPointers" >> MatchPointers()
 
     written = [

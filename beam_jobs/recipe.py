@@ -214,6 +214,14 @@ class Recipe(_Section):
                                         for kind in ("domains", "urls", "words", "subwords")}
         return hashlib.sha256(json.dumps(dump, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
+    def url_list_digests(self) -> dict[str, str]:
+        """{location as written: sha256} of every URL list the URL filter reads; {} when it is off."""
+        url = self.filters.url
+        if not url.enabled:
+            return {}
+        return {location: _file_sha256(self.resolve_path(location))
+                for location in (*url.domains, *url.urls, *url.words, *url.subwords)}
+
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 

@@ -96,6 +96,8 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
     }
     if inputs and inputs[0].get("root"):
         manifest["input_root"] = inputs[0]["root"]
+    if recipe.filters.url.enabled:
+        manifest["url_lists"] = recipe.url_list_digests()  # what the lists held, wherever they are read from
     if lock_sha256 is not None:
         manifest["lock_sha256"] = lock_sha256  # the lock is published beside it as warcforge.lock
     if drift:
@@ -138,6 +140,9 @@ def recorded_recipe(recipe: Recipe) -> dict:
     paths = dump["input"].get("paths")
     if paths:
         dump["input"]["paths"] = [redact_text(path) for path in paths]
+    for key in ("root", "base"):  # a mirror's or a server's user and password stay out of what is published
+        if dump["input"].get(key):
+            dump["input"][key] = redact_text(dump["input"][key])
     return dump
 
 

@@ -18,6 +18,7 @@ Anything else is one line naming the document and the file.
 import contextlib
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -27,14 +28,19 @@ import pyarrow.parquet as pq
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_jobs.build import BuildRequest, build_dataset
-from beam_jobs.lock import LOCK_FILE, LOCK_FORMAT, Lock, read_lock, url_list_digests
+from beam_jobs.lock import LOCK_FILE, LOCK_FORMAT, Lock, read_lock
 from beam_jobs.recipe import Recipe, parse_recipe
+from transforms.common.errors import WarcforgeError
 from transforms.common.secrets import redact_text
 from transforms.dedup.minhash import MinHasher, shingles
 from transforms.dedup.normalize import exact_dedup_key, normalize_capture_url
 from transforms.reading.common_crawl import sample_key
 
 DEDUP_FIGURES = ("duplicate_count", "near_dup_cluster_size")
+
+
+class RebuildFailedError(WarcforgeError):
+    """The rebuild could not be made (an input could not be read, a pointer dataset has no documents)."""
 
 
 def choose_inputs(warc_paths: list[str], count: int, seed: int) -> list[str]:
@@ -51,9 +57,10 @@ def _dataset_lock(location: str, manifest: dict, chosen: list[str]) -> Lock:
         recipe = parse_recipe(manifest["recipe"], source=f"{location}/manifest.json", from_json=True)
         source = ({"crawl": recipe.input.crawl, "kind": recipe.input.kind} if recipe.input.crawl
                   else {"root": manifest.get("input_root", "")})
+        # Relative URL lists are looked for in the working directory; the manifest says what they must hold.
         data = {"format": LOCK_FORMAT, "recipe": manifest["recipe"], "recipe_sha256": manifest["recipe_sha256"],
-                "url_lists": url_list_digests(recipe), "source": source, "inputs": manifest["inputs"],
-                "versions": manifest["versions"]}
+                "url_lists": manifest.get("url_lists", {}), "recipe_folder": os.getcwd(), "source": source,
+                "inputs": manifest["inputs"], "versions": manifest["versions"]}
         lock = Lock(data, b"", f"{location}/manifest.json")
     data["inputs"] = [entry for entry in data["inputs"] if entry["warc_path"] in set(chosen)]
     return Lock(data, lock.raw, lock.location)
@@ -69,6 +76,9 @@ def rebuild(location: str, manifest: dict, chosen: list[str], input_root: str | 
                            PipelineOptions(beam_args), ["verify", "--rebuild"], lock=lock, input_root=input_root)
     with contextlib.redirect_stdout(sys.stderr):  # the build's summary is progress here, not the answer
         built = build_dataset(request)
+    if built["failed_shards"]:
+        unread = ", ".join(f"{f['warc_path']} ({f['reason']})" for f in built["failed_shards"])
+        raise RebuildFailedError(f"the rebuild could not read {unread}: nothing can be concluded about its documents")
     return _rows(work, [f["path"] for f in built["files"]["data"]])
 
 
@@ -160,6 +170,9 @@ def _digest(value: object) -> str:
 def verify_by_rebuild(location: str, manifest: dict, count: int, seed: int, input_root: str | None,
                       beam_args: list[str]) -> tuple[list[str], list[str]]:
     """(problems, the files rebuilt)."""
+    if "data" not in manifest["files"]:
+        raise RebuildFailedError("a pointer dataset holds no documents to compare: 'warcforge materialize' it, which "
+                                 "checks every document against its pointer")
     chosen = choose_inputs([entry["warc_path"] for entry in manifest["inputs"]], count, seed)
     with tempfile.TemporaryDirectory(prefix="warcforge-verify-") as work:
         rebuilt = rebuild(location, manifest, chosen, input_root, f"{work}/rebuilt", beam_args)

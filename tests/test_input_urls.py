@@ -146,3 +146,17 @@ def test_a_declared_root_names_warc_paths_and_must_hold_every_input(sample_dir, 
     assert {r["warc_path"] for r in read_rows(tmp_path / "out")} == {f"{sample_dir.name}/{SHARD}"}
     with pytest.raises(RecipeError, match=f"input {sample_dir / SHARD} does not lie under input.root {tmp_path}"):
         resolve_paths([str(sample_dir / SHARD)], str(tmp_path))
+
+
+def test_a_name_a_url_must_encode_is_recorded_as_the_file_is_named(sample_dir, tmp_path):
+    # Behind a server "a b+c.warc.gz" is "a%20b%2Bc.warc.gz": warc_path records the file's own name either way.
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "a b+c.warc.gz").write_bytes((sample_dir / SHARD).read_bytes())
+    recipe = write_recipe(tmp_path / "r.yaml", ["unused.warc.gz"])
+    on_disk = build(recipe, tmp_path / "disk", "--input", str(served / "*.warc.gz"))
+    with FileServer(served) as server:
+        over_http = build(recipe, tmp_path / "http", "--input", f"{server.url}/*.warc.gz")
+    assert [i["warc_path"] for i in on_disk["inputs"]] == [i["warc_path"] for i in over_http["inputs"]] == [
+        "a b+c.warc.gz"]  # (a server's directory listing has no sizes)
+    assert _data_files(tmp_path / "disk") == _data_files(tmp_path / "http")

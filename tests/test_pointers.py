@@ -18,7 +18,9 @@ from beam_jobs.lock import run_lock
 from beam_jobs.materialize import main as materialize_main
 from testbed.faulty_server import FaultPlan, FaultyServer
 from tests.conftest import REPO, published_bytes, read_rows, write_recipe
+from transforms.writing.publish import dumps_json
 from transforms.writing.schema import POINTER_SCHEMA
+from transforms.writing.shards import shard_file_name
 
 PUBLISHED = ("run_info.json", "inputs.json", "stats.json")  # where and when a run read: not the dataset
 
@@ -113,16 +115,38 @@ def test_pointers_hold_no_text(round_trip):
     assert (work / "pointers" / "warcforge.lock").read_bytes() == (work / "dataset.lock").read_bytes()
 
 
+def _tamper(pointers: Path, change, consistent: bool) -> tuple[dict, dict]:
+    """Change the first row of the first pointer file; ``consistent`` also rewrites its manifest entry (and
+    stats.json), as a careful forger would, so that only the records themselves can tell."""
+    manifest = json.loads((pointers / "manifest.json").read_text())
+    entry = manifest["files"]["pointers"][0]
+    table = pq.read_table(pointers / entry["path"])
+    rows = table.to_pylist()
+    change(rows)
+    (pointers / entry["path"]).unlink()
+    sink = pointers / "tampered.parquet"
+    pq.write_table(type(table).from_pylist(rows, schema=table.schema), sink)
+    data = sink.read_bytes()
+    if consistent:
+        sink.unlink()
+        sha256 = hashlib.sha256(data).hexdigest()
+        entry.update(path=shard_file_name("pointers", 0, len(manifest["files"]["pointers"]), sha256), bytes=len(data),
+                     sha256=sha256, rows=len(rows))
+        (pointers / entry["path"]).write_bytes(data)
+        manifest_bytes = dumps_json(manifest)
+        (pointers / "manifest.json").write_bytes(manifest_bytes)
+        stats = json.loads((pointers / "stats.json").read_text())
+        stats["manifest_sha256"] = hashlib.sha256(manifest_bytes).hexdigest()
+        (pointers / "stats.json").write_bytes(dumps_json(stats))
+    else:
+        sink.rename(pointers / entry["path"])
+    return manifest, rows[0]
+
+
 def test_a_record_that_does_not_match_is_listed_and_fails_the_run(round_trip, served, tmp_path):
     work, _ = round_trip
-    pointers = tmp_path / "pointers"
-    shutil.copytree(work / "pointers", pointers)
-    manifest = json.loads((pointers / "manifest.json").read_text())
-    first = manifest["files"]["pointers"][0]
-    table = pq.read_table(pointers / first["path"])
-    rows = table.to_pylist()
-    rows[0]["text_sha256"] = "0" * 64
-    pq.write_table(type(table).from_pylist(rows, schema=table.schema), pointers / first["path"])
+    pointers = shutil.copytree(work / "pointers", tmp_path / "pointers")
+    manifest, row = _tamper(pointers, lambda rows: rows[0].update(text_sha256="0" * 64), consistent=True)
     status = materialize_main([str(pointers), "--output", str(tmp_path / "out"), "--input-root", str(served),
                                "--quiet"])
     assert status == 4
@@ -130,7 +154,29 @@ def test_a_record_that_does_not_match_is_listed_and_fails_the_run(round_trip, se
     assert out["materialized"]["missing"] == 1
     assert out["documents"] == manifest["materializes"]["documents"] - 1
     missing = read_rows(tmp_path / "out", "missing")
-    assert [(m["id"], m["reason"]) for m in missing] == [(rows[0]["id"], "digest_mismatch")]
+    assert [(m["id"], m["reason"]) for m in missing] == [(row["id"], "digest_mismatch")]
+
+
+@pytest.mark.parametrize("change", [lambda rows: rows.pop(0), lambda rows: rows.append(dict(rows[0])),
+                                    lambda rows: rows[0].update(duplicate_count=rows[0]["duplicate_count"] + 1)])
+def test_a_pointer_dataset_that_does_not_match_its_manifest_is_refused(round_trip, served, tmp_path, capsys, change):
+    work, _ = round_trip
+    pointers = shutil.copytree(work / "pointers", tmp_path / "pointers")
+    _tamper(pointers, change, consistent=False)
+    status = materialize_main([str(pointers), "--output", str(tmp_path / "out"), "--input-root", str(served)])
+    assert status == 2 and not (tmp_path / "out").exists()
+    assert "does not match its manifest: pointers/part-00000-of-" in capsys.readouterr().err
+
+
+def test_a_pointer_to_a_file_the_lock_does_not_list_is_never_opened(round_trip, served, tmp_path):
+    work, _ = round_trip
+    pointers = shutil.copytree(work / "pointers", tmp_path / "pointers")
+    _, row = _tamper(pointers, lambda rows: rows[0].update(warc_path="/etc/passwd"), consistent=True)
+    status = materialize_main([str(pointers), "--output", str(tmp_path / "out"), "--input-root", str(served),
+                               "--quiet"])
+    assert status == 4
+    missing = read_rows(tmp_path / "out", "missing")
+    assert [(m["id"], m["reason"]) for m in missing] == [(row["id"], "unknown_file")]
 
 
 def test_a_file_that_cannot_be_fetched_is_listed(round_trip, served, tmp_path):
@@ -146,3 +192,29 @@ def test_a_file_that_cannot_be_fetched_is_listed(round_trip, served, tmp_path):
     missing = read_rows(tmp_path / "out", "missing")
     assert missing and {m["warc_path"] for m in missing} == {names[0]}
     assert {m["reason"] for m in missing} == {"fetch_failed"}
+
+
+def test_one_record_in_two_files_is_brought_back_from_each(sample_dir, tmp_path):
+    # The same record (same WARC-Record-ID, so the same document id) in two files: each row keeps its own file.
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in ("a.warc.gz", "b.warc.gz"):
+        shutil.copy(sample_dir / "sample-00000.warc.gz", inputs / name)
+    recipe = write_recipe(tmp_path / "r.yaml", [str(inputs / "*.warc.gz")], dedup={"exact": False})
+    result = _round_trip(recipe, inputs, tmp_path)
+    assert result["status"] == 0
+    assert published_bytes(tmp_path / "materialized", PUBLISHED) == published_bytes(tmp_path / "direct", PUBLISHED)
+    rows = read_rows(tmp_path / "materialized")
+    assert {r["warc_path"] for r in rows} == {"a.warc.gz", "b.warc.gz"}
+    assert len({r["id"] for r in rows}) * 2 == len(rows)
+
+
+def test_no_credential_reaches_the_lock_the_manifest_or_the_card(served, tmp_path):
+    with FaultyServer(served, FaultPlan(seed=1, kinds=(), faults_per_file=0)) as server:
+        secret_url = server.url.replace("http://", "http://alice:S3CRETPW@")
+        recipe = write_recipe(tmp_path / "r.yaml", ["unused.warc.gz"])
+        run_build(["--config", str(recipe), "--input", f"{secret_url}/sample-00001.warc.gz", "--input-root",
+                   secret_url, "--pointers", "--output", str(tmp_path / "pointers"), "--quiet"])
+    written = {p.name: p.read_bytes() for p in (tmp_path / "pointers").rglob("*") if p.is_file()}
+    assert {"manifest.json", "README.md", "warcforge.lock"} <= set(written)
+    assert not [name for name, data in written.items() if b"S3CRETPW" in data]

@@ -88,3 +88,24 @@ def test_a_document_altered_consistently_is_caught_only_by_the_rebuild(deduped, 
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith(f"document {forged} from ") and f"column {column} differs" in line for line in lines)
     assert lines[-1].endswith("problem") or lines[-1].endswith("problems")
+
+
+def test_a_published_lock_must_be_the_one_the_manifest_names(sample_dir, tmp_path, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "sample-00001.warc.gz")])
+    build(recipe, tmp_path / "pointers", "--pointers")
+    lock = tmp_path / "pointers" / "warcforge.lock"
+    lock.write_bytes(lock.read_bytes().replace(b'"sample-00001.warc.gz"', b'"sample-00002.warc.gz"'))
+    assert verify_main([str(tmp_path / "pointers")]) == 1
+    assert "warcforge.lock: sha256 is " in capsys.readouterr().out
+    (tmp_path / "pointers" / "stats.json").unlink()
+    lock.unlink()
+    assert verify_main([str(tmp_path / "pointers")]) == 1
+    out = capsys.readouterr().out
+    assert "stats.json: missing" in out and "warcforge.lock: missing" in out
+
+
+def test_a_pointer_dataset_is_not_rebuilt_but_materialized(sample_dir, tmp_path, capsys):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "sample-00001.warc.gz")])
+    build(recipe, tmp_path / "pointers", "--pointers")
+    assert verify_main([str(tmp_path / "pointers"), "--rebuild", "1"]) == 2
+    assert "'warcforge materialize' it" in capsys.readouterr().err

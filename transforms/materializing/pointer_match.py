@@ -16,6 +16,15 @@ DIGEST_MISMATCH = "digest_mismatch"
 LANGUAGE_MISMATCH = "language_mismatch"
 
 
+UNKNOWN_FILE = "unknown_file"  # the pointer names a file its lock does not list: never fetched
+
+
+def place_key(doc_id: str, warc_path: str, warc_offset: int) -> str:
+    """What a pointer and its rebuilt document are joined on: the id and the record's place. The id alone
+    is not enough: the same record (same WARC-Record-ID) can lie in two input files."""
+    return f"{doc_id}\0{warc_path}\0{warc_offset}"
+
+
 def pointer_from_row(row: dict) -> RecordPointer:
     """A row of a pointers (or rejected_pointers) file, as a RecordPointer."""
     return RecordPointer(**{name: row.get(name) for name in RecordPointer.__dataclass_fields__})

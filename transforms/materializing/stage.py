@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from transforms.common import reasons
 from transforms.common.records import RecordPointer, RejectedDocument
 from transforms.common.stage import StageCounters
-from transforms.materializing.pointer_match import missing_reason, pointer_from_row, restore
+from transforms.materializing.pointer_match import UNKNOWN_FILE, missing_reason, pointer_from_row, restore
 
 DOCUMENTS = "documents"
 REJECTED = "rejected"
@@ -91,3 +91,21 @@ class ReadPointerFiles(beam.PTransform):
             | "SpreadFilesOverWorkers" >> beam.Reshuffle()
             | "ReadPointerRows" >> beam.ParDo(ReadPointerFileFn())
         )
+
+
+class RouteByFileFn(beam.DoFn):
+    """A pointer to a file the lock lists goes to be fetched, keyed by the file's URL; any other is
+    ``unknown`` (pointer, reason, detail) and never opened: a pointer dataset says which records, the lock where."""
+
+    UNKNOWN = "unknown"
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+
+    def process(self, pointer: RecordPointer):  # noqa: ANN201 - a DoFn generator
+        url = self.urls.get(pointer.warc_path)
+        if url is None:
+            yield beam.pvalue.TaggedOutput(self.UNKNOWN, (pointer, UNKNOWN_FILE,
+                                                          f"{pointer.warc_path} is not among the lock's inputs"))
+        else:
+            yield url, pointer

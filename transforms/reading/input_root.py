@@ -47,4 +47,17 @@ def relative_name(location: str, root: str) -> str:
     inside = root_path.rstrip("/") + "/"
     if prefix != root_prefix or not path.startswith(inside):
         raise RecipeError(f"input {location} does not lie under input.root {root}")
-    return path[len(inside):]
+    relative = path[len(inside):]
+    # An HTTP URL's path is percent-encoded ("a%20b.warc.gz"); the name recorded is the file's own ("a b.warc.gz"),
+    # as on disk, so a copy on disk and the same file behind a server give the same warc_path.
+    return urllib.parse.unquote(relative) if _is_http(prefix) else relative
+
+
+def _is_http(prefix: str) -> bool:
+    return prefix.startswith(("http://", "https://"))
+
+
+def join_root(root: str, relative: str) -> str:
+    """Where a file named ``relative`` lies under ``root``: percent-encoded again under an HTTP root."""
+    prefix, _ = _split(root)
+    return f"{root.rstrip('/')}/{urllib.parse.quote(relative) if _is_http(prefix) else relative}"

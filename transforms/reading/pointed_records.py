@@ -23,6 +23,7 @@ READ_ON_BYTES = 1 << 20
 FETCH_FAILED = "fetch_failed"
 NOT_A_PAGE = "not_a_page"
 OTHER_RECORD = "other_record"
+BAD_POINTER = "bad_pointer"
 
 
 def _read_exactly(stream: ResumableFile, count: int) -> bytes:
@@ -49,7 +50,13 @@ def fetch_pointed(stream: ResumableFile, pointers: list[RecordPointer],
     """(pointer, page, reason, detail) for each pointer in file order; page is None with the reason
     when it could not be brought back. Once the file fails after its retries, the rest fail with it."""
     failed: str | None = None
+    longest = 2 * rules.max_payload_bytes + (1 << 20)  # a record holds its payload, headers and compression overhead
     for pointer in sorted(pointers, key=lambda p: (p.warc_offset, p.id)):
+        if not (0 <= pointer.warc_offset and 0 < pointer.warc_length <= longest and pointer.warc_inner_offset >= 0):
+            # Never fetched: a negative offset or a gigabyte length would cost retries or memory for nothing.
+            yield pointer, None, BAD_POINTER, (f"offset {pointer.warc_offset}, length {pointer.warc_length}, inner "
+                                               f"offset {pointer.warc_inner_offset}: not a record's place")
+            continue
         if failed is not None:
             yield pointer, None, FETCH_FAILED, failed
             continue

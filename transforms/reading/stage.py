@@ -126,7 +126,7 @@ class FetchPointedFn(beam.DoFn):
             for pointer, page, reason, detail in fetch_pointed(stream, list(pointers), self.settings.rules):
                 if page is None:
                     self.counters.inc(f"fetch_{reason}")
-                    yield beam.pvalue.TaggedOutput(FETCH_FAILED, (pointer.id, (pointer, reason, redact_text(detail))))
+                    yield beam.pvalue.TaggedOutput(FETCH_FAILED, (pointer, reason, redact_text(detail)))
                     continue
                 fetched += 1
                 self.counters.inc("records_fetched")
@@ -138,7 +138,7 @@ class FetchPointedFn(beam.DoFn):
 
 
 class FetchPointedRecords(beam.PTransform):
-    """PCollection[(file URL, RecordPointer)] -> pages (PageRecord), and ``fetch_failed`` keyed by document id."""
+    """PCollection[(file URL, RecordPointer)] -> pages (PageRecord), and ``fetch_failed``: (pointer, reason, detail)."""
 
     def __init__(self, settings: ReadSettings) -> None:
         super().__init__()

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from transforms.common import reasons
 from transforms.common.errors import WarcforgeError
 from transforms.writing.atomic_files import read_bytes
-from transforms.writing.publish import DATASET_DIRS, MANIFEST, MANIFEST_FORMAT, is_dataset_path
+from transforms.writing.publish import DATASET_DIRS, JOURNAL, MANIFEST, MANIFEST_FORMAT, is_dataset_path
 from transforms.writing.schema import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
@@ -43,6 +43,7 @@ FUNNEL = (reasons.READ, reasons.EXTRACT, reasons.FILTER, reasons.DEDUP_URL, reas
           reasons.CROSS_CRAWL)
 _SHARD_NAME = re.compile(rf"^part-\d{{5,}}-of-\d{{5,}}-([0-9a-f]{{{CONTENT_HASH_CHARS}}})\.parquet$")
 _CHUNK = 8 << 20
+LOCK_FILE = "warcforge.lock"  # published beside a locked build's manifest (beam_jobs.lock writes it)
 
 
 class NotADatasetError(WarcforgeError):
@@ -73,7 +74,9 @@ def check_dataset(fs: fsspec.AbstractFileSystem, root: str) -> DatasetCheck:
         problems += check_file(fs, root, section, entry)
     problems += unlisted_files(fs, root, {entry["path"] for _, entry in entries})
     problems += check_counts(manifest, entries)
-    problems += check_stats(read_bytes(fs, posixpath.join(root, "stats.json")), manifest, manifest_bytes)
+    problems += check_stats(read_bytes(fs, posixpath.join(root, "stats.json")), manifest, manifest_bytes,
+                            fs.exists(posixpath.join(root, JOURNAL)))
+    problems += check_lock(read_bytes(fs, posixpath.join(root, LOCK_FILE)), manifest)
     documents = sum(entry["rows"] for section, entry in entries if section == _sections(manifest)[0])
     return DatasetCheck(problems, len(entries), documents)
 
@@ -199,7 +202,9 @@ def check_counts(manifest: dict, entries: list[tuple[str, dict]]) -> list[str]:
     if "materialized" in manifest:
         # materialize could not bring every document back: the totals are the full build's, the rows fewer.
         missing = manifest["materialized"].get("missing")
-        return [f"{MANIFEST}: incomplete: {missing} pointed documents could not be materialized (see missing/)"]
+        if missing:
+            return [f"{MANIFEST}: incomplete: {missing} pointed documents could not be materialized (see missing/)"]
+        return [f"{MANIFEST}: incomplete: the materialized files are not the ones the full build wrote"]
     documents, rejected = _sections(manifest)
     rows["data"], rows["rejected"] = rows[documents], rows[rejected]
     shown = {"data": documents, "rejected": rejected}
@@ -229,10 +234,24 @@ def check_counts(manifest: dict, entries: list[tuple[str, dict]]) -> list[str]:
     return problems
 
 
-def check_stats(stats_bytes: bytes | None, manifest: dict, manifest_bytes: bytes) -> list[str]:
-    """stats.json, when there is one, names the manifest it was written with and repeats its totals."""
+def check_lock(lock_bytes: bytes | None, manifest: dict) -> list[str]:
+    """A locked dataset publishes its lock beside the manifest, which names the lock's sha256."""
+    named = manifest.get("lock_sha256")
+    if lock_bytes is None:
+        return [f"{LOCK_FILE}: missing; {MANIFEST} names lock {named}"] if named else []
+    actual = hashlib.sha256(lock_bytes).hexdigest()
+    if named != actual:
+        return [f"{LOCK_FILE}: sha256 is {actual}, {MANIFEST} names {named}"]
+    return []
+
+
+def check_stats(stats_bytes: bytes | None, manifest: dict, manifest_bytes: bytes,
+                publishing: bool = False) -> list[str]:
+    """stats.json names the manifest it was written with and repeats its totals. It is written right after
+    the manifest: only while a publish journal is there (a killed publish, finished by the next build) may it
+    be missing."""
     if stats_bytes is None:
-        return []
+        return [] if publishing else ["stats.json: missing (every build writes it with its manifest)"]
     stats = _json_object(stats_bytes)
     if not stats:
         return ["stats.json: not a JSON object"]
