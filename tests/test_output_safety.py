@@ -250,3 +250,18 @@ def test_a_failure_after_the_commit_is_a_published_dataset_that_the_next_build_t
     assert_complete_dataset(out)
     assert json.loads((out / "stats.json").read_text())["counts"]["write"]["files"] == 4  # 3 data + 1 dead letter
     assert not [p for p in out.iterdir() if p.name.startswith(".warcforge")]
+
+
+@pytest.mark.parametrize("left", [[], [".warcforge-tmp-0123456789abcdef0123456789abcdef"]])
+def test_a_staging_folder_killed_before_its_marker_was_in_place_is_removed(tmp_path, small_input, left):
+    # Killed between making the folder and renaming its marker into place: empty, or holding the marker's
+    # temporary file. Nothing but warcforge's own names: the next build removes it.
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input])
+    out = tmp_path / "out"
+    build(recipe, out)
+    staging = out / ".warcforge-staging-0123456789abcdef0123456789abcdef"
+    staging.mkdir()
+    for name in left:
+        (staging / name).write_bytes(b"")
+    build(recipe, out, "--overwrite")
+    assert not staging.exists()

@@ -173,8 +173,9 @@ class OutputDir:
     def _is_marked_staging(self, entry: str) -> bool:
         if self.fs.exists(posixpath.join(entry, STAGING_MARKER)):
             return True
-        try:  # killed between making the folder and marking it: empty
-            return not self.fs.ls(entry, detail=False)
+        try:  # killed between making the folder and marking it: empty, or only the marker's temporary file
+            return all(posixpath.basename(inner.rstrip("/")).startswith(TEMPORARY_PREFIX)
+                       for inner in self.fs.ls(entry, detail=False))
         except FileNotFoundError:
             return False
 
