@@ -7,15 +7,18 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import apache_beam as beam
 import fsspec
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
-from apache_beam.runners.runner import PipelineState
+from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, run_command
@@ -39,12 +42,15 @@ from beam_jobs.pipeline import (
     filter_settings,
     read_settings,
 )
+from beam_jobs.plan import build_plan, format_plan
+from beam_jobs.progress import ProgressDisplay, resolve_mode
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary, pointer_manifest
-from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report
+from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report, is_dataflow, runner_name
 from beam_jobs.scratch import temp_files_in_scratch_dir
 from transforms.common import reasons
 from transforms.common.errors import MissingInputError, RecipeError
+from transforms.common.progress import PROGRESS_DIR_VARIABLE, process_tally, read_progress
 from transforms.common.secrets import redact_argv, redact_options, redact_text
 from transforms.filters.url_filter import load_list
 from transforms.reading.sources import InputFile, resolve_inputs
@@ -54,12 +60,14 @@ from transforms.writing.publish import dumps_json
 from transforms.writing.stage import write_bytes
 
 INPUT_LIST = "inputs.json"
+REPORT_FILE = "report.html"
 LEASE_TTL_VARIABLE = "WARCFORGE_LEASE_TTL_S"
 log = logging.getLogger("warcforge")
 
 
 def show_progress(quiet: bool) -> None:
-    """Progress lines (one per file read) on stderr, from warcforge's loggers only: Beam's stay as Beam sets them."""
+    """Progress lines (one per file read) on stderr, from warcforge's loggers only: Beam's stay as Beam sets them.
+    Under a progress bar (``quiet``) only warnings: the bar says it better, and lines would tear it."""
     logger = logging.getLogger("warcforge")
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     if not logger.handlers:
@@ -84,6 +92,7 @@ class BuildRequest:
     # their index files; None when the recipe does not ask for it.
     earlier_crawls: tuple[dict, ...] | None = None
     earlier_index_files: tuple[str, ...] = ()
+    progress: str = "none"  # the display while the pipeline runs: bar, log or none (resolved from --progress)
     lock: Lock | None = None  # build --lock: the inputs are the lock's, checked against it before any work
     allow_drift: bool = False
     input_root: str | None = None  # with a lock: where its files lie now
@@ -93,7 +102,8 @@ class BuildRequest:
 def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     """Run the job; returns the manifest. Raises WarcforgeError for anything the user must fix."""
     args, beam_args = parse_build_args(argv)
-    show_progress(args.quiet)
+    progress = resolve_mode(args.progress, args.quiet)
+    show_progress(args.quiet or progress == "bar")
     lock = None
     if args.lock:
         if args.input:
@@ -121,7 +131,8 @@ def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     options = PipelineOptions(beam_args)
     check_runner_name(options)
     request = BuildRequest(recipe, args.lock or args.config, args.output, args.overwrite, options, argv, args.dry_run,
-                           lock=lock, allow_drift=args.allow_drift, input_root=args.input_root if lock else None)
+                           progress=progress, lock=lock, allow_drift=args.allow_drift,
+                           input_root=args.input_root if lock else None)
     return build_dataset(request, interrupts)
 
 
@@ -180,8 +191,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         cross_crawl = cross_crawl_settings(recipe, list(request.earlier_index_files))
         pointers = recipe.output.format == "pointers"
         assemble(pipeline, recipe, inputs, staging, cross_crawl, pointers)
-        result = pipeline.run()
-        state = result.wait_until_finish()
+        state, result = run_with_progress(pipeline, request.progress, inputs)
         if state != PipelineState.DONE:
             raise RunFailedError(f"pipeline ended in state {state}; nothing was published")
         counts = collect_counts(result)
@@ -207,6 +217,8 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
             "output": redact_text(request.output),
             "argv": redact_argv(request.argv),
             "pipeline_options": redact_options(options.get_all_options(drop_default=True)),
+            # Time each stage spent on its own work, summed over workers (not part of the dataset: it varies).
+            "stage_seconds": stage_seconds(result),
         }
         # stats.json names the manifest it goes with: a manifest edited later no longer matches (warcforge verify).
         stats = {"counts": counts, "documents": manifest["documents"], "dead_letters": manifest["dead_letters"],
@@ -215,6 +227,9 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
                       "README.md": dataset_card(manifest).encode("utf-8")}  # bytes go as they are
         if request.lock is not None:
             side_files[LOCK_FILE] = request.lock.raw  # the dataset carries the lock it was built from
+        report = run_report_html(staging, manifest, run_info)
+        if report is not None:
+            side_files[REPORT_FILE] = report
         with interrupts.held():  # a publish is short: let it finish rather than leave it to be repaired
             session.publish(staging, manifest, {name: obj if isinstance(obj, bytes) else dumps_json(obj)
                                                 for name, obj in side_files.items()})
@@ -225,8 +240,83 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     return manifest
 
 
+def run_report_html(staging: str, manifest: dict, run_info: dict) -> bytes | None:
+    """report.html, drawn from the staged files; a report that cannot be drawn is a warning, not a failed build."""
+    from beam_jobs.report import render_report  # plotly: loaded only once there is something to draw
+
+    try:
+        return render_report(staging, manifest, run_info).encode("utf-8")
+    except Exception as exc:  # noqa: BLE001 - the dataset is what was asked for; the report is a view of it
+        log.warning("report.html was not written: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def run_with_progress(pipeline: beam.Pipeline, mode: str, inputs: list[InputFile]) -> tuple[str, PipelineResult]:
+    """Run the pipeline while the progress display shows what the workers report: through the progress
+    folder from workers on this machine (the DirectRunner answers only at the end), else from the
+    runner's metrics while it runs (a cluster's runner returns at once and is waited for here)."""
+    folder = tempfile.mkdtemp(prefix="warcforge-progress-")
+    if mode != "none":  # without a display the workers keep no tally
+        os.environ[PROGRESS_DIR_VARIABLE] = folder  # worker processes started from here inherit it
+    running: list[PipelineResult] = []
+
+    def counts() -> dict[str, int]:
+        found = read_progress(folder)
+        if not found and running:
+            found = runner_counts(running[0])
+        return found
+
+    total_bytes = sum(f.size or 0 for f in inputs) if all(f.size is not None for f in inputs) else None
+    try:
+        with ProgressDisplay(mode, len(inputs), total_bytes, counts):
+            result = pipeline.run()
+            running.append(result)
+            state = result.wait_until_finish()
+            tally = process_tally()  # in-process workers' last counts, for the display's last figures
+            if tally is not None:
+                tally.flush()
+            return state, result
+    finally:
+        os.environ.pop(PROGRESS_DIR_VARIABLE, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def stage_seconds(result: PipelineResult) -> dict[str, float]:
+    found = {}
+    for counter in result.metrics().query(MetricsFilter().with_namespace(reasons.PROGRESS))["counters"]:
+        name = counter.key.metric.name
+        if name.endswith("_usec"):
+            value = counter.committed if counter.committed is not None else counter.attempted
+            found[name.removesuffix("_usec")] = found.get(name.removesuffix("_usec"), 0) + (value or 0) / 1e6
+    return {stage: round(seconds, 3) for stage, seconds in sorted(found.items())}
+
+
+def runner_counts(result: PipelineResult) -> dict[str, int]:
+    """{"stage/reason": n} from a running job's metrics (attempted: committed ones come at the end)."""
+    try:
+        counters = result.metrics().query(MetricsFilter())["counters"]
+    except Exception:  # noqa: BLE001 - a runner that cannot answer yet leaves the display as it is
+        return {}
+    finally:
+        if hasattr(result, "_metrics"):
+            # Beam's portable result keeps the first answer it gets: a running job's partial counts
+            # must not become the finished job's (the manifest is made from those).
+            result._metrics = None
+    found: dict[str, int] = {}
+    for counter in counters:
+        key = f"{counter.key.metric.namespace}/{counter.key.metric.name}"
+        value = counter.attempted if counter.attempted is not None else counter.committed
+        found[key] = found.get(key, 0) + int(value or 0)
+    return found
+
+
 def dry_run(options: PipelineOptions, recipe: Recipe, inputs: list, output: OutputDir) -> dict:
-    """Build the Dataflow job without submitting it: Beam's runner translates and checks the whole graph."""
+    """The plan (files, bytes, stages, shards, core-hours) for every runner; for Dataflow also the job, built
+    without submitting it: Beam's runner translates and checks the whole graph."""
+    plan = build_plan(recipe, inputs, runner_name(options))
+    print(format_plan(plan), flush=True)
+    if not is_dataflow(options):
+        return {"dry_run": {"plan": plan}, "documents": None, "failed_shards": []}
     options.view_as(TestOptions).dry_run = True
     pipeline = beam.Pipeline(options=options)
     assemble(pipeline, recipe, inputs, f"{output.url.rstrip('/')}/.warcforge-staging-dry-run")
@@ -236,7 +326,7 @@ def dry_run(options: PipelineOptions, recipe: Recipe, inputs: list, output: Outp
           f"{report['region']}: {report['transforms']} transforms, {report['inputs']} input files, workers "
           f"{', '.join(report['worker_images'])}; nothing was submitted, read or written\n"
           f"stages: {', '.join(report['stages'])}", flush=True)
-    return {"dry_run": report, "failed_shards": []}
+    return {"dry_run": {**report, "plan": plan}, "documents": None, "failed_shards": []}
 
 
 def check_blocklists(recipe: Recipe) -> None:

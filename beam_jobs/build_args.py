@@ -10,9 +10,6 @@ refused with its name, before any work.
 import argparse
 import difflib
 
-from apache_beam.options import pipeline_options
-from apache_beam.options.pipeline_options import PipelineOptions
-
 from transforms.common.errors import WarcforgeError
 
 EXIT_OK = 0
@@ -23,15 +20,26 @@ EXIT_INCOMPLETE = 4
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
+# One table for every command ('warcforge --help' prints it, and 'warcforge build --help'); a command's own
+# help may narrow it (verify.EXIT_CODES, inspect.EXIT_CODES: a subset, with their meaning of 1).
 EXIT_CODES = f"""exit status:
-  {EXIT_OK}    the dataset was built and published
+  {EXIT_OK}    the dataset was built and published; refresh: every selected crawl (or none was new);
+       verify: the dataset is as its manifest says; the other commands: done
   {EXIT_FAILED}    the pipeline failed (or a file failed with read.on_shard_failure: fail); nothing was published
+       verify: problems were found, one line each on stdout
+       inspect: the document (--id) or filter reason (--reason) asked for is not in the dataset
   {EXIT_USAGE}    a user error found before any work: bad recipe, flag, path, an input that is not an
-       archive, an output directory in the way or in use by another build
+       archive, an output directory in the way or in use by another build, a DIR with no manifest
   {EXIT_FAILED_SHARDS}    published, but some input files failed and were skipped (read.on_shard_failure: skip)
   {EXIT_INCOMPLETE}    materialize: published, but some pointed documents could not be fetched or did not match
        (listed in missing/)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); {EXIT_TERMINATED} terminated (SIGTERM); nothing was published"""
+
+BUILD_EXAMPLES = """examples:
+  warcforge build --config configs/sample.yaml --output out/
+  warcforge build --config recipe.yaml --input 'crawl/*.warc.gz' --output s3://bucket/ds --overwrite
+  warcforge build --lock ds.lock --output out/ --input-root /mirror/commoncrawl
+  warcforge build --config recipe.yaml --output out/ --direct_num_workers 8 --quiet"""
 
 
 class UsageError(WarcforgeError):
@@ -43,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="warcforge build", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Turn WARC/WET/ARC shards into deduplicated, deterministic Parquet training shards. "
         "Beam pipeline options (--runner, --direct_num_workers, ...) are accepted too; any other flag is refused.",
-        epilog=EXIT_CODES,
+        epilog=f"{BUILD_EXAMPLES}\n\n{EXIT_CODES}",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", help="recipe YAML file, e.g. configs/sample.yaml")
@@ -73,11 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace the warcforge dataset in --output (default: refuse a directory that holds one)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary and errors")
+    parser.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
+                        help="while it runs: a live bar (on a terminal), a line every 30 s, or nothing; auto: a bar on "
+                        "a terminal, else lines (default)")
     parser.add_argument("--verbose", action="store_true", help="on failure, print the whole traceback")
     parser.add_argument(
         "--dry-run", action="store_true",
-        help="DataflowRunner only: build and check the job graph, print it, and stop; nothing is submitted, "
-        "read or written",
+        help="print the plan (files, bytes, stages, output shards, an estimate of core-hours) and stop; with the "
+        "DataflowRunner also build and check the job graph; nothing is submitted, read or written",
     )
     return parser
 
@@ -97,6 +108,10 @@ def parse_with_beam_options(parser: argparse.ArgumentParser, argv: list[str]) ->
 
 
 def _beam_parser() -> argparse.ArgumentParser:
+    # Beam is imported here, not above: 'warcforge --help' prints EXIT_CODES without loading it.
+    from apache_beam.options import pipeline_options
+    from apache_beam.options.pipeline_options import PipelineOptions
+
     parser = pipeline_options._BeamArgumentParser(allow_abbrev=False)
     for options_class in _all_subclasses(PipelineOptions):
         if "_add_argparse_args" in options_class.__dict__:

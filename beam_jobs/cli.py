@@ -1,67 +1,94 @@
-"""``warcforge``: the command-line entry point (build, refresh, sample, crawls, --version).
+"""``warcforge``: the command-line entry point, one argparse subcommand per command, and ``--version``.
 
-``warcforge build`` (and ``refresh``) runs the build in a child process in its own session, and forwards Ctrl-C
-and SIGTERM to that process alone. A terminal sends Ctrl-C to every process of its foreground
+This parser knows only the commands: each command's options are its own module's, and everything
+after the command's name is passed to it as given (``warcforge build --help`` is ``build``'s help).
+
+``warcforge build`` (and ``refresh``, ``materialize``) runs the build in a child process in its own session, and
+forwards Ctrl-C and SIGTERM to that process alone. A terminal sends Ctrl-C to every process of its foreground
 group: Beam's worker processes would each die with a traceback while the build cleans up. In
 their own session they never see it; the build stops them, and anything left of them is killed
-once the build has exited. Commands are imported when run, so this process stays light.
+once the build has exited. Commands are imported when run, so this process stays light (no Beam).
 """
 
+import argparse
+import difflib
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import threading
+import traceback
 from importlib import metadata
 
-USAGE = """usage: warcforge <command> [options]
-       warcforge --version | -V
+from beam_jobs.build_args import EXIT_CODES, EXIT_USAGE
 
-commands:
-  build   --config RECIPE --output DIR [--input PATH_OR_URL ...] [--overwrite] [Beam options]
-  build   --lock LOCK --output DIR [--allow-drift] [--input-root FOLDER_OR_URL] [Beam options]
-          turn WARC shards into deduplicated Parquet training shards
-  materialize POINTERS --output DIR [--input-root FOLDER_OR_URL] [--overwrite] [Beam options]
-          fetch the records a pointer dataset names and rebuild its documents, checked
-  lock    --config RECIPE -o LOCK [--input PATH_OR_URL ...] [--hash-inputs]
-          write down everything that decides a build's bytes, for 'build --lock' to repeat
-  refresh --config RECIPE --output ROOT [--index-url URL] [--rebuild CRAWL_ID|all] [--dry-run] [Beam options]
-          build and publish each crawl the recipe selects that ROOT does not have yet
-  sample  DIR [--seed N]
-          write the deterministic sample WARC shards into DIR
-  crawls  [--index-url URL] [--limit N] [--json]
-          list Common Crawl's crawls, newest first
-  verify  DIR [--verbose]
-          check a published dataset against its manifest: files, sha256, rows, schema, counts
+# name: (one-line description, how it runs). "session": ``python -m beam_jobs.<name>`` in its own session;
+# "import": ``beam_jobs.<name>.main(argv)`` in this process.
+COMMANDS = {
+    "build": ("turn WARC shards into deduplicated, deterministic Parquet", "session"),
+    "refresh": ("build and publish each selected crawl not yet published", "session"),
+    "lock": ("record what decides a build's bytes, for 'build --lock'", "import"),
+    "verify": ("check a published dataset against its manifest", "import"),
+    "materialize": ("rebuild the documents a pointer dataset points at", "session"),
+    "report": ("write an HTML page about a dataset: funnel, languages, ...", "import"),
+    "inspect": ("show a dataset: schema, files, funnel, sample documents", "import"),
+    "sample": ("write the deterministic sample WARC shards", "import"),
+    "crawls": ("list Common Crawl's crawls, newest first", "import"),
+}
+# A command whose module has another name: beam_jobs/inspect.py would hide the standard library's inspect
+# from a job file run as a script (the Dataflow launcher runs beam_jobs/build.py by path).
+MODULES = {"inspect": "inspection"}
+USAGE = """warcforge <command> [options]
+       warcforge --version | -V"""
+EPILOG = f"""'warcforge <command> --help' describes a command's options, with examples.
 
-'warcforge <command> --help' describes a command; 'warcforge build --help' lists the exit codes."""
+{EXIT_CODES}"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warcforge", usage=USAGE, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Turn Common Crawl WARC files into deterministic, deduplicated Parquet datasets.", epilog=EPILOG)
+    parser.add_argument("-V", "--version", action="version", version=f"warcforge {metadata.version('warcforge')}")
+    commands = parser.add_subparsers(dest="command", metavar="<command>", title="commands", required=True)
+    for name, (summary, _) in COMMANDS.items():
+        # The command parses its own options (and --help): this parser passes them on untouched.
+        commands.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if argv else 2
-    if argv[0] in ("-V", "--version"):
-        print(f"warcforge {metadata.version('warcforge')}")
-        return 0
-    command, rest = argv[0], argv[1:]
-    if command in ("build", "refresh", "materialize"):
+    parser = build_parser()
+    if not argv:
+        print(parser.format_help().rstrip())
+        return EXIT_USAGE
+    if not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        print(f"warcforge: unknown command {argv[0]!r}{hint}\n\n{parser.format_usage()}"
+              f"commands: {', '.join(COMMANDS)}; 'warcforge --help' describes them", file=sys.stderr)
+        return EXIT_USAGE
+    # --help and --version end here (exit 0), as does an option before the command (exit 2); what follows the
+    # command is its own, passed on as given.
+    args, rest = parser.parse_known_args(argv)
+    command = args.command
+    if argv[0] != command:
+        parser.error(f"unrecognized arguments: {argv[0]} (a command's options go after its name)")
+    if COMMANDS[command][1] == "session":
         return run_in_own_session([sys.executable, "-m", f"beam_jobs.{command}", *rest])
-    if command == "lock":
-        from beam_jobs import lock
-        return lock.main(rest)
-    if command == "sample":
-        from beam_jobs import sample
-        return sample.main(rest)
-    if command == "crawls":
-        from beam_jobs import crawls
-        return crawls.main(rest)
-    if command == "verify":
-        from beam_jobs import verify
-        return verify.main(rest)
-    print(f"warcforge: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
-    return 2
+    name = MODULES.get(command, command)
+    try:
+        module = importlib.import_module(f"beam_jobs.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"beam_jobs.{name}":
+            raise
+        if "--verbose" in rest:
+            traceback.print_exc()
+        print(f"warcforge: error: the {command} command is not installed in this version ({exc})", file=sys.stderr)
+        return EXIT_USAGE
+    return module.main(rest)
 
 
 GRACE_S = 60.0

@@ -36,7 +36,11 @@ def show_retries() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="warcforge crawls", description="List Common Crawl's crawls, newest first.")
+    parser = argparse.ArgumentParser(
+        prog="warcforge crawls", description="List Common Crawl's crawls, newest first.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog="""examples:
+  warcforge crawls --limit 5
+  warcforge crawls --json | jq -r .id""")
     parser.add_argument("--index-url", default=os.environ.get(INDEX_URL_VARIABLE, INDEX_URL),
                         help=f"collinfo.json to read (default: ${INDEX_URL_VARIABLE}, else {INDEX_URL})")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N",

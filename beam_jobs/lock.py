@@ -255,10 +255,14 @@ def drift_message(lock: Lock, differences: list[str]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="warcforge lock", allow_abbrev=False,
+        prog="warcforge lock", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Resolve a recipe and write a lock: the recipe with defaults and its digest, every input file "
         "with its size and identity, the crawl's paths-file digest, and the versions of every package that changes "
-        "bytes. 'warcforge build --lock LOCK' then builds exactly that.")
+        "bytes. 'warcforge build --lock LOCK' then builds exactly that.",
+        epilog="""examples:
+  warcforge lock --config configs/sample.yaml -o sample.lock
+  warcforge lock --config recipe.yaml --input 'crawl/*.warc.gz' -o ds.lock --hash-inputs
+  warcforge build --lock ds.lock --output out/""")
     parser.add_argument("--config", required=True, help="recipe YAML file")
     parser.add_argument("-o", "--output", required=True, metavar="LOCK", help="where to write the lock (JSON)")
     parser.add_argument("--input", action="append", metavar="PATH_OR_URL",

@@ -52,7 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warcforge materialize", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Fetch the records a pointer dataset names and rebuild the documents it points at, checked "
-        "against each pointer's text sha256. Beam pipeline options are accepted too.", epilog=EXIT_CODES)
+        "against each pointer's text sha256. Beam pipeline options are accepted too.",
+        epilog=f"""examples:
+  warcforge materialize pointers/ --output out/
+  warcforge materialize s3://bucket/pointers --output out/ --input-root /mirror/commoncrawl
+  (a pointer dataset is what 'warcforge build --config recipe.yaml --output pointers/ --pointers' writes)
+
+{EXIT_CODES}""")
     parser.add_argument("pointers", metavar="POINTERS", help="a pointer dataset (build --pointers): folder or URL")
     parser.add_argument("--output", required=True, help="output directory (local path or fsspec URL)")
     parser.add_argument("--input-root", metavar="FOLDER_OR_URL",

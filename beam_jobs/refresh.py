@@ -28,6 +28,7 @@ from beam_jobs.command import run_command
 from beam_jobs.crawls import INDEX_URL_VARIABLE
 from beam_jobs.interrupts import Interrupts, Terminated
 from beam_jobs.pipeline import read_settings
+from beam_jobs.progress import MODES, resolve_mode
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.refresh_plan import ALL, Plan, Published, comparable_earlier, make_plan
 from beam_jobs.runners import check_runner_name
@@ -50,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="warcforge refresh", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Build and publish every crawl the recipe's refresh section selects that is not yet published "
         "under ROOT, oldest first, each into ROOT/<crawl id>/. Beam pipeline options are accepted too.",
-        epilog=EXIT_CODES.replace("the dataset was built", "every selected crawl is published (or nothing was new)"),
+        epilog=f"""examples:
+  warcforge refresh --config refresh.yaml --output s3://bucket/cc --dry-run
+  warcforge refresh --config refresh.yaml --output s3://bucket/cc
+  warcforge refresh --config refresh.yaml --output s3://bucket/cc --rebuild CC-MAIN-2025-13
+
+{EXIT_CODES}""",
     )
     parser.add_argument("--config", required=True, help="a recipe with a refresh section")
     parser.add_argument("--output", required=True, metavar="ROOT", help="the root: local path or fsspec URL")
@@ -60,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rebuild this published crawl (repeatable), or 'all'")
     parser.add_argument("--dry-run", action="store_true", help="print what would be built, and stop")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--progress", choices=MODES, default="auto",
+                        help="while each crawl builds: a live bar (on a terminal), a line every 30 s, or nothing; "
+                        "auto: a bar on a terminal, else lines (default)")
     parser.add_argument("--verbose", action="store_true", help="on failure, print the whole traceback")
     return parser
 
@@ -68,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     """Refresh ROOT; returns what was published: crawls and failed shards."""
     args, beam_args = parse_with_beam_options(build_parser(), argv)
-    show_progress(args.quiet)
+    progress = resolve_mode(args.progress, args.quiet)
+    show_progress(args.quiet or progress == "bar")
     recipe = load_recipe(args.config)
     if recipe.refresh is None:
         raise RecipeError(f"recipe {args.config} has no refresh section; say which crawls to build "
@@ -163,7 +173,8 @@ def publish_crawls(recipe: Recipe, digest: str, plan: Plan, listed_windows: dict
         compared, index_files = (earlier_crawls(crawl, digest, ledger, windows)
                                  if recipe.refresh.cross_crawl_dedup != "off" else (None, ()))
         request = BuildRequest(recipe.for_crawl(crawl), args.config, output, True, options, argv,
-                               earlier_crawls=compared, earlier_index_files=index_files)
+                               earlier_crawls=compared, earlier_index_files=index_files,
+                               progress=resolve_mode(args.progress, args.quiet))
         try:
             manifest = build_dataset(request, interrupts)
         except Exception:

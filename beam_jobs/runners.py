@@ -60,10 +60,6 @@ def check_runner_name(options: PipelineOptions) -> None:
 
 
 def check_runner_options(options: PipelineOptions, inputs: list[InputFile], output: str, dry_run: bool) -> None:
-    if dry_run and not is_dataflow(options):
-        raise RunnerOptionsError(
-            f"--dry-run builds a job for --runner={DATAFLOW} without submitting it; "
-            f"--runner={runner_name(options)} would run the job")
     if not is_dataflow(options):
         return
     local = [f.url for f in inputs if "://" not in f.url]

@@ -7,7 +7,11 @@ from sample_crawl.corpus import DEFAULT_SEED, write_sample
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="warcforge sample", description=write_sample.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="warcforge sample", description=write_sample.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  warcforge sample sample/
+  warcforge build --config configs/sample.yaml --input 'sample/*.warc.gz' --output out/""")
     parser.add_argument("directory", help="where to write sample-0000N.warc.gz and sample-index.json")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

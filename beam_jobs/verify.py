@@ -33,7 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warcforge verify", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Check a published dataset: every file its manifest lists is there with its size, sha256, "
-        "rows and schema; nothing unlisted is in its folders; its counts add up.", epilog=EXIT_CODES)
+        "rows and schema; nothing unlisted is in its folders; its counts add up.",
+        epilog=f"""examples:
+  warcforge verify out/
+  warcforge verify s3://bucket/ds --rebuild 2 --seed 1
+
+{EXIT_CODES}""")
     parser.add_argument("dir", metavar="DIR", help="the dataset's directory (local path or fsspec URL)")
     parser.add_argument("--rebuild", type=_positive, metavar="N",
                         help="also build N input files again, chosen by --seed, with the dataset's recipe (and lock), "

@@ -53,9 +53,10 @@ def build(recipe: Path, output: Path, *extra: str) -> dict:
 
 
 def published_bytes(out: Path, leave_out: tuple[str, ...] = ("run_info.json",)) -> dict[str, bytes]:
-    """Every published file but ``leave_out`` (run_info.json holds the run's timestamps and options)."""
+    """Every published file but ``leave_out`` (run_info.json holds the run's timestamps and options) and
+    report.html, which shows them (a view of the run, not part of the dataset)."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in leave_out}
+            if p.is_file() and p.name not in (*leave_out, "report.html")}
 
 
 def read_rows(output: Path, subdir: str = "data") -> list[dict]:

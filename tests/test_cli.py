@@ -1,6 +1,7 @@
 """The command line as a user meets it: exit codes, exact error messages, output directory rules."""
 
 import json
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -8,6 +9,17 @@ from importlib import metadata
 import pytest
 
 import transforms.reading.stage
+from beam_jobs import cli, verify
+from beam_jobs.build_args import (
+    EXIT_CODES,
+    EXIT_FAILED,
+    EXIT_FAILED_SHARDS,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+)
 from tests.conftest import REPO, WARCFORGE, build, read_rows, write_recipe
 from transforms.common.errors import OutputExistsError
 
@@ -16,15 +28,72 @@ def run(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
     return subprocess.run([WARCFORGE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+COMMANDS = ("build", "refresh", "lock", "verify", "materialize", "report", "inspect", "sample", "crawls")
+
+
 def test_no_command_prints_usage_and_fails():
     result = run()
     assert result.returncode == 2 and "usage: warcforge <command>" in result.stdout
+    assert all(re.search(rf"^    {name} +\S", result.stdout, re.M) for name in COMMANDS)
 
 
 def test_unknown_command():
     result = run("frobnicate")
-    assert result.returncode == 2
-    assert result.stderr.startswith("warcforge: unknown command 'frobnicate'")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("warcforge: unknown command 'frobnicate'\n\nusage: warcforge <command>")
+    assert run("buidl").stderr.startswith("warcforge: unknown command 'buidl'; did you mean 'build'?\n")
+
+
+def test_an_option_before_the_command_is_refused():
+    result = run("--quiet", "build")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == ("warcforge: error: unrecognized arguments: --quiet (a command's options "
+                                              "go after its name)")
+
+
+def test_help_lists_every_command_and_the_exit_codes():
+    result = run("--help")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("usage: warcforge <command> [options]\n")
+    listed = re.findall(r"^    ([a-z]+) +\S", result.stdout, re.M)  # each with its one-line description
+    assert listed == list(COMMANDS) == list(cli.COMMANDS)
+    assert EXIT_CODES in result.stdout
+    for code in EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FAILED_SHARDS, EXIT_INCOMPLETE, EXIT_INTERRUPTED:
+        assert re.search(rf"^  {code} +\S", result.stdout, re.M), code
+    assert f"{EXIT_TERMINATED} terminated" in result.stdout
+    assert "verify: problems were found" in result.stdout  # what 1 means for verify
+    for code in verify.EXIT_PROBLEMS, verify.EXIT_USAGE, verify.EXIT_INTERRUPTED:
+        assert re.search(rf"^  {code} +\S", result.stdout, re.M)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_commands_help_shows_its_options_and_an_example(command):
+    result = run(command, "--help")
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.startswith(f"usage: warcforge {command} ")
+    assert "options:" in result.stdout and re.search(rf"^examples?:\n  warcforge {command} ", result.stdout, re.M)
+
+
+def test_the_build_help_prints_the_same_exit_codes_as_the_top_level():
+    assert EXIT_CODES in run("build", "--help").stdout
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", "--config", "r.yaml", "--", "-x", "a b", "--flag=1", "-o", "o", "--help", "-V", "--version"],
+    ["inspect", "--", "--version"],
+    ["lock", "-h"],
+    ["sample"],
+])
+def test_a_command_gets_what_follows_its_name_as_given(argv):
+    args, rest = cli.build_parser().parse_known_args(argv)
+    assert (args.command, rest) == (argv[0], argv[1:])
+
+
+def test_help_loads_no_beam():
+    code = ("import sys; from beam_jobs import cli; cli.build_parser().format_help(); "
+            "print('apache_beam' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.stdout == "False\n", result.stderr
 
 
 def test_bad_recipe_stops_before_any_work(tmp_path):

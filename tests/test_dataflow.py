@@ -60,18 +60,33 @@ def test_dry_run_builds_the_whole_graph_for_dataflow(gcs_emulator, sample_dir, t
     ({"drop": "--project"}, "DataflowRunner needs --project"),
     ({"drop": "--sdk_container_image"}, "DataflowRunner workers need warcforge installed: pass "
                                         "--sdk_container_image=IMAGE built from deploy/docker/Dockerfile"),
-    ({"runner": "DirectRunner"}, "--dry-run builds a job for --runner=DataflowRunner without submitting it; "
-                                 "--runner=DirectRunner would run the job"),
 ])
 def test_options_the_workers_cannot_use_are_refused_by_name(change, message, sample_dir, tmp_path):
     with FileServer(sample_dir) as server:
         inputs = [str(sample_dir / "*.warc.gz")] if change.get("input") else [f"{server.url}/sample-00000.warc.gz"]
         options = [o for o in DATAFLOW_OPTIONS if o.split("=")[0] != change.get("drop")]
-        if change.get("runner"):
-            options = [f"--runner={change['runner']}"]
         output = str(tmp_path / "out") if change.get("output") else "gs://warcforge-runs/datasets/x"
         recipe = write_recipe(tmp_path / "r.yaml", inputs)
         with pytest.raises(RunnerOptionsError) as refused:
             run_build(["--config", str(recipe), "--output", output, "--dry-run", *options])
     assert str(refused.value).startswith(message)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("runner", [[], ["--runner=PortableRunner", "--job_endpoint=localhost:1"]])
+def test_a_dry_run_on_any_runner_prints_the_plan_and_touches_nothing(sample_dir, tmp_path, capsys, runner):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")],
+                          filters={"gopher_quality": {"enabled": True}, "rejected_sample_rate": 0.1},
+                          dedup={"near": {"enabled": True}})
+    outcome = run_build(["--config", str(recipe), "--output", str(tmp_path / "out"), "--dry-run", *runner])
+    plan = outcome["dry_run"]["plan"]
+    size = sum(p.stat().st_size for p in sample_dir.glob("*.warc.gz"))
+    assert (plan["files"], plan["bytes"], plan["files_of_assumed_size"]) == (4, size, 0)
+    assert plan["stages"] == ["read", "extract (resiliparse)", "filter (gopher_quality)", "dedup_exact",
+                              "near_dedup (14 bands x 8 rows)", "write"]
+    assert plan["output_shards"] == {"documents": 4, "dead_letter": 1, "rejected": 1}
+    assert plan["core_hours"] == pytest.approx(size / 1e6 / 6.41 / 3600)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"plan ({plan['runner']}): nothing was read or written\n  input        4 files, ")
+    assert "core-seconds at 6.41 MB/s per core" in printed
     assert not (tmp_path / "out").exists()

@@ -27,7 +27,7 @@ def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
     assert [p[:-len("-123456789abc.parquet")] for p in listed] == [
         "data/part-00000-of-00004", "data/part-00001-of-00004", "data/part-00002-of-00004", "data/part-00003-of-00004",
         "dead_letter/part-00000-of-00001"]
-    assert published == sorted([*listed, "README.md", "inputs.json", "manifest.json", "run_info.json", "stats.json"])
+    assert published == sorted([*listed, *SIDE_FILES_WRITTEN])
     assert json.loads(s3_server.cat("crawl/datasets/v1/manifest.json")) == manifest
     local = tmp_path / "local"
     build(write_recipe(tmp_path / "l.yaml", [str(sample_dir / SHARD)]), local)
@@ -37,6 +37,9 @@ def test_s3_input_and_output(s3_server, sample_dir, tmp_path):
             from_s3 += pq.read_table(stream).to_pylist()
     assert [_content(r) for r in from_s3] == [_content(r) for r in read_rows(local)]
     assert {r["warc_path"] for r in from_s3} == {SHARD}  # relative to the input root, as a local build records it
+
+
+SIDE_FILES_WRITTEN = ("README.md", "inputs.json", "manifest.json", "report.html", "run_info.json", "stats.json")
 
 
 def _content(row: dict) -> tuple:
@@ -88,7 +91,7 @@ def test_gs_output_publishes_and_replaces_a_dataset(gcs_emulator, sample_dir, tm
         manifests.append(_gcs_json(gcs_emulator, "datasets", "v1/manifest.json"))
     listed = sorted(f["path"] for section in manifests[-1]["files"].values() for f in section)
     names = _gcs_names(gcs_emulator, "datasets", "v1/")
-    assert names == sorted([*listed, "README.md", "inputs.json", "manifest.json", "run_info.json", "stats.json"])
+    assert names == sorted([*listed, *SIDE_FILES_WRITTEN])
     assert len(manifests[-1]["files"]["data"]) == 2
 
 

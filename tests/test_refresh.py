@@ -73,7 +73,8 @@ def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
 
 def dataset_bytes(directory: Path) -> dict[str, bytes]:
     """What must be byte-identical between two builds of one crawl (run_info.json holds times)."""
-    return {name: data for name, (data, _) in snapshot(directory).items() if name != "run_info.json"}
+    return {name: data for name, (data, _) in snapshot(directory).items()
+            if name not in ("run_info.json", "report.html")}  # the run's times, and the report that shows them
 
 
 def ledger(root: Path) -> dict:

@@ -10,7 +10,7 @@ import apache_beam as beam
 
 from transforms.common import reasons
 from transforms.common.records import PageRecord, Rejected
-from transforms.common.stage import StageCounters
+from transforms.common.stage import StageClock, StageCounters
 from transforms.extraction.html_text import ExtractOptions
 from transforms.extraction.page_text import make_document, page_to_text
 from transforms.extraction.time_limited import CallTimedOut, TimeLimitedWorker
@@ -35,9 +35,12 @@ class ExtractTextFn(beam.DoFn):
 
     def setup(self) -> None:
         self.counters = StageCounters(reasons.EXTRACT)
+        self.progress = StageCounters(reasons.PROGRESS)
+        self.clock = StageClock(self.progress, reasons.EXTRACT)
         self.worker = TimeLimitedWorker(TRAFILATURA) if self.settings.extractor == "trafilatura" else None
 
     def teardown(self) -> None:
+        self.progress.flush()
         if self.worker is not None:
             self.worker.stop()
 
@@ -49,7 +52,8 @@ class ExtractTextFn(beam.DoFn):
     def process(self, page: PageRecord):  # noqa: ANN201 - a DoFn generator
         self.counters.inc(reasons.IN)
         try:
-            text, charset = self.extract(page)
+            with self.clock:
+                text, charset = self.extract(page)
         except CallTimedOut as exc:
             self.counters.inc(reasons.EXTRACT_TIMEOUT)
             yield beam.pvalue.TaggedOutput(

@@ -16,7 +16,7 @@ import apache_beam as beam
 from transforms.common import reasons
 from transforms.common.ids import text_sha256
 from transforms.common.records import Document, RejectedDocument
-from transforms.common.stage import StageCounters
+from transforms.common.stage import StageClock, StageCounters
 from transforms.filters.pii import redact_pii
 from transforms.filters.quality_rules import FilterSettings, QualityRules, sampled
 
@@ -31,11 +31,13 @@ class FilterDocumentsFn(beam.DoFn):
     def setup(self) -> None:
         self.counters = StageCounters(reasons.FILTER)
         self.line_counters = StageCounters(reasons.C4_LINES)
+        self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.FILTER)
         self.rules = QualityRules(self.settings)
 
     def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
         self.counters.inc(reasons.IN)
-        reason, doc, dropped_lines = self.rules.decide(doc)
+        with self.clock:
+            reason, doc, dropped_lines = self.rules.decide(doc)
         for line_reason, count in dropped_lines.items():
             self.line_counters.inc(line_reason, count)
         if reason is None:

@@ -16,7 +16,7 @@ from transforms.common import reasons
 from transforms.common.errors import ShardUnavailable
 from transforms.common.records import PageRecord, Provenance, Rejected
 from transforms.common.secrets import redact_text
-from transforms.common.stage import StageCounters
+from transforms.common.stage import StageClock, StageCounters
 from transforms.reading.classify_records import ReadRules, read_shard
 from transforms.reading.pointed_records import fetch_pointed
 from transforms.reading.resumable_file import ResumableFile, RetryPolicy
@@ -45,14 +45,27 @@ class ReadShardFn(beam.DoFn):
 
     def setup(self) -> None:
         self.counters = StageCounters(reasons.READ)
+        self.progress = StageCounters(reasons.PROGRESS)
+        self.clock = StageClock(self.progress, reasons.READ)
+
+    def teardown(self) -> None:
+        self.progress.flush()
 
     def process(self, shard: InputFile):  # noqa: ANN201 - a DoFn generator
         self.counters.inc(reasons.SHARDS)
-        started, records, pages = time.monotonic(), 0, 0
+        started, records, pages, reached = time.monotonic(), 0, 0, 0
         stream = ResumableFile(shard.url, self.settings.policy, size=shard.size)
         try:
-            size = stream.size
-            for decided in read_shard(stream, shard.warc_path, size, self.settings.rules):
+            with self.clock:
+                size = stream.size
+                decisions = read_shard(stream, shard.warc_path, size, self.settings.rules)
+            while True:
+                with self.clock:  # the read's own time, not the fused stages' it yields to
+                    decided = next(decisions, None)
+                if decided is None:
+                    break
+                self.progress.inc(reasons.BYTES_READ, stream.position - reached)
+                reached = stream.position
                 if isinstance(decided, PageRecord):
                     records, pages = records + 1, pages + 1
                     self.counters.inc(reasons.IN)
@@ -85,6 +98,7 @@ class ReadShardFn(beam.DoFn):
                 "records_read": records})
         finally:
             stream.close()
+            self.progress.inc(reasons.FILES_DONE)
         log.info("read %s: %d records, %d pages, %.1f MB in %.1f s (%d retries)", redact_text(shard.url), records,
                  pages, (stream.known_size or 0) / 1e6, time.monotonic() - started, stream.retries)
 

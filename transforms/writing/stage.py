@@ -15,7 +15,7 @@ import fsspec
 import pyarrow as pa
 
 from transforms.common import reasons
-from transforms.common.stage import StageCounters
+from transforms.common.stage import StageClock, StageCounters
 from transforms.writing.parquet_file import ParquetSettings, WrittenFile, parquet_bytes, sha256_hex
 from transforms.writing.shards import shard_file_name, shard_of
 
@@ -52,18 +52,20 @@ class WriteShardFn(beam.DoFn):
 
     def setup(self) -> None:
         self.counters = StageCounters(self.spec.counter_stage)
+        self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.WRITE)
         self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
 
     def process(self, shard: tuple):  # noqa: ANN201 - a DoFn generator
         index, items = shard
         spec = self.spec
-        ordered = sorted((i for i in items if i is not None), key=spec.sort_key)
-        rows = [spec.to_row(item) for item in ordered]
-        data = parquet_bytes(rows, spec.schema, spec.settings)
-        sha256 = sha256_hex(data)
-        relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
-        if spec.write:
-            write_bytes(f"{spec.staging_root}/{relative}", data)
+        with self.clock:
+            ordered = sorted((i for i in items if i is not None), key=spec.sort_key)
+            rows = [spec.to_row(item) for item in ordered]
+            data = parquet_bytes(rows, spec.schema, spec.settings)
+            sha256 = sha256_hex(data)
+            relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
+            if spec.write:
+                write_bytes(f"{spec.staging_root}/{relative}", data)
         self.counters.inc(reasons.FILES)
         self.counters.inc(spec.counted_as, len(rows))
         if self.by_value is not None:
