@@ -40,6 +40,7 @@ bench: venv
 	$(BIN)/python bench/near_dedup.py
 	$(BIN)/python bench/pipeline_throughput.py
 	$(BIN)/python bench/hot_bucket_memory.py
+	$(BIN)/python bench/progress_overhead.py
 
 # A Flink session cluster on loopback (deploy/flink/local-cluster.sh; Flink from the package index,
 # cached in ~/.cache/warcforge). FLINK_REST_PORT picks the REST port (8081).
