@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import random
-import re
 import sys
 import traceback
 from collections import Counter
@@ -35,7 +34,7 @@ from rich.text import Text
 
 from transforms.common import reasons
 from transforms.common.errors import WarcforgeError
-from transforms.common.secrets import REDACTED, redact_text
+from transforms.common.secrets import redact_message, redact_text
 from transforms.writing.publish import MANIFEST, is_manifest
 
 EXIT_OK = 0
@@ -141,35 +140,38 @@ class Dataset:
 
 
 class _ParquetReader:
+    # Reads without pyarrow's thread pool: with it, pyarrow 23 can abort at interpreter exit after reading
+    # from an fsspec file object (about half the runs that end right after a read, e.g. an unknown --reason).
     def __init__(self, fs: fsspec.AbstractFileSystem, path: str) -> None:
         self.fs, self.path = fs, path
 
     def schema(self) -> list[tuple[str, str, bool]]:
         with self.fs.open(self.path, "rb") as stream:
-            return [(f.name, str(f.type), f.nullable) for f in pq.ParquetFile(stream).schema_arrow]
+            return [(f.name, str(f.type), f.nullable) for f in pq.ParquetFile(stream, pre_buffer=False).schema_arrow]
 
     def head(self, n: int, columns: list[str]) -> list[dict]:
         """The first ``n`` rows: only the first row group's chunks of ``columns`` are read."""
         with self.fs.open(self.path, "rb") as stream:
-            for batch in pq.ParquetFile(stream).iter_batches(batch_size=n, columns=columns):
+            parquet = pq.ParquetFile(stream, pre_buffer=False)
+            for batch in parquet.iter_batches(batch_size=n, columns=columns, use_threads=False):
                 return batch.to_pylist()
         return []
 
     def columns(self, columns: list[str]) -> list[dict]:
         with self.fs.open(self.path, "rb") as stream:
-            return pq.ParquetFile(stream).read(columns=columns).to_pylist()
+            return pq.ParquetFile(stream, pre_buffer=False).read(columns=columns, use_threads=False).to_pylist()
 
     def find(self, column: str, value: str) -> list[int]:
         """The rows whose ``column`` is ``value``; a row group whose statistics rule it out is not read."""
         with self.fs.open(self.path, "rb") as stream:
-            parquet = pq.ParquetFile(stream)
+            parquet = pq.ParquetFile(stream, pre_buffer=False)
             leaf = parquet.schema_arrow.get_field_index(column)  # a flat schema: one leaf per field
             found, start = [], 0
             for group in range(parquet.metadata.num_row_groups):
                 meta = parquet.metadata.row_group(group)
                 stats = meta.column(leaf).statistics
                 if stats is None or not stats.has_min_max or stats.min <= value <= stats.max:
-                    values = parquet.read_row_group(group, columns=[column]).column(0).to_pylist()
+                    values = parquet.read_row_group(group, columns=[column], use_threads=False).column(0).to_pylist()
                     found += [start + i for i, v in enumerate(values) if v == value]
                 start += meta.num_rows
             return found
@@ -177,7 +179,7 @@ class _ParquetReader:
     def rows(self, indices: list[int], columns: list[str] | None = None) -> list[dict]:
         """The rows at ``indices`` (in the file), in that order; only their row groups are read."""
         with self.fs.open(self.path, "rb") as stream:
-            parquet = pq.ParquetFile(stream)
+            parquet = pq.ParquetFile(stream, pre_buffer=False)
             if columns is not None:
                 columns = [c for c in columns if c in parquet.schema_arrow.names]
             starts, start = [], 0
@@ -185,7 +187,7 @@ class _ParquetReader:
                 starts.append(start)
                 start += parquet.metadata.row_group(group).num_rows
             wanted = sorted({_group_of(starts, i) for i in indices})
-            table = parquet.read_row_groups(wanted, columns=columns)
+            table = parquet.read_row_groups(wanted, columns=columns, use_threads=False)
             offsets, offset = {}, 0
             for group in wanted:
                 offsets[group] = offset
@@ -518,10 +520,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _redact(message: str, url: str) -> str:
-    """``message`` without credentials: URLs redacted, and a URL's user and password wherever an error quoted them."""
-    for userinfo in re.findall(r"://([^/?#\s]+)@", url):
-        message = message.replace(userinfo, REDACTED)
-    return redact_text(message)
+    return redact_message(message, url)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Column
 
 from transforms.common import reasons
 
@@ -96,10 +97,18 @@ class ProgressDisplay:
                 print(f"warcforge: progress: {line(self.snapshot(), self.total_files, self.total_bytes)}",
                       file=sys.stderr, flush=True)
             return
-        console = Console(stderr=True)
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                   TextColumn("{task.fields[figures]}"), TimeElapsedColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=console, transient=False, refresh_per_second=4) as bar:
+        # A copy of stderr: on Ctrl-C the build points stderr at /dev/null to silence Beam's workers, and the
+        # bar must still put the cursor back and end its line on the terminal.
+        terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
+        console = Console(file=terminal)
+        # Elapsed and ETA before the figures: on a narrow terminal the figures are cut, not the times.
+        columns = (TextColumn("[bold]{task.description}"),
+                   BarColumn(bar_width=20, table_column=Column(min_width=10)), TaskProgressColumn(),
+                   TimeElapsedColumn(table_column=Column(min_width=7, no_wrap=True)),
+                   TimeRemainingColumn(table_column=Column(min_width=7, no_wrap=True)),
+                   TextColumn("{task.fields[figures]}",
+                              table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")))
+        with terminal, Progress(*columns, console=console, transient=False, refresh_per_second=4, expand=True) as bar:
             unit = self.total_bytes or self.total_files or 1
             task = bar.add_task("build", total=unit, figures="")
             while True:

@@ -22,7 +22,7 @@ from beam_jobs import report_charts as charts
 from beam_jobs.report_data import SectionSample, read_section
 from transforms.common import reasons
 from transforms.common.errors import WarcforgeError
-from transforms.common.secrets import redact_text
+from transforms.common.secrets import redact_message, redact_text
 from transforms.writing.atomic_files import read_bytes
 from transforms.writing.dataset_check import NotADatasetError
 from transforms.writing.publish import MANIFEST, is_manifest
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         reason = str(exc) if isinstance(exc, WarcforgeError) else f"cannot be read ({type(exc).__name__}: {exc})"
-        print(redact_text(f"warcforge: error: {shown}: {reason}"), file=sys.stderr)
+        print(redact_message(f"warcforge: error: {shown}: {reason}", args.dir), file=sys.stderr)
         return EXIT_USAGE
     try:
         Path(args.output).write_text(page, encoding="utf-8")

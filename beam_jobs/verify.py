@@ -14,7 +14,7 @@ import traceback
 import fsspec
 
 from transforms.common.errors import WarcforgeError
-from transforms.common.secrets import redact_text
+from transforms.common.secrets import redact_message, redact_text
 from transforms.writing.dataset_check import check_dataset
 
 EXIT_OK = 0
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         reason = str(exc) if isinstance(exc, WarcforgeError) else f"cannot be read ({type(exc).__name__}: {exc})"
-        print(redact_text(f"warcforge: error: {shown}: {reason}"), file=sys.stderr)
+        print(redact_message(f"warcforge: error: {shown}: {reason}", args.dir), file=sys.stderr)
         return EXIT_USAGE
     for problem in check.problems:
         print(redact_text(problem))

@@ -201,3 +201,12 @@ def test_a_skipped_shard_is_logged_and_listed_without_its_signature(tmp_path):
     assert failed["url"] == f"{server.url}/gone.warc.gz?X-Amz-Credential={REDACTED}&X-Amz-Signature={REDACTED}"
     assert [line.split(":")[0] for line in collect.lines] == ["shard skipped", "read http"]
     assert leaked("\n".join(collect.lines).encode()) == []
+
+
+def test_an_error_message_never_quotes_a_urls_password_even_without_its_scheme():
+    from transforms.common.secrets import redact_message
+
+    url = "s3://AKIAXX:SEKRET@bucket/x"
+    message = f'cannot read {url}: Invalid bucket name "AKIAXX:SEKRET@bucket": must match\n  the regex'
+    assert redact_message(message, url) == ('cannot read s3://<redacted>@bucket/x: Invalid bucket name '
+                                            '"<redacted>@bucket": must match the regex')

@@ -124,3 +124,12 @@ def redact_argv(argv: list[str]) -> list[str]:
                 continue
         redacted.append(redact_text(arg))
     return redacted
+
+
+def redact_message(message: str, *urls: str) -> str:
+    """An error message about ``urls`` without credentials, on one line: URLs redacted, and each URL's user and
+    password wherever the message quotes them without a scheme (botocore names the "bucket" ``user:pass@bucket``)."""
+    for url in urls:
+        for userinfo in re.findall(r"://([^/?#\s]+)@", url):
+            message = message.replace(userinfo, REDACTED)
+    return " ".join(redact_text(message).split())
