@@ -8,13 +8,12 @@ Dedup is not re-run: the pointers are its survivors, and carry its counts.
 import apache_beam as beam
 
 from beam_jobs.pipeline import (
-    FILE_LIST,
     document_spec,
     extract_settings,
     filter_settings,
     read_settings,
     rejected_spec,
-    write_json_list,
+    write_file_list,
 )
 from beam_jobs.recipe import Recipe
 from transforms.common import reasons
@@ -83,10 +82,4 @@ def assemble_materialize(pipeline: beam.Pipeline, recipe: Recipe, pointer_files:
     ]
     if rejected_shards:
         written.append(matched.rejected | "WriteRejected" >> WriteParquetShards(rejected_spec(recipe, staging_root)))
-    _ = (
-        written
-        | "AllWrittenFiles" >> beam.Flatten()
-        | "DescribeFiles" >> beam.Map(vars)
-        | "CollectFileList" >> beam.combiners.ToList()
-        | "WriteFileList" >> beam.Map(write_json_list, staging_root, FILE_LIST, "path")
-    )
+    write_file_list(written, staging_root)

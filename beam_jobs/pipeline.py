@@ -57,6 +57,17 @@ def write_json_list(items: list[dict], staging_root: str, name: str, sort_key: s
     write_bytes(f"{staging_root}/{name}", json.dumps(listing).encode("utf-8"))
 
 
+def write_file_list(written: list[beam.PCollection], staging_root: str) -> None:
+    """Every file the writers wrote (or described), as one sorted list in ``_files.json`` under staging."""
+    _ = (
+        written
+        | "AllWrittenFiles" >> beam.Flatten()
+        | "DescribeFiles" >> beam.Map(vars)
+        | "CollectFileList" >> beam.combiners.ToList()
+        | "WriteFileList" >> beam.Map(write_json_list, staging_root, FILE_LIST, "path")
+    )
+
+
 def extract_settings(recipe: Recipe) -> ExtractSettings:
     e = recipe.extract
     options = ExtractOptions(e.main_content, e.alt_texts, e.links, e.list_bullets, e.preserve_formatting)
@@ -177,13 +188,7 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
                 staging_root, REJECTED_POINTERS_DIR, out.rejected_shards, REJECTED_POINTER_SCHEMA,
                 rejected_pointer_row, rejected_sort_key, rejected_shard_key, settings, reasons.REJECTED,
                 counter_stage=reasons.POINTERS)))
-    _ = (
-        written
-        | "AllWrittenFiles" >> beam.Flatten()
-        | "DescribeFiles" >> beam.Map(vars)
-        | "CollectFileList" >> beam.combiners.ToList()
-        | "WriteFileList" >> beam.Map(write_json_list, staging_root, FILE_LIST, "path")
-    )
+    write_file_list(written, staging_root)
     _ = (
         read.failed_shards
         | "CollectFailedShards" >> beam.combiners.ToList()
