@@ -36,6 +36,7 @@ test: lint
 # Speed is measured here, never asserted in tests; figures go to docs/.
 bench: venv
 	$(BIN)/python bench/read_overhead.py
+	$(BIN)/python bench/extraction_quality.py
 	$(BIN)/python bench/filter_cost.py
 	$(BIN)/python bench/near_dedup.py
 	$(BIN)/python bench/pipeline_throughput.py

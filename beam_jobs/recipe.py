@@ -103,8 +103,11 @@ class ReadConfig(_Section):
 
 
 class ExtractConfig(_Section):
-    extractor: Literal["resiliparse", "trafilatura"] = Field(
-        "resiliparse", description="resiliparse (default, about 1 ms a page) or trafilatura (slower).")
+    extractor: Literal["resiliparse_pruned", "resiliparse", "trafilatura"] = Field(
+        "resiliparse_pruned", description="resiliparse_pruned (the default: blocks the page marks as "
+        "boilerplate and the headline removed, then resiliparse), resiliparse (the default until November "
+        "2026: keeps comment threads, teasers and captions; name it to keep an older dataset's bytes), or "
+        "trafilatura (several times slower).")
     timeout_s: float = Field(
         10.0, gt=0, description="trafilatura only: a page still extracting after this long is dropped as "
         "extract_timeout (it runs in a child process that is killed).")

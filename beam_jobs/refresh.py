@@ -143,7 +143,8 @@ def published_now(ledger: Ledger) -> dict[str, Published]:
 def make_refresh_plan(recipe: Recipe, digest: str, selected: list[str], rebuild: list[str], ledger: Ledger,
                       listed_windows: dict[str, tuple[str, str]]) -> Plan:
     cross = recipe.refresh.cross_crawl_dedup != "off"
-    return make_plan(selected, published_now(ledger), digest, rebuild, cross, windows_of(ledger, listed_windows))
+    return make_plan(selected, published_now(ledger), digest, rebuild, cross, windows_of(ledger, listed_windows),
+                     recipe.extract.extractor)
 
 
 def earlier_crawls(crawl: str, digest: str, ledger: Ledger, windows: dict[str, tuple[str, str]],

@@ -64,7 +64,7 @@ def comparable_earlier(crawl: str, published: dict[str, Published], digest: str,
 
 
 def make_plan(selected: list[str], published: dict[str, Published], digest: str, rebuild: list[str],
-              cross_crawl: bool, windows: dict[str, tuple[str, str]]) -> Plan:
+              cross_crawl: bool, windows: dict[str, tuple[str, str]], extractor: str | None = None) -> Plan:
     asked = set(selected) if ALL in rebuild else set(rebuild)
     plan, refused = Plan(), []
     for crawl in selected:  # oldest first
@@ -80,7 +80,7 @@ def make_plan(selected: list[str], published: dict[str, Published], digest: str,
             plan.why[crawl] = "its published folder is not what the ledger recorded (manifest missing or changed)"
         elif done.entry.build_sha256 != digest:
             refused.append((crawl, f"was built by another recipe (build digest now {digest[:16]}, then "
-                                   f"{done.entry.build_sha256[:16]})"))
+                                   f"{done.entry.build_sha256[:16]}){_extractor_hint(done, extractor)}"))
         elif cross_crawl and (stale := _stale_comparison(crawl, plan.todo, published, digest, windows)):
             refused.append((crawl, stale))
         elif done.entry.failed_shards:
@@ -91,6 +91,19 @@ def make_plan(selected: list[str], published: dict[str, Published], digest: str,
                           + (f"; and {len(refused) - 1} more ({', '.join(crawls[1:])})" if len(refused) > 1 else "")
                           + f"; pass --rebuild {' --rebuild '.join(crawls)} (or --rebuild all), or restore the recipe")
     return plan
+
+
+def _extractor_hint(done: Published, extractor: str | None) -> str:
+    """Where the published crawl's extractor differs from this recipe's, say so: the default extractor
+    changed once (resiliparse -> resiliparse_pruned), which changes the digest of a recipe naming none."""
+    if extractor is None or done.manifest_bytes is None:
+        return ""
+    recipe = json.loads(done.manifest_bytes).get("recipe") or {}
+    then = (recipe.get("extract") or {}).get("extractor")
+    if not then or then == extractor:
+        return ""
+    return (f"; it was extracted by {then}, this recipe extracts by {extractor} (name extract.extractor: "
+            f"{then} in the recipe to go on building the same dataset)")
 
 
 def _stale_comparison(crawl: str, building: list[str], published: dict[str, Published], digest: str,

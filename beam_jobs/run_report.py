@@ -86,6 +86,9 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
         "format": MANIFEST_FORMAT,
         "recipe": recorded,
         "recipe_sha256": recipe.digest() if recorded == recipe.model_dump(mode="json") else _digest(recorded),
+        # Which extractor made the text, in so many words: a recipe that names none gets the default of
+        # the warcforge that built it, and the default changed once (resiliparse -> resiliparse_pruned).
+        "extractor": recipe.extract.extractor,
         "inputs": [{"warc_path": i["warc_path"], "size": i["size"]} for i in inputs],
         "versions": package_versions(),
         "counts": counts,

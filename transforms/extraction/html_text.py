@@ -13,6 +13,8 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 from resiliparse.parse.html import HTMLTree
 
+from transforms.extraction.boilerplate import prune_boilerplate
+
 
 @dataclass(frozen=True)
 class ExtractOptions:
@@ -44,19 +46,33 @@ def choose_charset(payload: bytes, declared_charset: str | None) -> str:
 
 
 def html_to_text(payload: bytes, declared_charset: str | None, options: ExtractOptions) -> tuple[str, str]:
-    """Return (text, charset used). Text lines are stripped; blank lines are dropped."""
+    """resiliparse as it comes (the extractor ``resiliparse``): (text, charset used). Text lines are
+    stripped; blank lines are dropped."""
     charset = choose_charset(payload, declared_charset)
-    html = bytes_to_str(payload, charset)
-    tree = HTMLTree.parse(html)
-    text = extract_plain_text(
+    tree = HTMLTree.parse(bytes_to_str(payload, charset))
+    return tidy_lines(_plain_text(tree, options)), charset
+
+
+def pruned_html_to_text(payload: bytes, declared_charset: str | None, options: ExtractOptions) -> tuple[str, str]:
+    """The extractor ``resiliparse_pruned``: blocks the page marks as boilerplate and the headline
+    removed first (``boilerplate``), then resiliparse without the comment sections it recognizes."""
+    charset = choose_charset(payload, declared_charset)
+    tree = HTMLTree.parse(bytes_to_str(payload, charset))
+    if options.main_content:
+        prune_boilerplate(tree, payload, charset)
+    return tidy_lines(_plain_text(tree, options, comments=not options.main_content)), charset
+
+
+def _plain_text(tree: HTMLTree, options: ExtractOptions, comments: bool = True) -> str:
+    return extract_plain_text(
         tree,
         main_content=options.main_content,
         alt_texts=options.alt_texts,
         links=options.links,
         list_bullets=options.list_bullets,
         preserve_formatting=options.preserve_formatting,
+        comments=comments,
     )
-    return tidy_lines(text), charset
 
 
 def tidy_lines(text: str) -> str:

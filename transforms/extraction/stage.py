@@ -12,7 +12,7 @@ from transforms.common import reasons
 from transforms.common.records import PageRecord, Rejected
 from transforms.common.stage import StageClock, StageCounters
 from transforms.extraction.html_text import ExtractOptions
-from transforms.extraction.page_text import make_document, page_to_text
+from transforms.extraction.page_text import PRUNED, TRAFILATURA, make_document, page_to_text
 from transforms.extraction.time_limited import CallTimedOut, TimeLimitedWorker
 
 DEAD_LETTER = "dead_letter"
@@ -22,11 +22,11 @@ DOCUMENTS = "documents"
 @dataclass(frozen=True)
 class ExtractSettings:
     options: ExtractOptions = ExtractOptions()
-    extractor: str = "resiliparse"
+    extractor: str = PRUNED
     timeout_s: float = 10.0
 
 
-TRAFILATURA = "transforms.extraction.trafilatura_text:trafilatura_to_text"
+TRAFILATURA_CALL = "transforms.extraction.trafilatura_text:trafilatura_to_text"
 
 
 class ExtractTextFn(beam.DoFn):
@@ -37,7 +37,7 @@ class ExtractTextFn(beam.DoFn):
         self.counters = StageCounters(reasons.EXTRACT)
         self.progress = StageCounters(reasons.PROGRESS)
         self.clock = StageClock(self.progress, reasons.EXTRACT)
-        self.worker = TimeLimitedWorker(TRAFILATURA) if self.settings.extractor == "trafilatura" else None
+        self.worker = TimeLimitedWorker(TRAFILATURA_CALL) if self.settings.extractor == TRAFILATURA else None
 
     def teardown(self) -> None:
         self.progress.flush()
@@ -46,7 +46,7 @@ class ExtractTextFn(beam.DoFn):
 
     def extract(self, page: PageRecord) -> tuple[str, str]:
         if self.worker is None or page.is_plain_text:
-            return page_to_text(page, self.settings.options)
+            return page_to_text(page, self.settings.options, self.settings.extractor)
         return tuple(self.worker.call((page.payload, page.declared_charset), self.settings.timeout_s))
 
     def process(self, page: PageRecord):  # noqa: ANN201 - a DoFn generator
