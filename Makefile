@@ -38,6 +38,7 @@ bench: venv
 	$(BIN)/python bench/read_overhead.py
 	$(BIN)/python bench/extraction_quality.py
 	$(BIN)/python bench/filter_cost.py
+	$(BIN)/python bench/filter_parity.py
 	$(BIN)/python bench/near_dedup.py
 	$(BIN)/python bench/pipeline_throughput.py
 	$(BIN)/python bench/hot_bucket_memory.py

@@ -37,6 +37,7 @@ from transforms.extraction.trafilatura_text import trafilatura_to_text  # noqa: 
 
 OUT = REPO / "docs" / "BENCH-EXTRACTION.md"
 ANNOTATIONS = REPO.parent / "shared" / "data" / "real-html" / "trafilatura_annotations.jsonl"
+OWN_ANNOTATIONS = REPO / "bench" / "data" / "warcforge_annotations.jsonl"  # written by us, see its README
 ARTICLE_BENCH = Path(os.environ.get("WARCFORGE_ARTICLE_BENCH", REPO.parent / "article-extraction-benchmark"))
 REPEATS = 5
 OPTIONS = ExtractOptions()
@@ -53,10 +54,10 @@ def collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def annotated_pages() -> list[tuple[bytes, str | None, list[str], list[str]]]:
+def annotated_pages(annotations: Path = ANNOTATIONS) -> list[tuple[bytes, str | None, list[str], list[str]]]:
     pages = {p.provenance.warc_record_id: p for p in html_pages()[0]}
     out = []
-    for line in ANNOTATIONS.read_text(encoding="utf-8").splitlines():
+    for line in annotations.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         page = pages[row["warc_record_id"]]
         out.append((page.payload, page.declared_charset, row["with"], row["without"]))
@@ -117,26 +118,50 @@ def shingle_scores(texts: list[str], pages: list) -> tuple[float, float, float]:
     return 2 * precision * recall / (precision + recall), precision, recall
 
 
+SNIPPET_HEADER = ["| extractor | must-hold found | must-not kept | ms/page | CPU vs floor |",
+                  "|---|---:|---:|---:|---:|"]
+SHINGLE_HEADER = ["| extractor | F1 | precision | recall | ms/page | CPU vs floor |", "|---|---:|---:|---:|---:|---:|"]
+
+
+def snippet_rows(pages: list) -> list[str]:
+    results = timed_texts(pages)
+    floor = next(iter(results.values()))[1]
+    rows = []
+    for name, (texts, ms) in results.items():
+        found, kept = snippet_scores(texts, pages)
+        rows.append(f"| {name} | {found:.1%} | {kept:.1%} | {ms:.2f} | {ms / floor:.2f}x |")
+    return SNIPPET_HEADER + rows
+
+
+def shingle_rows(pages: list) -> list[str]:
+    results = timed_texts(pages)
+    floor = next(iter(results.values()))[1]
+    rows = []
+    for name, (texts, ms) in results.items():
+        f1, precision, recall = shingle_scores(texts, pages)
+        rows.append(f"| {name} | {f1:.3f} | {precision:.3f} | {recall:.4f} | {ms:.2f} | {ms / floor:.2f}x |")
+    return SHINGLE_HEADER + rows
+
+
 def main() -> None:
-    annotated = annotated_pages() if ANNOTATIONS.exists() else []
-    articles = article_pages() if (ARTICLE_BENCH / "ground-truth.json").exists() else []
-    if not annotated and not articles:
+    sets = []  # (title, what is measured, pages, how they are scored)
+    if ANNOTATIONS.exists():
+        sets.append(("Annotated real pages (../shared/data/real-html/, trafilatura's annotations)",
+                     "Snippets from trafilatura's evaluation data: must-hold snippets found (higher is better) "
+                     "and must-not snippets kept (lower is better).", annotated_pages(), snippet_rows))
+        if OWN_ANNOTATIONS.exists():
+            sets.append(("Annotated real pages (../shared/data/real-html/, warcforge's annotations)",
+                         "Pages trafilatura's data leaves out, annotated by warcforge's developers from the "
+                         "pages themselves, without looking at any extractor's output (bench/data/README.md); "
+                         "not used to choose the rules.", annotated_pages(OWN_ANNOTATIONS), snippet_rows))
+    if (ARTICLE_BENCH / "ground-truth.json").exists():
+        sets.append(("Article-extraction benchmark (pages with hand-made reference bodies)",
+                     "Word 4-gram shingles against the reference bodies, precision and recall averaged per page "
+                     "(the benchmark's own scoring). The marker words were chosen by reading what pages of this "
+                     "set and of trafilatura's annotations keep wrongly; no rule names a site.",
+                     article_pages(), shingle_rows))
+    if not sets:
         sys.exit("extraction_quality: neither ../shared's annotations nor the article benchmark is here")
-    rows_a, rows_b = [], []
-    if annotated:
-        print(f"extraction_quality: {len(annotated)} annotated pages", flush=True)
-        results = timed_texts(annotated)
-        floor = next(iter(results.values()))[1]
-        for name, (texts, ms) in results.items():
-            found, kept = snippet_scores(texts, annotated)
-            rows_a.append(f"| {name} | {found:.1%} | {kept:.1%} | {ms:.2f} | {ms / floor:.2f}x |")
-    if articles:
-        print(f"extraction_quality: {len(articles)} benchmark articles", flush=True)
-        results = timed_texts(articles)
-        floor = next(iter(results.values()))[1]
-        for name, (texts, ms) in results.items():
-            f1, precision, recall = shingle_scores(texts, articles)
-            rows_b.append(f"| {name} | {f1:.3f} | {precision:.3f} | {recall:.3f} | {ms:.2f} | {ms / floor:.2f}x |")
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("resiliparse", "trafilatura", "lxml"))
     lines = [
         "# Extraction quality and cost",
@@ -147,32 +172,10 @@ def main() -> None:
         "extracting, with nothing removed first).",
         "",
     ]
-    if annotated:
-        lines += [
-            f"## Annotated real pages ({len(annotated)} pages of ../shared/data/real-html/)",
-            "",
-            "Snippets from trafilatura's evaluation data: must-hold snippets found (higher is better) and "
-            "must-not snippets kept (lower is better).",
-            "",
-            "| extractor | must-hold found | must-not kept | ms/page | CPU vs floor |",
-            "|---|---:|---:|---:|---:|",
-            *rows_a,
-            "",
-        ]
-    if articles:
-        lines += [
-            f"## Article-extraction benchmark ({len(articles)} pages with reference bodies)",
-            "",
-            "Word 4-gram shingles against hand-made article bodies, precision and recall averaged per page "
-            "(the benchmark's own scoring). The marker words were chosen by reading what both sets\' pages keep "
-            "wrongly; no rule names a site.",
-            "",
-            "| extractor | F1 | precision | recall | ms/page | CPU vs floor |",
-            "|---|---:|---:|---:|---:|---:|",
-            *rows_b,
-            "",
-        ]
-    else:
+    for title, what, pages, rows in sets:
+        print(f"extraction_quality: {title}: {len(pages)} pages", flush=True)
+        lines += [f"## {title}: {len(pages)} pages", "", what, "", *rows(pages), ""]
+    if not (ARTICLE_BENCH / "ground-truth.json").exists():
         lines += ["The article-extraction benchmark was not found: clone "
                   "https://github.com/scrapinghub/article-extraction-benchmark next to the repository "
                   "(or set WARCFORGE_ARTICLE_BENCH) to score F1 against its reference bodies.", ""]

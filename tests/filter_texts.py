@@ -12,9 +12,10 @@ def distinct_words(n: int, syllables: int = 3, offset: int = 0) -> list[str]:
 
 
 def sentence_lines(count: int, words_per_line: int = 12, offset: int = 0) -> list[str]:
-    """Lines of distinct words that each read as a sentence with two stop words and a full stop."""
+    """Lines of distinct words that each read as a sentence with two stop words and a full stop. The
+    stop words are lower case: Gopher's rule matches them exactly ("The" is not "the"), as datatrove does."""
     out = []
     for i in range(count):
         body = distinct_words(words_per_line - 2, syllables=4, offset=offset + i * words_per_line)
-        out.append(" ".join(["The", *body[:4], "and", *body[4:]]) + ".")
+        out.append(" ".join(["the", *body[:4], "and", *body[4:]]) + ".")
     return out

@@ -1,8 +1,12 @@
-"""C4 and FineWeb rules at each threshold, on hand-written texts."""
+"""C4 and FineWeb rules at each threshold, on hand-written texts.
+
+Every whole text here gets the same verdict from datatrove 0.10.1's C4QualityFilter and
+FineWebQualityFilter (with the same settings), which the rules follow.
+"""
 
 import pytest
 
-from tests.filter_texts import sentence_lines
+from tests.filter_texts import distinct_words, sentence_lines
 from transforms.filters.c4 import C4Params, c4_clean, c4_line_reason, count_sentences
 from transforms.filters.fineweb_quality import FineWebQualityParams, fineweb_quality
 
@@ -49,7 +53,9 @@ def test_minimum_sentences(sentences, reason):
 
 
 def test_sentences_are_counted_within_lines():
-    assert count_sentences("One is here. Two is here! Three? Four... and \"five.\"") == 5
+    # spaCy's sentence splitter, as datatrove counts: "..." ends no sentence, and the full stop inside
+    # "five." is followed by a closing quote only, so no new sentence starts after it.
+    assert count_sentences("One is here. Two is here! Three? Four... and \"five.\"") == 4
 
 
 def test_document_rules():
@@ -59,10 +65,12 @@ def test_document_rules():
     assert c4_clean(body + "\nThe style is {color: red} here.", C4Params(drop_curly_bracket=False))[0] is None
 
 
-def test_paragraph_breaks_between_kept_lines_survive():
+def test_kept_lines_are_joined_by_single_line_breaks():
+    # As datatrove's C4 filter writes the text: blank lines are lines too few words long, and go.
     lines = sentence_lines(6)
-    _, cleaned, _ = c4_clean("\n".join(lines[:3]) + "\n\nMenu\n\n" + "\n".join(lines[3:]))
-    assert cleaned == "\n".join(lines[:3]) + "\n\n" + "\n".join(lines[3:])
+    reason, cleaned, dropped = c4_clean("\n".join(lines[:3]) + "\n\nMenu\n\n" + "\n".join(lines[3:]))
+    assert reason is None and cleaned == "\n".join(lines)
+    assert dropped == {"c4_line_no_terminal_punctuation": 1}  # "Menu"; blank lines are not counted
 
 
 # --- FineWeb ------------------------------------------------------------------------------------
@@ -114,16 +122,19 @@ def test_duplicated_line_characters(dup_chars, reason):
     assert fineweb_quality(dup_text(dup_chars)) == reason
 
 
-@pytest.mark.parametrize(("words_per_line", "reason"), [(3, "fineweb_newline_ratio"), (4, None)])
+@pytest.mark.parametrize(("words_per_line", "reason"), [(2, "fineweb_newline_ratio"), (3, None)])
 def test_newline_to_word_ratio(words_per_line, reason):
-    # 50 lines of 3 words: 49 breaks / 150 words = 0.33; of 4 words: 49 / 200 = 0.245.
+    # Words are spaCy's, so each line's full stop is a word: 50 lines of 2 words and a full stop give
+    # 49 breaks / 150 words = 0.33; of 3 words and a full stop, 49 / 200 = 0.245.
+    words = distinct_words(50 * words_per_line)
+    lines = [" ".join(words[i: i + words_per_line]) + "." for i in range(0, len(words), words_per_line)]
     params = FineWebQualityParams(max_short_lines_ratio=1.0)
-    assert fineweb_quality("\n".join(sentence_lines(50, words_per_line=words_per_line)), params) == reason
+    assert fineweb_quality("\n".join(lines), params) == reason
 
 
 def test_newline_ratio_at_the_threshold():
     # 30 line breaks for 100 words: exactly 0.3 is kept; one more break is not.
-    words = " ".join(["word"] * 99) + " end."
+    words = " ".join(["word"] * 99) + " end"
     tokens = words.split()
     at = "\n".join(" ".join(tokens[i * 10 // 3: (i + 1) * 10 // 3]) for i in range(30)) + "\n" + " ".join(tokens[100:])
     assert at.count("\n") == 30 and len(at.split()) == 100

@@ -1,4 +1,9 @@
-"""Gopher quality and repetition rules at each threshold: just below, at, just above."""
+"""Gopher quality and repetition rules at each threshold: just below, at, just above.
+
+Every threshold text here gets the same verdict from datatrove 0.10.1's GopherQualityFilter and
+GopherRepetitionFilter (with the same thresholds), which the rules follow: words are spaCy's, shares
+are over the whole text, n-gram copies count from the second.
+"""
 
 import pytest
 
@@ -51,9 +56,17 @@ def test_symbol_to_word_ratio(symbols, expected):
 
 
 def test_ellipsis_counts_as_a_symbol():
+    # "end." is two words, "end" and ".": 10 ellipses in 103 words, then 12 in 105.
     tokens = ["the", "and", *distinct_words(89), *(["..."] * 5), *(["…"] * 5), "end."]
-    assert gopher_quality(" ".join(tokens)) is None  # 10 / 102 tokens
-    assert gopher_quality(" ".join(tokens[:-1] + ["…"] * 2 + ["end."])) == "gopher_symbol_ratio"  # 12 / 104
+    assert gopher_quality(" ".join(tokens)) is None
+    assert gopher_quality(" ".join(tokens[:-1] + ["…"] * 2 + ["end."])) == "gopher_symbol_ratio"
+
+
+def test_hashes_and_ellipses_are_two_ratios():
+    # 6 "#" and 6 "..." in 100 words: 0.06 each, kept (as datatrove checks them one at a time), where a
+    # sum of both (0.12) would drop the page.
+    tokens = ["the", "and", *(["#"] * 6), *(["..."] * 6), *distinct_words(86)]
+    assert gopher_quality(" ".join(tokens)) is None
 
 
 @pytest.mark.parametrize(("bullets", "lines", "expected"),
@@ -85,10 +98,75 @@ def test_stop_words(stop_words, expected):
 
 def test_ngram_counts_by_hand():
     counts = NgramCounts("a b c d e a b c d e x y z".split())
-    assert counts.top_char_ratio(2) == pytest.approx(4 / 13)  # "a b" twice, 2 characters each time
-    assert counts.dup_char_ratio(5) == pytest.approx(10 / 13)
-    assert counts.dup_char_ratio(6) == 0.0
-    assert NgramCounts("a b c".split()).top_char_ratio(2) == 0.0  # nothing repeats
+    assert counts.top_chars(2) == 2 * len("a b")  # every 2-gram of the first five twice: the first, "a b"
+    assert counts.duplicated_chars(5) == len("abcde")  # the second copy only; the first is not a copy
+    assert counts.duplicated_chars(6) == 0
+    assert NgramCounts("a b c".split()).top_chars(2) == len("a b")  # a 2-gram that occurs once counts
+    assert NgramCounts("a".split()).top_chars(2) == 0  # no 2-gram at all
+
+
+def padded_text(words: list[str], total: int) -> str:
+    """``words`` joined by spaces, then distinct filler words up to exactly ``total`` characters."""
+    text = " ".join(words)
+    filler = iter(distinct_words(total, syllables=4, offset=5000))
+    while len(text) + 9 <= total:
+        text += " " + next(filler)
+    return text + " " + "q" * (total - len(text) - 1) if len(text) < total - 1 else text + "q" * (total - len(text))
+
+
+def gram_text(n: int, chars_per_copy: int, copies: int, total: int) -> tuple[str, int]:
+    """A text of ``total`` characters in which one n-gram of ``chars_per_copy`` characters (its words joined
+    by spaces) occurs ``copies`` times, each copy followed by distinct words; and the characters of one
+    copy with its words run together."""
+    gram = distinct_words(n, syllables=1)
+    gram[-1] += "x" * (chars_per_copy - len(" ".join(gram)))
+    words = []
+    for i in range(copies):
+        words += gram + distinct_words(3, syllables=4, offset=3 * i)
+    text = padded_text(words, total)
+    assert len(text) == total and text.count(" ".join(gram)) == copies
+    return text, len("".join(gram))
+
+
+@pytest.mark.parametrize(("total", "expected"), [(999, "gopher_top_2gram"), (1000, None), (1001, None)])
+def test_top_2gram_character_share(total, expected):
+    # The most frequent 2-gram, twice, holds 2 * 100 characters (with the space between its words): 0.20
+    # of a 1,000-character text; every share is over the whole text.
+    text, _ = gram_text(2, 100, 2, total)
+    assert NgramCounts(text.split()).top_chars(2) == 200
+    assert gopher_repetition(text, GopherRepetitionParams(max_dup_ngram_char_ratio={})) == expected
+
+
+@pytest.mark.parametrize(("n", "limit"), [(3, 0.18), (4, 0.16)])
+def test_top_3gram_and_4gram_character_share(n, limit):
+    params = GopherRepetitionParams(max_top_ngram_char_ratio={n: limit}, max_dup_ngram_char_ratio={})
+    at = round(limit * 1000 / 2)
+    for total, expected in [(999, f"gopher_top_{n}gram"), (1000, None), (1001, None)]:
+        assert gopher_repetition(gram_text(n, at, 2, total)[0], params) == expected
+
+
+@pytest.mark.parametrize(("n", "limit"), [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)])
+def test_duplicated_ngram_character_share(n, limit):
+    # Two copies of an n-gram: only the second counts. Its words run together hold limit * 1,000 characters.
+    params = GopherRepetitionParams(max_top_ngram_char_ratio={}, max_dup_ngram_char_ratio={n: limit})
+    at = round(limit * 1000)
+    for total, expected in [(999, f"gopher_dup_{n}gram"), (1000, None), (1001, None)]:
+        text, copy_chars = gram_text(n, at + n - 1, 2, total)  # + n - 1: the spaces are not counted
+        assert copy_chars == at
+        assert NgramCounts(text.split()).duplicated_chars(n) == at
+        assert gopher_repetition(text, params) == expected
+
+
+def test_default_thresholds_are_the_published_ones():
+    p = GopherRepetitionParams()
+    assert (p.max_dup_line_ratio, p.max_dup_paragraph_ratio, p.max_dup_line_char_ratio,
+            p.max_dup_paragraph_char_ratio) == (0.3, 0.3, 0.2, 0.2)
+    assert p.max_top_ngram_char_ratio == {2: 0.2, 3: 0.18, 4: 0.16}
+    assert p.max_dup_ngram_char_ratio == {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    q = GopherQualityParams()
+    assert (q.min_words, q.max_words, q.min_mean_word_length, q.max_mean_word_length) == (50, 100_000, 3, 10)
+    assert (q.max_symbol_word_ratio, q.max_bullet_lines_ratio, q.max_ellipsis_lines_ratio,
+            q.min_alpha_words_ratio, q.min_stop_words) == (0.1, 0.9, 0.3, 0.8, 2)
 
 
 @pytest.mark.parametrize(("copies", "expected"), [(3, None), (4, None), (5, "gopher_dup_lines")])
@@ -123,65 +201,6 @@ def test_duplicate_paragraph_ratio(copies, expected):
     assert gopher_repetition("\n\n".join(blocks), params) == expected
 
 
-def ngram_text(repeated_chars_per_copy: int, copies: int, n: int, total: int = 1000) -> str:
-    """Words of `total` letters in which one n-gram of `repeated_chars_per_copy` letters occurs `copies` times."""
-    gram = distinct_words(n, syllables=1)  # two-letter words, unlike the six-letter filler
-    gram[-1] = gram[-1] + "q" * (repeated_chars_per_copy - sum(map(len, gram)))
-    filler_letters = total - repeated_chars_per_copy * copies
-    filler = distinct_words(filler_letters // 6 + 1)
-    tokens, letters = [], 0
-    for word in filler:
-        if letters + len(word) > filler_letters:
-            break
-        tokens.append(word)
-        letters += len(word)
-    tokens[-1] += "z" * (filler_letters - letters)
-    out = []
-    for i in range(copies):
-        out += gram + tokens[i::copies]
-    assert sum(map(len, out)) == total
-    return " ".join(out)
-
-
-@pytest.mark.parametrize(("chars", "expected"), [(99, None), (100, None), (101, "gopher_top_2gram")])
-def test_top_2gram_character_share(chars, expected):
-    # The most frequent 2-gram, twice, holding 2 * chars of 1,000 letters: 0.20 at 100.
-    text = ngram_text(chars, 2, 2)
-    assert NgramCounts(text.split()).top_char_ratio(2) == pytest.approx(chars * 2 / 1000)
-    assert gopher_repetition(text, GopherRepetitionParams(max_dup_ngram_char_ratio={})) == expected
-
-
-@pytest.mark.parametrize(("n", "limit"), [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)])
-def test_duplicated_ngram_character_share(n, limit):
-    at = round(limit * 1000 / 2)
-    params = GopherRepetitionParams(max_top_ngram_char_ratio={},
-                                    max_dup_ngram_char_ratio={n: limit})
-    assert gopher_repetition(ngram_text(at - 1, 2, n), params) is None
-    assert gopher_repetition(ngram_text(at, 2, n), params) is None
-    assert gopher_repetition(ngram_text(at + 1, 2, n), params) == f"gopher_dup_{n}gram"
-
-
-def test_default_thresholds_are_the_published_ones():
-    p = GopherRepetitionParams()
-    assert (p.max_dup_line_ratio, p.max_dup_paragraph_ratio, p.max_dup_line_char_ratio,
-            p.max_dup_paragraph_char_ratio) == (0.3, 0.3, 0.2, 0.2)
-    assert p.max_top_ngram_char_ratio == {2: 0.2, 3: 0.18, 4: 0.16}
-    assert p.max_dup_ngram_char_ratio == {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-    q = GopherQualityParams()
-    assert (q.min_words, q.max_words, q.min_mean_word_length, q.max_mean_word_length) == (50, 100_000, 3, 10)
-    assert (q.max_symbol_word_ratio, q.max_bullet_lines_ratio, q.max_ellipsis_lines_ratio,
-            q.min_alpha_words_ratio, q.min_stop_words) == (0.1, 0.9, 0.3, 0.8, 2)
-
-
-@pytest.mark.parametrize(("n", "limit"), [(3, 0.18), (4, 0.16)])
-def test_top_3gram_and_4gram_character_share(n, limit):
-    at = round(limit * 1000 / 2)
-    params = GopherRepetitionParams(max_top_ngram_char_ratio={n: limit}, max_dup_ngram_char_ratio={})
-    assert gopher_repetition(ngram_text(at - 1, 2, n), params) is None
-    assert gopher_repetition(ngram_text(at, 2, n), params) is None
-    assert gopher_repetition(ngram_text(at + 1, 2, n), params) == f"gopher_top_{n}gram"
-
-
 @pytest.mark.parametrize(("dup_chars", "expected"), [(199, None), (200, None), (201, "gopher_dup_paragraph_chars")])
 def test_duplicate_paragraph_characters(dup_chars, expected):
     # The same 1,000-character text, its lines made paragraphs: the copy now repeats a paragraph.
@@ -193,8 +212,9 @@ def test_duplicate_paragraph_characters(dup_chars, expected):
     assert gopher_repetition(text, params) == expected
 
 
-def test_paragraphs_are_lines_in_text_without_blank_lines():
-    from transforms.filters.text_units import paragraphs
-
-    assert paragraphs("a\nb\n\nc") == ["a\nb", "c"]
-    assert paragraphs("a\nb\nc") == ["a", "b", "c"]
+def test_text_without_blank_lines_is_one_paragraph():
+    # Paragraphs are cut at blank lines only (as datatrove cuts them): repeated lines are not repeated
+    # paragraphs, so the line rule is the one that drops this text.
+    text = "\n".join(sentence_lines(4, words_per_line=20) + ["ok."] * 4)
+    assert gopher_repetition(text) == "gopher_dup_lines"
+    assert gopher_repetition(text.replace("\n", "\n\n")) == "gopher_dup_paragraphs"

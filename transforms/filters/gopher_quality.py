@@ -1,23 +1,33 @@
-"""Gopher quality rules (Rae et al. 2021, MassiveText, appendix A.1.1).
+"""Gopher quality rules (Rae et al. 2021, MassiveText, appendix A.1.1), as datatrove 0.10.1 computes them.
 
-A document is kept when it has 50 to 100,000 words, a mean word length of 3 to 10 characters, at
-most 0.1 hash-or-ellipsis symbols per word, at most 90 % of lines starting with a bullet, at most
-30 % of lines ending with an ellipsis, at least 80 % of words containing an alphabetic character,
-and at least 2 of the stop words {the, be, to, of, and, that, have, with}. Words that are only
-punctuation do not count as words for the word count and mean length.
+Words are spaCy's English tokens (``word_tokens``: punctuation marks are words of their own); a word
+made only of symbols (``SYMBOL_CHARACTERS``) is left out of the word count and the mean length. A
+document is kept when it has 50 to 100,000 such words and a mean word length of 3 to 10 characters;
+at most 0.1 ``#`` per word and, separately, at most 0.1 ellipses (``...`` or ``…``) per word (all
+words counted here); at most 90 % of lines (``str.splitlines``, blank ones included) starting with
+``•`` or ``-`` after leading white space and at most 30 % ending with an ellipsis before trailing
+white space; at least 80 % of all words containing a letter; and at least 2 different stop words
+of {the, be, to, of, and, that, have, with} among the words, matched exactly (lower case: "The"
+is not "the").
 """
 
-import re
-import string
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import filterfalse
 
-from transforms.filters.text_units import lines, words
+from transforms.filters.text_units import SYMBOL_CHARACTERS
+from transforms.filters.word_tokens import word_tokens
 
-BULLETS = ("•", "●", "◦", "▪", "‣", "–", "-", "*", "·")
+BULLETS = ("•", "-")
 ELLIPSES = ("...", "…")
-_PUNCTUATION = set(string.punctuation) | {"…", "–", "—", "•", "·", "«", "»", "“", "”", "‘", "’"}
-_PUNCTUATION_CHARS = "".join(sorted(_PUNCTUATION))
-_LETTER = re.compile(r"[^\W\d_]")
+
+
+@lru_cache(maxsize=1 << 14)
+def _kind(word: str) -> tuple[int, int, int]:
+    """(1 if made only of symbols, then its length, else 0 and 0; 1 if it holds no letter) for a word
+    that is not all letters: those are few, and the same ones recur."""
+    symbol = all(c in SYMBOL_CHARACTERS for c in word)
+    return int(symbol), len(word) if symbol else 0, int(not any(c.isalpha() for c in word))
 
 
 @dataclass(frozen=True)
@@ -36,41 +46,33 @@ class GopherQualityParams:
 
 
 def gopher_quality(text: str, p: GopherQualityParams = GopherQualityParams()) -> str | None:
-    tokens = words(text)
-    punctuation_only = [w for w in tokens if not w.strip(_PUNCTUATION_CHARS)]
-    n = len(tokens) - len(punctuation_only)
+    words = word_tokens(text)
+    kinds = list(map(_kind, filterfalse(str.isalpha, words)))
+    symbol_words, symbol_chars, letterless = map(sum, zip(*kinds, strict=True)) if kinds else (0, 0, 0)
+    n = len(words) - symbol_words
     if n < p.min_words:
         return "gopher_too_few_words"
     if n > p.max_words:
         return "gopher_too_many_words"
-    mean_length = (sum(map(len, tokens)) - sum(map(len, punctuation_only))) / n
-    if mean_length < p.min_mean_word_length:
-        return "gopher_short_words"
-    if mean_length > p.max_mean_word_length:
-        return "gopher_long_words"
-    symbols = text.count("#") + text.count("...") + text.replace("...", "").count("…")
-    if symbols / len(tokens) > p.max_symbol_word_ratio:
+    if n:  # the characters of all words less those of the symbol words
+        mean_length = (len("".join(words)) - symbol_chars) / n
+        if mean_length < p.min_mean_word_length:
+            return "gopher_short_words"
+        if mean_length > p.max_mean_word_length:
+            return "gopher_long_words"
+    all_words = max(1, len(words))
+    if text.count("#") / all_words > p.max_symbol_word_ratio:
         return "gopher_symbol_ratio"
-    text_lines = lines(text)
-    if text_lines:
-        if sum(line.startswith(BULLETS) for line in text_lines) / len(text_lines) > p.max_bullet_lines_ratio:
-            return "gopher_bullet_lines"
-        if sum(line.endswith(ELLIPSES) for line in text_lines) / len(text_lines) > p.max_ellipsis_lines_ratio:
-            return "gopher_ellipsis_lines"
-    # isalpha() answers most tokens at C speed; the regex only sees tokens with digits or marks.
-    with_letter = sum(1 for w in tokens if w.isalpha() or _LETTER.search(w))
-    if with_letter / len(tokens) < p.min_alpha_words_ratio:
+    if (text.count("...") + text.count("…")) / all_words > p.max_symbol_word_ratio:
+        return "gopher_symbol_ratio"
+    lines = text.splitlines()
+    if sum(line.lstrip().startswith(BULLETS) for line in lines) / max(1, len(lines)) > p.max_bullet_lines_ratio:
+        return "gopher_bullet_lines"
+    if sum(line.rstrip().endswith(ELLIPSES) for line in lines) / max(1, len(lines)) > p.max_ellipsis_lines_ratio:
+        return "gopher_ellipsis_lines"
+    with_letter = len(words) - letterless
+    if with_letter / all_words < p.min_alpha_words_ratio:
         return "gopher_non_alpha_words"
-    if not _has_stop_words(tokens, p.stop_words, p.min_stop_words):
+    if len(p.stop_words.intersection(words)) < p.min_stop_words:
         return "gopher_stop_words"
     return None
-
-
-def _has_stop_words(tokens: list[str], stop_words: frozenset[str], needed: int) -> bool:
-    found = 0
-    for token in tokens:  # stops at the `needed`-th stop word: usually within the first sentence
-        if token.lower().strip(string.punctuation) in stop_words:
-            found += 1
-            if found >= needed:
-                return True
-    return found >= needed

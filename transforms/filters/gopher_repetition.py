@@ -1,16 +1,32 @@
-"""Gopher repetition rules (Rae et al. 2021, MassiveText, table A1).
+"""Gopher repetition rules (Rae et al. 2021, MassiveText, table A1), as datatrove 0.10.1 computes them.
 
-Dropped when: more than 30 % of lines (or paragraphs) repeat an earlier one, or those repeats hold
-more than 20 % of the characters; the most frequent 2-, 3- or 4-gram of words covers more than
-20 %, 18 %, 16 % of the word characters; or the word characters covered by 5- to 10-grams that
-occur more than once exceed 15 %, 14 %, 13 %, 12 %, 11 %, 10 %.
+Paragraphs are the blocks between runs of two or more line breaks (in the text stripped at both
+ends); lines are the pieces between runs of line breaks (not stripped); a paragraph or line repeats
+when an identical one came before it. Every share below is over the characters of the whole text.
+Dropped, in this order, when: repeated paragraphs are more than 30 % of paragraphs, or hold more
+than 20 % of the characters; repeated lines are more than 30 % of lines, or hold more than 20 %;
+the most frequent word 2-, 3- or 4-gram covers more than 20 %, 18 %, 16 % (its characters, words
+joined by single spaces, times its count; among equally frequent n-grams the first to occur; an
+n-gram that occurs once counts too, so a text of a handful of words is dropped); or duplicated 5-
+to 10-grams cover more than 15 %, 14 %, 13 %, 12 %, 11 %, 10 %. Duplicated n-grams are counted as
+the reference counts them: reading the words from the start, an n-gram (its words' characters run
+together) that was read before adds its characters and the reading jumps past it, else the reading
+moves one word on; so the first copy is not counted and counted copies never overlap. Words are
+spaCy's tokens (``word_tokens``). One difference is kept: copies are found by their words, so two
+n-grams whose words differ but run together into the same characters ("ab c" and "a bc") are not
+copies here, as they are in the reference; no such pair decides a page of the real-html sample.
 """
 
+import re
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import numpy as np
 
-from transforms.filters.text_units import duplicates, lines, paragraphs, words
+from transforms.filters.text_units import duplicates
+from transforms.filters.word_tokens import word_tokens
+
+_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 
 
 @dataclass(frozen=True)
@@ -24,96 +40,124 @@ class GopherRepetitionParams:
         default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
 
 
-def _char_ratio(count_chars: int, text: str) -> float:
-    return count_chars / max(1, len(text))
+@dataclass(frozen=True)
+class _Level:
+    """The n-grams of one size that can occur more than once, sorted by hash, and those that do."""
+
+    candidates: np.ndarray  # where the n-grams that might repeat start
+    order: np.ndarray  # candidates[order] sorts them by hash
+    ordered: np.ndarray  # their hashes in that order (equal words, equal hashes)
+    positions: np.ndarray  # where the n-grams that occur more than once start, in order
+    hashes: np.ndarray  # the hash of each of those
 
 
 class NgramCounts:
-    """Word n-gram statistics by 64-bit hashes in numpy, not a Python dict per n-gram."""
+    """Word n-gram statistics of one text, with numpy over 64-bit hashes rather than a dict per n-gram.
 
-    _MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
-                             0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9,
-                             0x2545F4914F6CDD1D, 0x9FB21C651E98DF25], dtype=np.uint64)
+    Only n-grams that occur more than once can be the most frequent one (unless every n-gram occurs
+    once) or a copy, and an n-gram occurs more than once only if its first n - 1 words do: so the
+    positions to look at shrink as n grows, from every word to a few.
+    """
 
-    def __init__(self, tokens: list[str]) -> None:
-        # Python's str hash is salted per process, but only equality within one document is used:
-        # the ratios do not depend on the hash values.
-        self.ids = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(np.uint64)
-        self.lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        self.total_chars = int(self.lengths.sum())
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
-    def _hashes(self, n: int) -> np.ndarray:
-        count = len(self.ids) - n + 1
-        hashes = np.zeros(count, dtype=np.uint64)
-        for k in range(n):
-            hashes = hashes * np.uint64(31) + self.ids[k: k + count] * self._MULTIPLIERS[k]
-        return hashes
+    def __init__(self, words: tuple[str, ...] | list[str]) -> None:
+        self.words = words
+        # Python's str hash is salted per process, but only equality within one text is used.
+        self.ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        self.starts = list(accumulate(map(len, words), initial=0))  # word i: starts[i] to starts[i + 1]
+        self._run_together = ""
+        everywhere = np.arange(len(words))
+        with np.errstate(over="ignore"):  # every 1-gram, as the start
+            self._levels = [_Level(everywhere, everywhere, everywhere, everywhere, self.ids * self._MULTIPLIER)]
 
-    def top_char_ratio(self, n: int) -> float:
-        """Characters of the most frequent n-gram times its count, over all word characters; 0 when no
-        n-gram repeats. Among equally frequent n-grams the longest counts."""
-        if len(self.ids) < n or self.total_chars == 0:
-            return 0.0
-        hashes = self._hashes(n)
-        order = np.argsort(hashes, kind="stable")
-        ordered = hashes[order]
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        counts = np.diff(np.append(starts, len(ordered)))
-        top = counts.max()
-        if top < 2:
-            return 0.0
-        window = np.lib.stride_tricks.sliding_window_view(self.lengths, n).sum(axis=1)
-        return float(window[order[starts[counts == top]]].max() * top / self.total_chars)
+    def _level(self, n: int) -> _Level:
+        while len(self._levels) < n:
+            self._levels.append(self._next_level(len(self._levels) + 1, self._levels[-1]))
+        return self._levels[n - 1]
 
-    def dup_char_ratio(self, n: int) -> float:
-        """Characters of the words inside any n-gram that occurs more than once, each word once."""
-        if len(self.ids) < n or self.total_chars == 0:
-            return 0.0
-        hashes = self._hashes(n)
-        order = np.argsort(hashes)
+    def _next_level(self, n: int, shorter: _Level) -> _Level:
+        # The (n - 1)-grams that occur more than once and can take one more word, extended by it.
+        cut = int(np.searchsorted(shorter.positions, len(self.ids) - n, side="right"))
+        candidates = shorter.positions[:cut]
+        with np.errstate(over="ignore"):
+            hashes = (shorter.hashes[:cut] + self.ids[candidates + (n - 1)]) * self._MULTIPLIER
+        order = hashes.argsort()
         ordered = hashes[order]
         same = ordered[1:] == ordered[:-1]
-        repeated = np.zeros(len(ordered), dtype=bool)
-        repeated[1:] |= same
-        repeated[:-1] |= same
-        starts = order[repeated]
-        if starts.size == 0:
-            return 0.0
-        edges = np.zeros(len(self.ids) + 1, dtype=np.int64)
-        np.add.at(edges, starts, 1)
-        np.add.at(edges, starts + n, -1)
-        covered = np.cumsum(edges[:-1]) > 0
-        return float(self.lengths[covered].sum() / self.total_chars)
+        twice = np.zeros(len(ordered), dtype=bool)
+        twice[1:] = same
+        twice[:-1] |= same
+        chosen = np.sort(order[twice])
+        return _Level(candidates, order, ordered, candidates[chosen], hashes[chosen])
+
+    def top_chars(self, n: int) -> int:
+        """Characters of the most frequent n-gram (words joined by single spaces) times its count; among
+        equally frequent ones, the first to occur. 0 when there are fewer than n words."""
+        if len(self.ids) < n:
+            return 0
+        level, top, position = self._level(n), 1, 0  # when every n-gram occurs once: the first one
+        if level.positions.size:
+            group_starts = np.flatnonzero(np.concatenate(([True], level.ordered[1:] != level.ordered[:-1], [True])))
+            counts = group_starts[1:] - group_starts[:-1]
+            top = int(counts.max())
+            position = int(level.candidates[level.order[np.repeat(counts == top, counts)]].min())
+        return (self.starts[position + n] - self.starts[position] + n - 1) * top
+
+    def duplicated_chars(self, n: int) -> int:
+        """Characters of the n-grams the reference counts as copies (see the module's description)."""
+        if len(self.ids) < n:
+            return 0
+        positions = self._level(n).positions.tolist()
+        if not positions:
+            return 0
+        if not self._run_together:
+            self._run_together = "".join(self.words)
+        starts, run_together = self.starts, self._run_together
+        seen: set[str] = set()
+        total, resume = 0, 0
+        for position in positions:
+            if position < resume:  # inside a copy already counted: the reading jumped past it
+                continue
+            # The reference compares an n-gram's words run together, without spaces.
+            gram = run_together[starts[position]: starts[position + n]]
+            if gram in seen:
+                total += len(gram)
+                resume = position + n
+            else:
+                seen.add(gram)
+        return total
+
+
+def _lines(text: str) -> list[str]:
+    """The pieces between runs of line breaks, as ``re.split(r"\\n+", text)`` gives them (an empty piece
+    before a leading break and after a trailing one), without the regex."""
+    pieces = text.split("\n")
+    if len(pieces) == 1:
+        return pieces
+    return [pieces[0], *filter(None, pieces[1:-1]), pieces[-1]]
 
 
 def gopher_repetition(text: str, p: GopherRepetitionParams = GopherRepetitionParams()) -> str | None:
-    text_lines = lines(text)
-    dup_lines, dup_line_chars = duplicates(text_lines)
-    if text_lines and dup_lines / len(text_lines) > p.max_dup_line_ratio:
-        return "gopher_dup_lines"
-    if _char_ratio(dup_line_chars, text) > p.max_dup_line_char_ratio:
-        return "gopher_dup_line_chars"
-    blocks = paragraphs(text)
-    dup_blocks, dup_block_chars = duplicates(blocks)
-    if blocks and dup_blocks / len(blocks) > p.max_dup_paragraph_ratio:
+    size = max(1, len(text))
+    stripped = text.strip()
+    paragraphs = _PARAGRAPH_BREAK.split(stripped) if "\n\n" in stripped else [stripped]
+    dup_paragraphs, dup_paragraph_chars = duplicates(paragraphs)
+    if dup_paragraphs / len(paragraphs) > p.max_dup_paragraph_ratio:
         return "gopher_dup_paragraphs"
-    if _char_ratio(dup_block_chars, text) > p.max_dup_paragraph_char_ratio:
+    if dup_paragraph_chars / size > p.max_dup_paragraph_char_ratio:
         return "gopher_dup_paragraph_chars"
-    counts = NgramCounts(words(text))
+    lines = _lines(text)
+    dup_lines, dup_line_chars = duplicates(lines)
+    if dup_lines / len(lines) > p.max_dup_line_ratio:
+        return "gopher_dup_lines"
+    if dup_line_chars / size > p.max_dup_line_char_ratio:
+        return "gopher_dup_line_chars"
+    counts = NgramCounts(word_tokens(text))
     for n, limit in sorted(p.max_top_ngram_char_ratio.items()):
-        if counts.top_char_ratio(n) > limit:
+        if counts.top_chars(n) / size > limit:
             return f"gopher_top_{n}gram"
-    checks = sorted(p.max_dup_ngram_char_ratio.items())
-    for i, (n, limit) in enumerate(checks):
-        ratio = counts.dup_char_ratio(n)
-        if ratio > limit:
+    for n, limit in sorted(p.max_dup_ngram_char_ratio.items()):
+        if counts.duplicated_chars(n) / size > limit:
             return f"gopher_dup_{n}gram"
-        # Words covered by a repeated (n+1)-gram are covered by repeated n-grams, so the ratio only
-        # falls as n grows: once it is under every later limit, no later check can fail.
-        if all(ratio <= later for _, later in checks[i + 1:]) and _consecutive(checks[i:]):
-            return None
     return None
-
-
-def _consecutive(checks: list[tuple[int, float]]) -> bool:
-    return all(b[0] == a[0] + 1 for a, b in zip(checks, checks[1:], strict=False))

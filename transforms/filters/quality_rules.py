@@ -2,8 +2,9 @@
 
 URL blocklists, then language identification (which also fills ``language`` and
 ``language_score``), Gopher repetition, Gopher quality, C4 (whose line rules may shorten the
-text, so ``text_sha256`` follows the new text) and FineWeb's rules. Each rule is off unless its
-settings are given. The first rule that returns a reason decides; later rules are not run.
+text, so ``text_sha256`` follows the new text) and FineWeb's rules, which read the text C4 kept, as
+in datatrove's FineWeb pipeline. Each rule is off unless its settings are given. The first rule that
+returns a reason decides; later rules are not run.
 """
 
 from dataclasses import dataclass, replace
