@@ -53,7 +53,7 @@ flink-down:
 	PYTHON=$(BIN)/python deploy/flink/local-cluster.sh down
 
 # The worker SDK image for Dataflow and Flink on Kubernetes (needs a Docker daemon).
-IMAGE ?= warcforge/worker:0.1.0
+IMAGE ?= warcforge/worker:0.2.0
 image:
 	docker build -f deploy/docker/Dockerfile -t $(IMAGE) .
 

@@ -19,6 +19,7 @@ from beam_jobs.recipe_filters import FiltersConfig
 from beam_jobs.recipe_filters import RecipeSection as _Section
 from beam_jobs.recipe_refresh import SELECTION_KEYS, RefreshConfig
 from transforms.common.errors import RecipeError
+from transforms.filters.quality_rules import QUALITY_RULES
 from transforms.reading.common_crawl import CRAWL_ID, DATA_BASE
 
 # The description is copied into every manifest; a few paragraphs at most.
@@ -105,8 +106,8 @@ class ReadConfig(_Section):
 class ExtractConfig(_Section):
     extractor: Literal["resiliparse_pruned", "resiliparse", "trafilatura"] = Field(
         "resiliparse_pruned", description="resiliparse_pruned (the default: blocks the page marks as "
-        "boilerplate and the headline removed, then resiliparse), resiliparse (the default until November "
-        "2026: keeps comment threads, teasers and captions; name it to keep an older dataset's bytes), or "
+        "boilerplate and the headline removed, then resiliparse), resiliparse (the default until warcforge "
+        "0.2.0: keeps comment threads, teasers and captions; name it to keep the old extraction), or "
         "trafilatura (several times slower).")
     timeout_s: float = Field(
         10.0, gt=0, description="trafilatura only: a page still extracting after this long is dropped as "
@@ -195,6 +196,12 @@ class Recipe(_Section):
         changed._folder, changed._input_folder = self._folder, self._input_folder
         return changed
 
+    def quality_rules(self) -> str | None:
+        """What the Gopher, C4 and FineWeb rules decide as, when the recipe switches any of them on."""
+        f = self.filters
+        on = f.gopher_repetition.enabled or f.gopher_quality.enabled or f.c4.enabled or f.fineweb_quality.enabled
+        return QUALITY_RULES if on else None
+
     def build_digest(self) -> str:
         """The digest of what decides one crawl's documents: the recipe without the keys that do
         not (its name and description, the crawl and the crawl selection, where the files are read
@@ -209,6 +216,8 @@ class Recipe(_Section):
         dump["dedup"]["near"].pop("hot_bucket_size")  # how a bucket is grouped, not who survives
         if self.extract.extractor != "trafilatura":
             dump["extract"].pop("timeout_s")  # a limit only trafilatura runs under
+        if self.quality_rules():
+            dump["quality_rules"] = self.quality_rules()  # the rules' code, not only their settings
         if dump.get("refresh"):
             dump["refresh"] = {k: v for k, v in dump["refresh"].items() if k not in SELECTION_KEYS}
         url = self.filters.url

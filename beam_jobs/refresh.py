@@ -144,7 +144,7 @@ def make_refresh_plan(recipe: Recipe, digest: str, selected: list[str], rebuild:
                       listed_windows: dict[str, tuple[str, str]]) -> Plan:
     cross = recipe.refresh.cross_crawl_dedup != "off"
     return make_plan(selected, published_now(ledger), digest, rebuild, cross, windows_of(ledger, listed_windows),
-                     recipe.extract.extractor)
+                     recipe.extract.extractor, recipe.quality_rules())
 
 
 def earlier_crawls(crawl: str, digest: str, ledger: Ledger, windows: dict[str, tuple[str, str]],

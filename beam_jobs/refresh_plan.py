@@ -20,6 +20,7 @@ from transforms.common.errors import RecipeError
 from transforms.writing.ledger import LedgerEntry
 
 ALL = "all"
+_QUALITY_RULE_KEYS = ("gopher_repetition", "gopher_quality", "c4", "fineweb_quality")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def comparable_earlier(crawl: str, published: dict[str, Published], digest: str,
 
 
 def make_plan(selected: list[str], published: dict[str, Published], digest: str, rebuild: list[str],
-              cross_crawl: bool, windows: dict[str, tuple[str, str]], extractor: str | None = None) -> Plan:
+              cross_crawl: bool, windows: dict[str, tuple[str, str]], extractor: str | None = None,
+              quality_rules: str | None = None) -> Plan:
     asked = set(selected) if ALL in rebuild else set(rebuild)
     plan, refused = Plan(), []
     for crawl in selected:  # oldest first
@@ -80,7 +82,8 @@ def make_plan(selected: list[str], published: dict[str, Published], digest: str,
             plan.why[crawl] = "its published folder is not what the ledger recorded (manifest missing or changed)"
         elif done.entry.build_sha256 != digest:
             refused.append((crawl, f"was built by another recipe (build digest now {digest[:16]}, then "
-                                   f"{done.entry.build_sha256[:16]}){_extractor_hint(done, extractor)}"))
+                                   f"{done.entry.build_sha256[:16]}){_extractor_hint(done, extractor)}"
+                                   f"{_rules_hint(done, quality_rules)}"))
         elif cross_crawl and (stale := _stale_comparison(crawl, plan.todo, published, digest, windows)):
             refused.append((crawl, stale))
         elif done.entry.failed_shards:
@@ -104,6 +107,20 @@ def _extractor_hint(done: Published, extractor: str | None) -> str:
         return ""
     return (f"; it was extracted by {then}, this recipe extracts by {extractor} (name extract.extractor: "
             f"{then} in the recipe to go on building the same dataset)")
+
+
+def _rules_hint(done: Published, quality_rules: str | None) -> str:
+    """Where the published crawl's quality rules were another code's, say so (warcforge 0.2.0 changed them)."""
+    if quality_rules is None or done.manifest_bytes is None:
+        return ""
+    manifest = json.loads(done.manifest_bytes)
+    then = manifest.get("quality_rules")
+    if then is None:  # built before manifests named them: were any of those rules on?
+        filters = (manifest.get("recipe") or {}).get("filters") or {}
+        if not any((filters.get(rule) or {}).get("enabled") for rule in _QUALITY_RULE_KEYS):
+            return ""
+        then = "warcforge's own (before 0.2.0)"
+    return "" if then == quality_rules else f"; its quality rules were {then}, these decide as {quality_rules}"
 
 
 def _stale_comparison(crawl: str, building: list[str], published: dict[str, Published], digest: str,

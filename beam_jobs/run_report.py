@@ -99,6 +99,8 @@ def build_manifest(recipe: Recipe, inputs: list[dict], counts: dict, files: list
     }
     if inputs and inputs[0].get("root"):
         manifest["input_root"] = inputs[0]["root"]
+    if recipe.quality_rules():
+        manifest["quality_rules"] = recipe.quality_rules()  # what the Gopher, C4 and FineWeb rules decide as
     if recipe.filters.url.enabled:
         manifest["url_lists"] = recipe.url_list_digests()  # what the lists held, wherever they are read from
     if lock_sha256 is not None:

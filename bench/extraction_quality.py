@@ -42,7 +42,7 @@ ARTICLE_BENCH = Path(os.environ.get("WARCFORGE_ARTICLE_BENCH", REPO.parent / "ar
 REPEATS = 5
 OPTIONS = ExtractOptions()
 EXTRACTORS: dict[str, Callable[[bytes, str | None], str]] = {
-    "resiliparse (floor; the default until November 2026)": lambda p, c: html_to_text(p, c, OPTIONS)[0],
+    "resiliparse (floor; the default until warcforge 0.2.0)": lambda p, c: html_to_text(p, c, OPTIONS)[0],
     "resiliparse_pruned (the default)": lambda p, c: pruned_html_to_text(p, c, OPTIONS)[0],
     "trafilatura": lambda p, c: trafilatura_to_text(p, c)[0],
 }

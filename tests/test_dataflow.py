@@ -15,7 +15,7 @@ from beam_jobs.runners import RunnerOptionsError
 from testbed.http_server import FileServer
 from tests.conftest import REPO, WARCFORGE, gcs_upload, write_recipe
 
-IMAGE = "europe-west4-docker.pkg.dev/warcforge-example/warcforge/worker:0.1.0"
+IMAGE = "europe-west4-docker.pkg.dev/warcforge-example/warcforge/worker:0.2.0"
 DATAFLOW_OPTIONS = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4",
                     "--temp_location=gs://warcforge-runs/tmp", "--staging_location=gs://warcforge-runs/staging",
                     f"--sdk_container_image={IMAGE}", "--sdk_location=container", "--job_name=warcforge-sample",

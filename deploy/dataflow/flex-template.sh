@@ -10,12 +10,12 @@
 #   PROJECT, REGION                 the Google Cloud project and region
 #   REPOSITORY                      Artifact Registry repository (default: warcforge)
 #   BUCKET                          gs://bucket for the template spec and temporary files
-#   VERSION                         image tag (default: the project version, 0.1.0)
+#   VERSION                         image tag (default: the project version, 0.2.0)
 #   MAX_WORKERS, MACHINE_TYPE       worker pool (defaults: 100, n2-highmem-4)
 set -euo pipefail
 : "${PROJECT:?set PROJECT}" "${REGION:?set REGION}" "${BUCKET:?set BUCKET (gs://...)}"
 REPOSITORY="${REPOSITORY:-warcforge}"
-VERSION="${VERSION:-0.1.0}"
+VERSION="${VERSION:-0.2.0}"
 MAX_WORKERS="${MAX_WORKERS:-100}"
 MACHINE_TYPE="${MACHINE_TYPE:-n2-highmem-4}"
 REGISTRY="$REGION-docker.pkg.dev/$PROJECT/$REPOSITORY"

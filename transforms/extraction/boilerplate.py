@@ -17,7 +17,7 @@ extraction itself.
 
 import re
 
-from resiliparse.parse.html import HTMLTree
+from resiliparse.parse.html import CSSParserException, HTMLTree
 
 # Words of a class value (lower case, split at white space, - and _) that mark a block as
 # boilerplate. Chosen from the kinds of block reference bodies leave out, each checked to lower
@@ -49,6 +49,13 @@ _RARE = (*MARKER_PREFIXES, *MARKER_PAIRS)
 # read up to the first quote of either kind (one cut short finds no element, and nothing is removed).
 _CLASS_VALUE = re.compile(rb"""class=["']([^"']*)""")
 HEADLINE = "h1"
+# Each selector is matched against every element: a page with thousands of distinct marked values (a
+# tag cloud, an archive page) would cost their product. The first ones in sorted order are used.
+MAX_SELECTORS = 64
+# Their text is never extracted; removed first, they do not count in the size guards (a widget's
+# inline script would otherwise make it look large).
+_NOT_TEXT = "script, style"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_marked(value: str) -> bool:
@@ -64,7 +71,10 @@ def is_marked(value: str) -> bool:
 
 
 def _css_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
+    """``value`` as a CSS string: backslash and quote escaped, control characters as hex escapes (a raw
+    line feed, carriage return or form feed ends a CSS string, and lexbor then refuses the selector)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL.sub(lambda m: f"\\{ord(m.group()):x} ", escaped) + '"'
 
 
 def marked_selectors(payload: bytes, charset: str = "utf-8") -> list[str]:
@@ -80,7 +90,7 @@ def marked_selectors(payload: bytes, charset: str = "utf-8") -> list[str]:
         value = raw.decode(charset, errors="replace")
         if is_marked(value):
             selectors.append(f"[class={_css_string(value)}]")
-    return sorted(selectors)
+    return sorted(selectors)[:MAX_SELECTORS]
 
 
 def main_block(paragraphs: list, body) -> object | None:  # noqa: ANN001 - resiliparse nodes have no public type
@@ -105,10 +115,18 @@ def prune_boilerplate(tree: HTMLTree, payload: bytes, charset: str, max_share: f
     if body is None:
         return
     # One pass over the DOM finds the candidates and the paragraphs that locate the main block.
-    found = body.query_selector_all(", ".join(["p", HEADLINE, *marked_selectors(payload, charset)]))[:]
+    query = ", ".join(["p", HEADLINE, _NOT_TEXT, *marked_selectors(payload, charset)])
+    try:
+        found = body.query_selector_all(query)[:]
+    except CSSParserException:  # a value escaped wrongly must cost the page its pruning, not its text
+        found = body.query_selector_all(f"p, {HEADLINE}, {_NOT_TEXT}")[:]
     paragraphs, candidates = [], []
     for element in found:
-        if element.tag != "p":
+        tag = element.tag
+        if tag in ("script", "style"):
+            element.parent.remove_child(element)
+            continue
+        if tag != "p":
             candidates.append(element)
             continue
         paragraphs.append(element)

@@ -22,12 +22,19 @@ BULLETS = ("•", "-")
 ELLIPSES = ("...", "…")
 
 
-@lru_cache(maxsize=1 << 14)
-def _kind(word: str) -> tuple[int, int, int]:
+def _word_kind(word: str) -> tuple[int, int, int]:
     """(1 if made only of symbols, then its length, else 0 and 0; 1 if it holds no letter) for a word
-    that is not all letters: those are few, and the same ones recur."""
+    that is not all letters: those are few, and the same ones recur (a long one, a URL, seldom does:
+    it is not cached, so that the cache stays small)."""
+    return _kind_of(word) if len(word) > 64 else _kind(word)
+
+
+def _kind_of(word: str) -> tuple[int, int, int]:
     symbol = all(c in SYMBOL_CHARACTERS for c in word)
     return int(symbol), len(word) if symbol else 0, int(not any(c.isalpha() for c in word))
+
+
+_kind = lru_cache(maxsize=1 << 14)(_kind_of)
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class GopherQualityParams:
 
 def gopher_quality(text: str, p: GopherQualityParams = GopherQualityParams()) -> str | None:
     words = word_tokens(text)
-    kinds = list(map(_kind, filterfalse(str.isalpha, words)))
+    kinds = list(map(_word_kind, filterfalse(str.isalpha, words)))
     symbol_words, symbol_chars, letterless = map(sum, zip(*kinds, strict=True)) if kinds else (0, 0, 0)
     n = len(words) - symbol_words
     if n < p.min_words:

@@ -18,6 +18,12 @@ from transforms.filters.gopher_repetition import GopherRepetitionParams, gopher_
 from transforms.filters.language import LanguageIdentifier, language_reason
 from transforms.filters.url_filter import Blocklists, url_reason
 
+# What the Gopher, C4 and FineWeb rules decide as: a recipe switching any of them on builds another
+# dataset when this changes, so it is part of the build digest and the manifest. Until warcforge
+# 0.2.0 the rules were warcforge's own reading of the papers (white-space words, every copy of a
+# repeated n-gram counted); a dataset built with them does not rebuild with these.
+QUALITY_RULES = "datatrove-0.10.1"
+
 
 @dataclass(frozen=True)
 class LanguageRule:

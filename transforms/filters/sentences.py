@@ -21,10 +21,13 @@ _ONLY_PUNCTUATION = re.compile(f"[{PUNCTUATION}]+")
 _HAS_END = re.compile("[" + "".join(re.escape(c) for c in sorted(SENTENCE_END_CHARACTERS)) + "]")
 
 
-@lru_cache(maxsize=1 << 14)
-def _piece_breaks(piece: str, open_break: bool) -> tuple[int, bool]:
+def _breaks(piece: str, open_break: bool) -> tuple[int, bool]:
     """(sentences started inside ``piece``, whether a break is still open after it), given whether one was
-    open before it."""
+    open before it. Pieces longer than 64 characters seldom recur and are not cached (the cache stays small)."""
+    return _breaks_of(piece, open_break) if len(piece) > 64 else _piece_breaks(piece, open_break)
+
+
+def _breaks_of(piece: str, open_break: bool) -> tuple[int, bool]:
     started = 0
     for token in piece_tokens(piece):
         if token in SENTENCE_END_CHARACTERS:
@@ -35,6 +38,9 @@ def _piece_breaks(piece: str, open_break: bool) -> tuple[int, bool]:
     return started, open_break
 
 
+_piece_breaks = lru_cache(maxsize=1 << 14)(_breaks_of)
+
+
 def count_sentences(line: str) -> int:
     if not _HAS_END.search(line):
         return 1
@@ -42,6 +48,6 @@ def count_sentences(line: str) -> int:
     for piece in line.split():
         # A piece without an end mark only matters when it closes an open break.
         if open_break or _HAS_END.search(piece):
-            started, open_break = _piece_breaks(piece, open_break)
+            started, open_break = _breaks(piece, open_break)
             count += started
     return count

@@ -13,10 +13,12 @@ upper-case letter, arithmetic signs between digits. "re-use" is three words, "3.
 "end.Next" three.
 
 The steps and the character sets follow spaCy 3.8's (facts read from its tokenizer); the regular
-expressions are warcforge's own. One difference is kept: letters are Python's letters
-(``str.isalpha``), where spaCy lists the letters of the scripts it knows; it changes nothing in
-Latin, Greek or Cyrillic text. Each distinct piece is cut once per process and cached, so a document
-costs about one cache look-up per piece.
+expressions are warcforge's own. Differences kept: letters are Python's letters
+(``str.isalpha``), where spaCy lists the letters of the scripts it knows, so letters it does not list
+(Serbian ћ ђ џ, Belarusian ў, Kazakh қ ұ, polytonic Greek, modifier letters) are cut by one and not
+the other; the emoticon list is shortened; a URL whose host is a private or loopback IPv4 address
+stays whole here. None decides a page of the real-html sample. Each distinct piece of up to 64
+characters is cut once per process and cached, so a document costs about one cache look-up per piece.
 """
 
 import re
@@ -71,11 +73,16 @@ _INFIX = re.compile(
 # A URL or e-mail address (scheme optional, then user@, then a dotted host name ending in a lower-case
 # top-level domain or an IPv4 address, an optional port and path): spaCy keeps such a piece whole.
 _HOST_LABEL = "[A-Za-z0-9\u00a1-\uffff](?:[A-Za-z0-9\u00a1-\uffff_-]{0,62}[A-Za-z0-9\u00a1-\uffff])?"
-_URL = re.compile(
-    r"(?:[\w+\-.]{2,}://)?(?:\S+(?::\S*)?@)?"
+_SCHEME = r"(?:[\w+\-.]{2,}://)?"
+_USER = r"(?:\S+(?::\S*)?@)?"
+_HOST_AND_PATH = (
     r"(?:(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4])"
     r"|(?:" + _HOST_LABEL + r"\.)+[" + LOWER + r"]{2,63})"
     r"(?::\d{2,5})?(?:[/?#]\S*)?")
+_URL = re.compile(_SCHEME + _USER + _HOST_AND_PATH)
+# The same without the user part, for pieces with no "@" (the same answers): the user part's \S+
+# backtracks over every position of a long piece, which made minified JSON quadratic.
+_URL_WITHOUT_USER = re.compile(_SCHEME + _HOST_AND_PATH)
 
 
 def _prefix_length(piece: str) -> int:
@@ -148,7 +155,7 @@ def _core_tokens(core: str, specials: dict[str, tuple[str, ...]]) -> list[str] |
         return specials[core]
     if core.isalnum():  # every infix needs a mark or a symbol
         return [core]
-    if "." in core and _URL.fullmatch(core):  # a host name has a dot
+    if "." in core and (_URL if "@" in core else _URL_WITHOUT_USER).fullmatch(core):  # a host name has a dot
         return [core]
     return _split_infixes(core)
 
@@ -249,9 +256,20 @@ def _hyphenated(piece: str) -> list[str] | None:
     return tokens
 
 
-@lru_cache(maxsize=1 << 16)
+_LONGEST_CACHED = 64  # characters: longer pieces are rare and seldom repeat, and would make the cache large
+
+
 def piece_tokens(piece: str) -> tuple[str, ...]:
     """The tokens of one white-space-free piece of text."""
+    return _cut_piece(piece) if len(piece) > _LONGEST_CACHED else cached_piece_tokens(piece)
+
+
+@lru_cache(maxsize=1 << 16)
+def cached_piece_tokens(piece: str) -> tuple[str, ...]:
+    return _cut_piece(piece)
+
+
+def _cut_piece(piece: str) -> tuple[str, ...]:
     if piece in SPECIAL_CASES:
         return SPECIAL_CASES[piece]
     if piece.isalpha():  # no mark to peel or cut at: most words
