@@ -10,8 +10,8 @@ from beam_jobs.recipe import Recipe
 from transforms.reading.sources import InputFile
 
 # MB of compressed WARC per second per core (docs/BENCH-PIPELINE.md: marginal, one worker).
-MINIMUM_MB_S = 9.06  # extract, exact dedup, write
-FILTERED_MB_S = 6.41  # FineWeb-like filters, exact and near dedup, PII
+MINIMUM_MB_S = 7.70  # extract (resiliparse_pruned), exact dedup, write
+FILTERED_MB_S = 5.22  # FineWeb-like filters (datatrove-0.10.1 rules), exact and near dedup, PII
 TYPICAL_CRAWL_FILE_BYTES = {"warc": 1 << 30, "wet": 150_000_000}
 
 

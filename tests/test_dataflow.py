@@ -82,11 +82,11 @@ def test_a_dry_run_on_any_runner_prints_the_plan_and_touches_nothing(sample_dir,
     plan = outcome["dry_run"]["plan"]
     size = sum(p.stat().st_size for p in sample_dir.glob("*.warc.gz"))
     assert (plan["files"], plan["bytes"], plan["files_of_assumed_size"]) == (4, size, 0)
-    assert plan["stages"] == ["read", "extract (resiliparse)", "filter (gopher_quality)", "dedup_exact",
+    assert plan["stages"] == ["read", "extract (resiliparse_pruned)", "filter (gopher_quality)", "dedup_exact",
                               "near_dedup (14 bands x 8 rows)", "write"]
     assert plan["output_shards"] == {"documents": 4, "dead_letter": 1, "rejected": 1}
-    assert plan["core_hours"] == pytest.approx(size / 1e6 / 6.41 / 3600)
+    assert plan["core_hours"] == pytest.approx(size / 1e6 / 5.22 / 3600)
     printed = capsys.readouterr().out
     assert printed.startswith(f"plan ({plan['runner']}): nothing was read or written\n  input        4 files, ")
-    assert "core-seconds at 6.41 MB/s per core" in printed
+    assert "core-seconds at 5.22 MB/s per core" in printed
     assert not (tmp_path / "out").exists()
