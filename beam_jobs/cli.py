@@ -28,6 +28,7 @@ from beam_jobs.build_args import EXIT_CODES, EXIT_USAGE
 COMMANDS = {
     "build": ("turn WARC shards into deduplicated, deterministic Parquet", "session"),
     "refresh": ("build and publish each selected crawl not yet published", "session"),
+    "watch": ("publish batches of new WARC files as they land (streaming)", "session"),
     "lock": ("record what decides a build's bytes, for 'build --lock'", "import"),
     "verify": ("check a published dataset against its manifest", "import"),
     "materialize": ("rebuild the documents a pointer dataset points at", "session"),

@@ -24,6 +24,7 @@ from beam_jobs.pipeline import read_settings
 from beam_jobs.recipe import Recipe, load_recipe, parse_recipe
 from beam_jobs.recipe_file import folder_of
 from beam_jobs.run_report import package_versions, recorded_recipe
+from transforms.common.atomic_files import replace_atomically
 from transforms.common.errors import MissingInputError, RecipeError, WarcforgeError
 from transforms.common.secrets import redact_text
 from transforms.reading import common_crawl
@@ -32,7 +33,6 @@ from transforms.reading.input_root import join_root
 from transforms.reading.request_failures import display_url
 from transforms.reading.resumable_file import RetryPolicy
 from transforms.reading.sources import InputFile, resolve_inputs
-from transforms.writing.atomic_files import replace_atomically
 from transforms.writing.publish import dumps_json
 
 LOCK_FORMAT = "warcforge-lock/1"

@@ -126,19 +126,11 @@ def parquet_settings(recipe: Recipe) -> ParquetSettings:
     return ParquetSettings(out.compression, out.compression_level, out.row_group_rows)
 
 
-def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], staging_root: str,
-             cross_crawl: CrossCrawlSettings | None = None, pointers: bool = False) -> None:
-    """The build's graph. With ``pointers`` the documents (and sampled rejected documents) are written as
-    pointers, and the Parquet files a full build would write are only described (for materialize)."""
-    out = recipe.output
-    settings = parquet_settings(recipe)
-
-    read = (
-        pipeline
-        | "ListInputFiles" >> beam.Create(inputs)
-        | "ReadWarcShards" >> ReadWarcShards(read_settings(recipe))
-    )
-    extracted = read.pages | "ExtractText" >> ExtractText(extract_settings(recipe))
+def document_stages(pages: beam.PCollection, recipe: Recipe) -> tuple:
+    """Pages to documents: extract, filter, deduplicate by URL, exactly and nearly, as the recipe says.
+    Returns (documents, [rejected documents] or [], the extraction's outputs). The same stages for a
+    build and for each batch of a watch (whose windows they keep)."""
+    extracted = pages | "ExtractText" >> ExtractText(extract_settings(recipe))
     documents = extracted.documents
     rejected = []
     if recipe.filters.any_document_rule():
@@ -152,12 +144,33 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
         near = recipe.dedup.near
         documents = documents | "NearDedup" >> NearDedup(NearDedupSettings(
             near.bands, near.rows, near.ngram, near.seed, near.rounds, near.hot_bucket_size, near.survivor))
+    return documents, rejected, extracted
+
+
+def redact_pii(documents: beam.PCollection, recipe: Recipe) -> beam.PCollection:
+    pii = recipe.filters.pii
+    if not pii.enabled:
+        return documents
+    return documents | "RedactPii" >> RedactPii(pii.email_placeholder, pii.ip_placeholder)
+
+
+def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], staging_root: str,
+             cross_crawl: CrossCrawlSettings | None = None, pointers: bool = False) -> None:
+    """The build's graph. With ``pointers`` the documents (and sampled rejected documents) are written as
+    pointers, and the Parquet files a full build would write are only described (for materialize)."""
+    out = recipe.output
+    settings = parquet_settings(recipe)
+
+    read = (
+        pipeline
+        | "ListInputFiles" >> beam.Create(inputs)
+        | "ReadWarcShards" >> ReadWarcShards(read_settings(recipe))
+    )
+    documents, rejected, extracted = document_stages(read.pages, recipe)
     index_keys = None
     if cross_crawl is not None:
         documents, index_keys = documents | "CrossCrawlDedup" >> CrossCrawlDedup(cross_crawl)
-    if recipe.filters.pii.enabled:
-        documents = documents | "RedactPii" >> RedactPii(recipe.filters.pii.email_placeholder,
-                                                         recipe.filters.pii.ip_placeholder)
+    documents = redact_pii(documents, recipe)
 
     document_files = documents | "WriteDocuments" >> WriteParquetShards(
         document_spec(recipe, staging_root, write=not pointers))

@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import fsspec
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from beam_jobs.recipe_file import clip, folder_of, read_recipe_file, resolve_location
 from beam_jobs.recipe_filters import FiltersConfig
 from beam_jobs.recipe_filters import RecipeSection as _Section
 from beam_jobs.recipe_refresh import SELECTION_KEYS, RefreshConfig
+from beam_jobs.recipe_watch import WatchConfig
 from transforms.common.errors import RecipeError
 from transforms.filters.quality_rules import QUALITY_RULES
 from transforms.reading.common_crawl import CRAWL_ID, DATA_BASE
@@ -158,21 +167,37 @@ class OutputConfig(_Section):
 class Recipe(_Section):
     name: str = Field(min_length=1, description="Name of the dataset this recipe builds.")
     description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="Free text, copied into the manifest.")
-    input: InputConfig
+    input: InputConfig = InputConfig()
     read: ReadConfig = ReadConfig()
     extract: ExtractConfig = ExtractConfig()
     filters: FiltersConfig = FiltersConfig()
     dedup: DedupConfig = DedupConfig()
     output: OutputConfig = OutputConfig()
     refresh: RefreshConfig | None = None
+    watch: WatchConfig | None = None
 
     # Where relative paths resolve; None is the working directory. Private, not fields: the manifest
     # and the digest keep the recipe as written.
     _folder: str | None = PrivateAttr(None)  # the recipe file's folder: blocklists, input.base
     _input_folder: str | None = PrivateAttr(None)  # input.paths': the working directory after --input
 
+    @model_serializer(mode="wrap")
+    def _without_absent_watch(self, handler: SerializerFunctionWrapHandler) -> dict:
+        # A recipe without a watch section dumps (and so digests) exactly as before the section existed.
+        dumped = handler(self)
+        if dumped.get("watch", "absent") is None:
+            del dumped["watch"]
+        return dumped
+
     @model_validator(mode="after")
     def a_source(self) -> "Recipe":
+        if self.watch is not None:
+            if self.input.paths is not None or self.input.crawl is not None or self.refresh is not None:
+                raise ValueError("a recipe with a 'watch' section takes the files the watch finds: give no "
+                                 "input.paths, input.crawl or refresh section")
+            if self.output.format == "pointers":
+                raise ValueError("output.format: pointers is for 'warcforge build'; a watch publishes documents")
+            return self
         if self.refresh is not None and self.input.paths is not None:
             raise ValueError("a recipe with a 'refresh' section reads crawls: give input.kind/base, not input.paths")
         if self.refresh is not None and self.refresh.cross_crawl_dedup == "near" and not self.dedup.near.enabled:
@@ -181,7 +206,7 @@ class Recipe(_Section):
             raise ValueError("output.format: pointers is for 'warcforge build'; a refresh publishes full crawls")
         if self.refresh is None and self.input.paths is None and self.input.crawl is None:
             raise ValueError("give exactly one of 'input.paths' or 'input.crawl' (or a 'refresh' section, which "
-                             "picks the crawls)")
+                             "picks the crawls, or a 'watch' section, which follows where files land)")
         return self
 
     def for_crawl(self, crawl: str) -> "Recipe":

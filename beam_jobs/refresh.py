@@ -33,12 +33,12 @@ from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.refresh_plan import ALL, Plan, Published, comparable_earlier, make_plan
 from beam_jobs.runners import check_runner_name
 from beam_jobs.scratch import temp_files_in_scratch_dir
+from transforms.common.atomic_files import read_bytes
 from transforms.common.errors import OutputExistsError, RecipeError
 from transforms.common.fs_urls import is_local_fs
 from transforms.common.secrets import redact_text
 from transforms.reading.common_crawl import INDEX_URL, list_crawls, select_crawls
 from transforms.reading.sources import resolve_inputs
-from transforms.writing.atomic_files import read_bytes
 from transforms.writing.lease import DEFAULT_TTL_S, Holder, Lease, LeaseKeeper
 from transforms.writing.ledger import Ledger, LedgerEntry
 from transforms.writing.publish import MANIFEST

@@ -21,9 +21,9 @@ from plotly.offline import get_plotlyjs
 from beam_jobs import report_charts as charts
 from beam_jobs.report_data import SectionSample, read_section
 from transforms.common import reasons
+from transforms.common.atomic_files import read_bytes
 from transforms.common.errors import WarcforgeError
 from transforms.common.secrets import redact_message, redact_text
-from transforms.writing.atomic_files import read_bytes
 from transforms.writing.dataset_check import NotADatasetError
 from transforms.writing.publish import MANIFEST, is_manifest
 

@@ -28,7 +28,7 @@ def run(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
     return subprocess.run([WARCFORGE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-COMMANDS = ("build", "refresh", "lock", "verify", "materialize", "report", "inspect", "sample", "crawls")
+COMMANDS = ("build", "refresh", "watch", "lock", "verify", "materialize", "report", "inspect", "sample", "crawls")
 
 
 def test_no_command_prints_usage_and_fails():

@@ -43,7 +43,7 @@ def test_unknown_key_names_the_key_and_the_allowed_ones():
 def test_unknown_top_level_key():
     assert error_of({**minimal(), "dedupe": {}}) == (
         "recipe r.yaml: unknown key 'dedupe' (allowed here: name, description, input, read, extract, filters, dedup, "
-        "output, refresh)"
+        "output, refresh, watch)"
     )
 
 
@@ -69,7 +69,9 @@ def test_wrong_type_is_not_coerced():
 
 
 def test_missing_required_keys():
-    assert error_of({"name": "t"}) == "recipe r.yaml: missing key 'input'"
+    assert error_of({"name": "t"}) == (
+        "recipe r.yaml: give exactly one of 'input.paths' or 'input.crawl' (or a 'refresh' section, which picks "
+        "the crawls, or a 'watch' section, which follows where files land)")
     assert error_of({"name": "t", "input": {"paths": []}}) == (
         "recipe r.yaml: key 'input.paths': List should have at least 1 item after validation, not 0 (got [])"
     )

@@ -22,6 +22,8 @@ MISSING = "missing"  # materialize: pointers that brought no document back
 MATERIALIZE = "materialize"  # warcforge materialize: pointers, records fetched, documents matched, missing_*
 PII = "pii"  # emails, ips, documents_changed: replacements, not drops
 WRITE = "write"
+WATCH = "watch"  # warcforge watch: polls, files arrived/done/failing, batches published, lag
+SEEN_BEFORE = "seen_before"  # a text published in an earlier batch of the watch (in stage dedup_exact)
 # Not a stage: published documents per language (the language filter's label), one counter per language.
 LANGUAGES = "languages"
 
@@ -83,3 +85,15 @@ def http_status_reason(status: int | None) -> str:
     if status is None or not 100 <= status <= 599:
         return INVALID_HTTP_HEAD
     return f"{HTTP_STATUS_PREFIX}{status // 100}xx"
+
+
+# watch
+POLLS = "polls"
+POLL_FAILED = "poll_failed"
+FILES_ARRIVED = "files_arrived"
+# FILES_DONE (above): files read; in the watch namespace, files published
+FILES_FAILING = "files_failing"
+FILES_GIVEN_UP = "files_given_up"
+BATCHES_PUBLISHED = "batches_published"
+BATCHES_ALREADY_PUBLISHED = "batches_already_published"
+LAG_MS = "lag_ms"  # a distribution: from a file's arrival to its batch's publish

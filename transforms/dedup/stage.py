@@ -27,7 +27,11 @@ NearDedup: MinHash LSH clusters resolved inside Beam, with no step that gathers 
 from dataclasses import dataclass, replace
 
 import apache_beam as beam
+from apache_beam import coders
 from apache_beam.metrics import Metrics
+from apache_beam.transforms import userstate, window
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.utils.timestamp import Timestamp
 
 from transforms.common import reasons
 from transforms.common.records import Document
@@ -35,6 +39,7 @@ from transforms.common.stage import StageCounters
 from transforms.dedup.cross_crawl import CrossCrawlSettings, DocumentKeys, read_index_keys
 from transforms.dedup.minhash import MinHasher, shingles
 from transforms.dedup.normalize import exact_dedup_key, normalize_capture_url
+from transforms.dedup.seen_before import SeenSettings, Waiting, decide, published_digests, still_remembered
 from transforms.dedup.survivor import survivor_key, survivor_rank
 
 
@@ -359,3 +364,93 @@ class CrossCrawlDedup(beam.PTransform):
             | "KeepUnseen" >> beam.ParDo(KeepUnseenFn()).with_outputs(KeepUnseenFn.KEYS, main="docs")
         )
         return kept.docs, kept[KeepUnseenFn.KEYS] | "EachKeyOnce" >> beam.Distinct()
+
+
+SEEN_KEYS = "keys"  # SeenInEarlierBatch: the digest of every kept document, for the batch's index
+
+
+def _at_window_end(ms: int) -> Timestamp:
+    """The last millisecond of a batch window ending at ``ms``: outputs there stay in that window."""
+    return Timestamp(micros=(ms - 1) * 1000)
+
+
+class SeenInEarlierBatchFn(beam.DoFn):
+    """(digest, Waiting) in the global window -> the documents kept, each back at its batch's end."""
+
+    WAITING = userstate.BagStateSpec("waiting", coders.PickleCoder())
+    KEPT = userstate.ReadModifyWriteStateSpec("kept_start_ms", coders.VarIntCoder())
+    DUE = userstate.TimerSpec("due", TimeDomain.WATERMARK)
+    EXPIRE = userstate.TimerSpec("expire", TimeDomain.WATERMARK)
+
+    def __init__(self, settings: SeenSettings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        import time
+
+        self.counters = StageCounters(reasons.DEDUP_EXACT)
+        # Digests of batches published before this watch started: loaded once per worker.
+        self.published = published_digests(self.settings, int(time.time() * 1000), read_index_keys)
+
+    def process(self, element: tuple, waiting=beam.DoFn.StateParam(WAITING),  # noqa: ANN001, ANN201
+                due=beam.DoFn.TimerParam(DUE)):  # noqa: ANN001
+        _, item = element
+        waiting.add(item)
+        due.set(_at_window_end(min(w.end_ms for w in waiting.read())))
+
+    @userstate.on_timer(DUE)
+    def batch_closed(self, key=beam.DoFn.KeyParam, fired=beam.DoFn.TimestampParam,  # noqa: ANN001, ANN201
+                     waiting=beam.DoFn.StateParam(WAITING), kept_state=beam.DoFn.StateParam(KEPT),  # noqa: ANN001
+                     due=beam.DoFn.TimerParam(DUE), expire=beam.DoFn.TimerParam(EXPIRE)):  # noqa: ANN001
+        before = kept_state.read()
+        kept, seen, rest, now_kept = decide(list(waiting.read()), before, self.published.get(key),
+                                            fired.micros // 1000, self.settings.ttl_ms)
+        waiting.clear()
+        for w in rest:
+            waiting.add(w)
+        if rest:
+            due.set(_at_window_end(min(w.end_ms for w in rest)))
+        if now_kept is not None and now_kept != before:
+            kept_state.write(now_kept)
+            if self.settings.ttl_ms is not None:
+                expire.set(Timestamp(micros=(now_kept + self.settings.ttl_ms + 1) * 1000))
+        for w in kept:
+            yield window.TimestampedValue(w.item, _at_window_end(w.end_ms))
+            yield beam.pvalue.TaggedOutput(SEEN_KEYS, window.TimestampedValue(key, _at_window_end(w.end_ms)))
+        for w in seen:
+            self.counters.inc(reasons.SEEN_BEFORE)
+            yield beam.pvalue.TaggedOutput(reasons.SEEN_BEFORE, window.TimestampedValue(1, _at_window_end(w.end_ms)))
+
+    @userstate.on_timer(EXPIRE)
+    def forget(self, fired=beam.DoFn.TimestampParam,  # noqa: ANN001, ANN201
+               kept_state=beam.DoFn.StateParam(KEPT)):  # noqa: ANN001
+        kept = kept_state.read()
+        if kept is not None and not still_remembered(kept, fired.micros // 1000, self.settings.ttl_ms):
+            kept_state.clear()
+
+
+def _waiting(doc: Document, batch=beam.DoFn.WindowParam) -> tuple[str, Waiting]:  # noqa: ANN001
+    return exact_dedup_key(doc.text), Waiting(batch.start.micros // 1000, batch.end.micros // 1000, doc)
+
+
+class SeenInEarlierBatch(beam.PTransform):
+    """Batch-windowed documents -> those whose text no earlier batch kept (main), the digests of those
+    (``keys``), and a 1 for each document dropped as ``seen_before`` (``seen_before``), all back in
+    their batch windows. Needs exact dedup within each batch first: one copy of a text per batch."""
+
+    def __init__(self, settings: SeenSettings, window_s: int) -> None:
+        super().__init__()
+        self.settings, self.window_s = settings, window_s
+
+    def expand(self, docs: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
+        decided = (
+            docs
+            | "KeyByDigestWithBatch" >> beam.Map(_waiting)
+            | "AcrossBatches" >> beam.WindowInto(window.GlobalWindows())
+            | "KeepEarliestBatch" >> beam.ParDo(SeenInEarlierBatchFn(self.settings)).with_outputs(
+                SEEN_KEYS, reasons.SEEN_BEFORE, main="kept")
+        )
+        batches = window.FixedWindows(self.window_s)
+        return (decided.kept | "KeptBackInBatches" >> beam.WindowInto(batches),
+                decided[SEEN_KEYS] | "KeysBackInBatches" >> beam.WindowInto(batches),
+                decided[reasons.SEEN_BEFORE] | "SeenBackInBatches" >> beam.WindowInto(batches))

@@ -11,6 +11,9 @@ import time
 from dataclasses import dataclass
 
 import apache_beam as beam
+from apache_beam import coders
+from apache_beam.transforms import userstate, window
+from apache_beam.utils.timestamp import Timestamp
 
 from transforms.common import reasons
 from transforms.common.errors import ShardUnavailable
@@ -19,6 +22,7 @@ from transforms.common.secrets import redact_text
 from transforms.common.stage import StageClock, StageCounters
 from transforms.reading.classify_records import ReadRules, read_shard
 from transforms.reading.pointed_records import fetch_pointed
+from transforms.reading.poller import Poller, PollSettings
 from transforms.reading.resumable_file import ResumableFile, RetryPolicy
 from transforms.reading.sources import InputFile
 
@@ -164,3 +168,43 @@ class FetchPointedRecords(beam.PTransform):
             | "GroupByFile" >> beam.GroupByKey()
             | "FetchInFileOrder" >> beam.ParDo(FetchPointedFn(self.settings)).with_outputs(FETCH_FAILED, main=PAGES)
         )
+
+
+class PollForFilesFn(beam.DoFn):
+    """Ticks in (one key), arrived files out, each timestamped with its arrival: its batch window.
+
+    The previous listing's sizes and the files sent on are the runner's keyed state, so a Flink
+    job restored from a checkpoint or savepoint polls on from where that snapshot was taken."""
+
+    STATE = userstate.ReadModifyWriteStateSpec("poll_state", coders.PickleCoder())
+
+    def __init__(self, settings: PollSettings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        self.poller = Poller(self.settings)
+        self.counters = StageCounters(reasons.WATCH)
+        self.given_up_logged: set[str] = set()
+
+    def process(self, tick: tuple, timestamp=beam.DoFn.TimestampParam,  # noqa: ANN001, ANN201 - Beam's params
+                stored=beam.DoFn.StateParam(STATE)):  # noqa: ANN001
+        now_ms = timestamp.micros // 1000
+        try:
+            result = self.poller.poll(now_ms, stored.read())
+        except Exception as exc:  # noqa: BLE001 - a source that cannot be listed now may be listable next poll
+            self.counters.inc(reasons.POLL_FAILED)
+            log.warning("poll failed, polling again in %s s: %s", self.settings.poll_interval_s,
+                        redact_text(f"{type(exc).__name__}: {exc}"))
+            return
+        stored.write(result.state)
+        self.counters.inc(reasons.POLLS)
+        for key in result.given_up:
+            if key not in self.given_up_logged:
+                self.given_up_logged.add(key)
+                self.counters.inc(reasons.FILES_GIVEN_UP)
+                log.warning("not reading %s again: it failed %d times (watch.max_file_attempts)", key,
+                            self.settings.max_file_attempts)
+        for shard, arrived_ms in result.arrived:
+            self.counters.inc(reasons.FILES_ARRIVED)
+            log.info("arrived: %s", redact_text(shard.url))
+            yield window.TimestampedValue(shard, Timestamp(micros=arrived_ms * 1000))

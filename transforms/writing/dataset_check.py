@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.common import reasons
+from transforms.common.atomic_files import read_bytes
 from transforms.common.errors import WarcforgeError
-from transforms.writing.atomic_files import read_bytes
 from transforms.writing.publish import DATASET_DIRS, JOURNAL, MANIFEST, MANIFEST_FORMAT, is_dataset_path
 from transforms.writing.schema import (
     DEAD_LETTER_SCHEMA,

@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 
 import fsspec
 
+from transforms.common.atomic_files import create_exclusive, read_bytes, remove_file, replace_atomically
 from transforms.common.errors import LeaseLostError, OutputBusyError
 from transforms.common.fs_urls import protocols
-from transforms.writing.atomic_files import create_exclusive, read_bytes, remove_file, replace_atomically
 
 LEASE_PREFIX = ".warcforge-lease-"
 _LEASE_NAME = re.compile(r"^\.warcforge-lease-(\d{6,})\.json$")

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 
 import fsspec
 
+from transforms.common.atomic_files import read_bytes, replace_atomically
 from transforms.common.errors import OutputExistsError
 from transforms.common.fs_urls import url_of
-from transforms.writing.atomic_files import read_bytes, replace_atomically
 from transforms.writing.publish import dumps_json
 
 LEDGER = "ledger.json"

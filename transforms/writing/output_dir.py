@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 
 import fsspec
 
-from transforms.common.errors import OutputExistsError, WarcforgeError
-from transforms.common.fs_urls import is_local_fs, url_of
-from transforms.writing.atomic_files import (
+from transforms.common.atomic_files import (
     TEMPORARY_PREFIX,
     has_atomic_create,
     remove_file,
     remove_tree,
     replace_atomically,
 )
+from transforms.common.errors import OutputExistsError, WarcforgeError
+from transforms.common.fs_urls import is_local_fs, url_of
 from transforms.writing.lease import Holder, Lease, LeaseKeeper, lease_number
 from transforms.writing.publish import (
     DATASET_DIRS,

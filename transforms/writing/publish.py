@@ -28,8 +28,8 @@ from collections.abc import Callable
 
 import fsspec
 
+from transforms.common.atomic_files import move_atomically, read_bytes, remove_file, remove_tree, replace_atomically
 from transforms.common.errors import OutputExistsError
-from transforms.writing.atomic_files import move_atomically, read_bytes, remove_file, remove_tree, replace_atomically
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "warcforge-manifest/1"

@@ -7,17 +7,26 @@ staging root; publishing them is the job's last step.
 """
 
 import collections
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import apache_beam as beam
 import fsspec
 import pyarrow as pa
+from apache_beam.metrics import Metrics
 
 from transforms.common import reasons
+from transforms.common.batch_ledger import BATCHES_DIR, BatchLedger, FileHistory
+from transforms.common.batches import batch_name, window_ms
+from transforms.common.secrets import redact_text
 from transforms.common.stage import StageClock, StageCounters
+from transforms.writing.batch_publish import batch_manifest, publish_batch
 from transforms.writing.parquet_file import ParquetSettings, WrittenFile, parquet_bytes, sha256_hex
 from transforms.writing.shards import shard_file_name, shard_of
+
+log = logging.getLogger("warcforge.watch")
 
 
 def write_bytes(url: str, data: bytes) -> None:
@@ -44,6 +53,8 @@ class ShardSpec:
     # describes the full dataset it points at this way, for materialize to check against.
     write: bool = True
     counter_stage: str = reasons.WRITE  # namespace of the files/rows counters
+    # warcforge watch: files go to staging_root/batches/<batch>/<subdir>/, the batch named by the window.
+    in_batches: bool = False
 
 
 class WriteShardFn(beam.DoFn):
@@ -55,9 +66,12 @@ class WriteShardFn(beam.DoFn):
         self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.WRITE)
         self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
 
-    def process(self, shard: tuple):  # noqa: ANN201 - a DoFn generator
+    def process(self, shard: tuple, batch=beam.DoFn.WindowParam):  # noqa: ANN001, ANN201 - a DoFn generator
         index, items = shard
         spec = self.spec
+        root = spec.staging_root
+        if spec.in_batches:
+            root = f"{root}/{BATCHES_DIR}/{batch_name(*window_ms(batch))}"
         with self.clock:
             ordered = sorted((i for i in items if i is not None), key=spec.sort_key)
             rows = [spec.to_row(item) for item in ordered]
@@ -65,7 +79,7 @@ class WriteShardFn(beam.DoFn):
             sha256 = sha256_hex(data)
             relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
             if spec.write:
-                write_bytes(f"{spec.staging_root}/{relative}", data)
+                write_bytes(f"{root}/{relative}", data)
         self.counters.inc(reasons.FILES)
         self.counters.inc(spec.counted_as, len(rows))
         if self.by_value is not None:
@@ -78,20 +92,100 @@ class WriteShardFn(beam.DoFn):
 class WriteParquetShards(beam.PTransform):
     """PCollection[item] -> PCollection[WrittenFile], one per shard index."""
 
-    def __init__(self, spec: ShardSpec) -> None:
+    def __init__(self, spec: ShardSpec, every_batch: beam.PCollection | None = None) -> None:
+        """``every_batch`` (watch): a collection with an element in every batch window, each of which
+        gets every shard file; without it the one global window does."""
         super().__init__()
-        self.spec = spec
+        self.spec, self.every_batch = spec, every_batch
 
     def expand(self, items: beam.PCollection) -> beam.PCollection:
         num_shards, shard_key = self.spec.num_shards, self.spec.shard_key
         keyed = items | "KeyByShard" >> beam.Map(lambda item: (shard_of(shard_key(item), num_shards), item))
-        every_index = (
-            items.pipeline
-            | "EveryShardIndex" >> beam.Create([(i, None) for i in range(num_shards)])
-        )
+        if self.every_batch is None:
+            every_index = items.pipeline | "EveryShardIndex" >> beam.Create([(i, None) for i in range(num_shards)])
+        else:
+            every_index = self.every_batch | "EveryShardIndex" >> beam.FlatMap(
+                lambda _: [(i, None) for i in range(num_shards)])
         return (
             (keyed, every_index)
             | "WithEmptyShards" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
             | "SortAndWriteShard" >> beam.ParDo(WriteShardFn(self.spec))
+        )
+
+
+INPUT, FAILED, WRITTEN, SEEN = "input", "failed", "written", "seen_before"
+
+
+class PublishBatchFn(beam.DoFn):
+    """All of one batch's parts (one key per window) -> its manifest and ledger entry."""
+
+    def __init__(self, root: str, header: dict) -> None:
+        self.root, self.header = root, header
+
+    def setup(self) -> None:
+        self.counters = StageCounters(reasons.WATCH)
+        self.lag = Metrics.distribution(reasons.WATCH, reasons.LAG_MS)
+
+    def process(self, keyed: tuple, batch=beam.DoFn.WindowParam):  # noqa: ANN001, ANN201 - a DoFn generator
+        _, parts = keyed
+        inputs, failed, files, seen = [], [], collections.defaultdict(list), 0
+        arrivals = []
+        for kind, payload in parts:
+            if kind == INPUT:
+                shard, arrived_ms = payload
+                inputs.append({"url": redact_text(shard.url), "warc_path": shard.warc_path, "size": shard.size})
+                arrivals.append(arrived_ms)
+            elif kind == FAILED:
+                failed.append(payload)
+            elif kind == WRITTEN:
+                files[payload[0]].append(payload[1])
+            else:
+                seen += payload
+        start_ms, end_ms = window_ms(batch)
+        history = FileHistory.of(BatchLedger.at(self.root).read())
+        manifest = batch_manifest(self.header, start_ms, end_ms, inputs, failed, files, seen, history)
+        if not publish_batch(self.root, manifest):
+            self.counters.inc(reasons.BATCHES_ALREADY_PUBLISHED)
+            log.info("batch %s: already published", manifest["batch"])
+            return
+        now_ms = int(time.time() * 1000)
+        for arrived_ms in arrivals:
+            self.lag.update(max(0, now_ms - arrived_ms))
+        self.counters.inc(reasons.BATCHES_PUBLISHED)
+        self.counters.inc(reasons.FILES_DONE, len(manifest["inputs"]))
+        self.counters.inc(reasons.FILES_FAILING, len(manifest["failed_files"]))
+        log.debug("published batch %s: %d files, %d documents, %d seen before, %d files failed", manifest["batch"],
+                 len(manifest["inputs"]), manifest["documents"], seen, len(manifest["failed_files"]))
+        yield manifest["batch"]
+
+
+def _arrival(shard: object, at=beam.DoFn.TimestampParam) -> tuple[str, tuple]:  # noqa: ANN001
+    return INPUT, (shard, at.micros // 1000)
+
+
+class PublishBatches(beam.PTransform):
+    """Per batch window: the files given to it, those that failed, the files written and the count of
+    documents seen before -> one publish, once the window has closed. Returns the batch names."""
+
+    def __init__(self, root: str, header: dict, written: dict[str, beam.PCollection]) -> None:
+        super().__init__()
+        self.root, self.header, self.written = root, header, written
+
+    def expand(self, pcolls: tuple) -> beam.PCollection:
+        arrived, failed, seen = pcolls
+        parts = [
+            arrived | "TagInputs" >> beam.Map(_arrival),
+            failed | "TagFailed" >> beam.Map(lambda f: (FAILED, f)),
+            seen | "TagSeenBefore" >> beam.Map(lambda n: (SEEN, n)),
+        ]
+        for subdir, files in sorted(self.written.items()):
+            parts.append(files | f"Tag{subdir.title().replace('_', '')}Files" >> beam.Map(
+                lambda f, subdir=subdir: (WRITTEN, (subdir, f))))
+        return (
+            parts
+            | "AllPartsOfTheBatch" >> beam.Flatten()
+            | "OneKeyPerBatch" >> beam.Map(lambda part: (0, part))
+            | "GatherTheBatch" >> beam.GroupByKey()
+            | "PublishTheBatch" >> beam.ParDo(PublishBatchFn(self.root, self.header))
         )

@@ -1,0 +1,331 @@
+"""``warcforge watch``: turn WARC files into published batches as they land (an unbounded Beam pipeline).
+
+The recipe's ``watch`` section says where files land and how they are batched; everything else in
+it applies to each batch as to a build. Locally the pipeline runs on Beam's Prism runner (built
+once from Beam's Go module, see ``prism.py``); ``--runner=FlinkRunner`` or ``DataflowRunner`` run it
+on a cluster in streaming mode. ``--once`` runs the same stages bounded: one pass over what has
+arrived, published, then exit (on the DirectRunner by default), as a scheduled job would.
+
+Ctrl-C or SIGTERM stops the watch cleanly: the job is cancelled, published batches stay as they
+are, and the files of the batch in progress are read again at the next start (their claims say
+so). Only one watch runs per root: it holds the root's lease.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+
+import apache_beam as beam
+import fsspec
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TestOptions
+
+from beam_jobs import watch_options  # noqa: F401 - declares Flink's streaming options to Beam's parser
+from beam_jobs.build_args import EXIT_FAILED, EXIT_FAILED_SHARDS, EXIT_OK, EXIT_USAGE, parse_with_beam_options
+from beam_jobs.recipe import Recipe, load_recipe
+from beam_jobs.run_report import package_versions, recorded_recipe
+from beam_jobs.runners import RunnerOptionsError, check_runner_name, dry_run_report, is_dataflow, runner_name
+from beam_jobs.watch_pipeline import WatchPlan, assemble_watch, listed_arrivals, poll_arrivals
+from transforms.common.batch_ledger import BatchEntry, BatchLedger
+from transforms.common.errors import OutputExistsError, RecipeError, WarcforgeError
+from transforms.common.fs_urls import is_local_fs
+from transforms.common.secrets import redact_text
+from transforms.reading.arrivals import GLOB_CHARS, STABLE_SIZE, WatchSource
+from transforms.reading.poller import Poller, PollSettings
+from transforms.writing.batch_publish import roll_forward
+from transforms.writing.lease import DEFAULT_TTL_S, Holder, Lease, LeaseKeeper
+from transforms.writing.publish import MANIFEST
+
+LEASE_TTL_VARIABLE = "WARCFORGE_LEASE_TTL_S"
+STOP_GRACE_S = 60.0
+log = logging.getLogger("warcforge")
+
+
+def watch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warcforge watch", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Follow where WARC files land (the recipe's watch section) and publish each batch window of "
+        "new files under OUTPUT/batches/<window start>-<window end>/, listed in OUTPUT/ledger.json once "
+        "complete. Runs until Ctrl-C or SIGTERM; other options are Beam's (--runner=FlinkRunner --streaming "
+        "--checkpointing_interval=10000 ...).",
+        epilog="examples:\n  warcforge watch --config configs/watch-folder.yaml --output /data/news-stream\n"
+        "  warcforge watch --config r.yaml --output gs://b/stream --once     # what has arrived, then exit\n"
+        "  warcforge watch --config r.yaml --output s3://b/stream --runner=FlinkRunner "
+        "--flink_master=host:8081 --checkpointing_interval=10000\n\n"
+        "exit status: 0 stopped or done, 1 the pipeline failed, 2 a usage or recipe error, 3 (--once) files "
+        "failed and were listed in their batch's failed_files")
+    parser.add_argument("--config", required=True, help="the recipe (YAML) with a watch section")
+    parser.add_argument("--output", required=True, help="ROOT: where batches/, ledger.json and _watch/ go")
+    parser.add_argument("--once", action="store_true",
+                        help="one pass: publish what has arrived (a second listing after poll_interval_s for "
+                        "stable_size), then exit; bounded, on the DirectRunner unless --runner says otherwise")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the recipe and options and build the job graph (DataflowRunner: the job as "
+                        "Dataflow would get it); nothing is read, written or submitted")
+    parser.add_argument("--verbose", action="store_true", help="tracebacks and Beam's own log lines")
+    parser.add_argument("--quiet", action="store_true", help="only warnings and the last line")
+    return parser
+
+
+class UsageError(WarcforgeError):
+    pass
+
+
+def watch_source(recipe: Recipe) -> WatchSource:
+    w = recipe.watch
+    if w.cc_news:
+        return WatchSource(cc_news_base=recipe.resolve_path(recipe.input.base))
+    patterns = tuple(recipe.resolve_path(p) for p in w.paths)
+    root = recipe.resolve_path(w.root) if w.root else static_folder(patterns[0])
+    return WatchSource(patterns, redact_text(root), None, w.complete_when, w.marker_suffix)
+
+
+def static_folder(pattern: str) -> str:
+    """The folder part of a pattern before any wildcard: what warc_path is relative to by default."""
+    cut = min((pattern.index(c) for c in GLOB_CHARS if c in pattern), default=None)
+    head = pattern if cut is None else pattern[:cut]
+    if cut is None and "://" not in pattern and os.path.isdir(pattern):
+        return pattern.rstrip("/")
+    return head.rsplit("/", 1)[0] if "/" in head else head
+
+
+def beam_args_for(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
+    """The runner: Prism for a local unbounded watch, the DirectRunner for --once; streaming for an
+    unbounded watch on any runner."""
+    given = PipelineOptions(beam_args)
+    runner = given.view_as(StandardOptions).runner
+    extra = []
+    if runner is None:
+        if args.once:
+            extra.append("--runner=DirectRunner")
+        else:
+            runner = "PrismRunner"
+            extra.append("--runner=PrismRunner")
+    if runner and runner.rsplit(".", 1)[-1].lower().startswith("prism") and "--prism_location" not in " ".join(
+            beam_args) and not args.dry_run:
+        from beam_jobs.prism import prism_binary
+
+        extra.append(f"--prism_location={prism_binary()}")
+    if not args.once and not given.view_as(StandardOptions).streaming:
+        extra.append("--streaming")
+    return [*beam_args, *extra]
+
+
+def run_watch(argv: list[str], stop: threading.Event) -> dict:
+    args, beam_args = parse_with_beam_options(watch_parser(), argv)
+    show_lines(args.verbose, args.quiet)
+    recipe = load_recipe(args.config)
+    if recipe.watch is None:
+        raise RecipeError(f"recipe {args.config} has no 'watch' section: say what to follow (watch.paths or "
+                          "watch.cc_news: true); 'warcforge build' builds a fixed set of files")
+    options = PipelineOptions(beam_args_for(args, beam_args))
+    check_runner_name(options)
+    w = recipe.watch
+    settings = PollSettings(watch_source(recipe), _retry_policy(recipe), args.output.rstrip("/"), w.batch_window_s,
+                            w.max_file_attempts, w.poll_interval_s)
+    header = {"recipe": recorded_recipe(recipe), "build_sha256": recipe.build_digest(),
+              "extractor": recipe.extract.extractor, "versions": package_versions()}
+    if recipe.quality_rules():
+        header["quality_rules"] = recipe.quality_rules()
+    plan = WatchPlan(recipe, settings.root, settings, header, start_s=time.time())
+    if args.dry_run:
+        return dry_run(options, plan, args)
+    fs, root = fsspec.core.url_to_fs(args.output)
+    if is_local_fs(fs):
+        fs.makedirs(root, exist_ok=True)
+    if fs.exists(f"{root.rstrip('/')}/{MANIFEST}"):
+        raise OutputExistsError(f"{args.output} holds a dataset ({MANIFEST}); a watch root holds batches/: choose "
+                                "another --output")
+    ledger = BatchLedger.at(args.output)
+    ledger.read()  # a refresh root's ledger, or anything else, is refused here by name
+    ttl = float(os.environ.get(LEASE_TTL_VARIABLE, DEFAULT_TTL_S))
+    lease = Lease.acquire(fs, root, Holder.of_this_process("warcforge watch", ttl), args.output)
+    try:
+        with LeaseKeeper(lease) as keeper:
+            for line in roll_forward(args.output):
+                log.info("output: %s", line)
+            before = ledger.read()
+            pipeline = beam.Pipeline(options=options)
+            if args.once:
+                arrived = poll_once(settings, stop)
+                if not arrived:
+                    print(f"watch: nothing new under {redact_text(', '.join(settings.source.patterns) or 'CC-NEWS')}",
+                          flush=True)
+                    return {"batches": [], "failed_files": 0}
+                assemble_watch(plan, listed_arrivals(pipeline, arrived))
+            else:
+                assemble_watch(plan, poll_arrivals(pipeline, plan))
+            state = run_until_stopped(pipeline, ledger, before, stop, keeper)
+            return summary(ledger, before, state, stop.is_set())
+    finally:
+        lease.release()
+
+
+def poll_once(settings: PollSettings, stop: threading.Event) -> list:
+    """--once: the files complete now; for stable_size, a second listing a poll interval later."""
+    poller = Poller(settings)
+    first = poller.poll(int(time.time() * 1000), None)
+    arrived, given_up = list(first.arrived), set(first.given_up)
+    if settings.source.complete_when == STABLE_SIZE and settings.source.cc_news_base is None:
+        if stop.wait(settings.poll_interval_s):
+            return []
+        second = poller.poll(int(time.time() * 1000), first.state)
+        arrived, given_up = arrived + second.arrived, given_up | set(second.given_up)
+    for url in sorted(given_up):
+        log.warning("not reading %s again: it failed %d times (watch.max_file_attempts)", url,
+                    settings.max_file_attempts)
+    return arrived
+
+
+def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict[str, BatchEntry],
+                      stop: threading.Event, keeper: LeaseKeeper) -> str:
+    """Run the job, printing each batch as it is published, until it ends or ``stop`` is set (then cancel)."""
+    result = pipeline.run()
+    ended: list = []
+    waiter = threading.Thread(target=lambda: ended.append(_wait(result)), daemon=True)
+    waiter.start()
+    shown = set(before)
+    while waiter.is_alive():
+        if stop.wait(1.0):
+            break
+        keeper.check()
+        shown = show_new_batches(ledger, shown)
+    if waiter.is_alive():
+        log.info("watch: stopping: cancelling the job")
+        try:
+            result.cancel()
+        except Exception as exc:  # noqa: BLE001 - a job that ended meanwhile cannot be cancelled
+            log.debug("cancel: %s", exc)
+        waiter.join(STOP_GRACE_S)
+    show_new_batches(ledger, shown)
+    outcome = ended[0] if ended else "RUNNING"
+    if isinstance(outcome, BaseException):
+        if stop.is_set():
+            return "CANCELLED"
+        raise outcome
+    return str(outcome)
+
+
+def _wait(result: object) -> object:
+    try:
+        return result.wait_until_finish()
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which decides
+        return exc
+
+
+def show_new_batches(ledger: BatchLedger, shown: set[str]) -> set[str]:
+    try:
+        batches = ledger.read()
+    except WarcforgeError:
+        return shown
+    for name in sorted(set(batches) - shown):
+        entry = batches[name]
+        failed = f", {len(entry.failed)} files failed" if entry.failed else ""
+        print(f"watch: published batch {name}: {len(entry.files)} files, {entry.documents:,} documents, "
+              f"{entry.seen_before:,} seen before{failed}", flush=True)
+    return shown | set(batches)
+
+
+def summary(ledger: BatchLedger, before: dict[str, BatchEntry], state: str, stopped: bool) -> dict:
+    batches = ledger.read()
+    new = {name: batches[name] for name in sorted(set(batches) - set(before))}
+    failed = sum(len(e.failed) for e in new.values())
+    documents = sum(e.documents for e in new.values())
+    how = "stopped" if stopped else f"ended ({state.lower()})"
+    print(f"watch: {how}: {len(new)} batches published in this run ({documents:,} documents, "
+          f"{sum(len(e.files) for e in new.values())} files, {failed} failed files); {len(batches)} in "
+          f"{redact_text(ledger.where)}", flush=True)
+    if not stopped and state not in ("DONE", "PipelineState.DONE"):
+        raise WarcforgeError(f"the watch pipeline ended in state {state}")
+    return {"batches": list(new), "failed_files": failed}
+
+
+def dry_run(options: PipelineOptions, plan: WatchPlan, args: argparse.Namespace) -> dict:
+    source = plan.poll.source
+    what = "CC-NEWS under " + source.cc_news_base if source.cc_news_base else ", ".join(source.patterns)
+    print(f"watch plan: follow {redact_text(what)} every {plan.poll.poll_interval_s:g} s, batches of "
+          f"{plan.poll.window_s} s into {redact_text(args.output)}/batches/, runner {runner_name(options)}",
+          flush=True)
+    if not is_dataflow(options):
+        return {"dry_run": True, "batches": [], "failed_files": 0}
+    if "://" not in args.output:
+        raise RunnerOptionsError(f"DataflowRunner workers cannot write the local directory {args.output}; use a "
+                                 "gs:// --output")
+    if source.cc_news_base is None and any("://" not in p for p in source.patterns):
+        raise RunnerOptionsError("DataflowRunner workers cannot list local folders; watch.paths must be gs://, "
+                                 "s3:// or https:// URLs")
+    from beam_jobs.runners import check_runner_options
+
+    check_runner_options(options, [], args.output, True)
+    options.view_as(TestOptions).dry_run = True
+    pipeline = beam.Pipeline(options=options)
+    assemble_watch(plan, poll_arrivals(pipeline, plan))
+    pipeline.run()
+    report = dry_run_report(options, pipeline.runner.proto_pipeline, [])
+    streaming = options.view_as(StandardOptions).streaming
+    print(f"dry run: {report['runner']} {'streaming' if streaming else 'batch'} job {report['job_name']} for "
+          f"project {report['project']} in {report['region']}: {report['transforms']} transforms, workers "
+          f"{', '.join(report['worker_images'])}; nothing was submitted, read or written\n"
+          f"stages: {', '.join(report['stages'])}", flush=True)
+    return {"dry_run": report | {"streaming": streaming}, "batches": [], "failed_files": 0}
+
+
+def _retry_policy(recipe: Recipe):  # noqa: ANN202 - the reading stage's RetryPolicy
+    from beam_jobs.pipeline import read_settings
+
+    return read_settings(recipe).policy
+
+
+def show_lines(verbose: bool, quiet: bool) -> None:
+    logger = logging.getLogger("warcforge")
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warcforge: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    if not verbose:
+        logging.getLogger().setLevel(logging.ERROR)  # Beam's own lines (and gRPC's on cancel) only with --verbose
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in argv
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        outcome = run_watch(argv, stop)
+    except WarcforgeError as exc:
+        if verbose:
+            traceback.print_exc()
+        print(f"warcforge: error: {redact_text(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED if "ended in state" in str(exc) else EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a runner's own error types: one line, the trace with --verbose
+        if verbose:
+            traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"warcforge: error: the watch pipeline failed: {redact_text(first)}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        name = "SIGINT" if received[0] == signal.SIGINT else "SIGTERM"
+        print(f"warcforge: watch stopped ({name}); files not yet in a published batch are read at the next start",
+              file=sys.stderr, flush=True)
+        return EXIT_OK
+    return EXIT_FAILED_SHARDS if outcome.get("failed_files") else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

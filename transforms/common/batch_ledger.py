@@ -1,0 +1,101 @@
+"""The ledger of a watch root: which batches are published under ``ROOT/batches/``, with what.
+
+``ROOT/ledger.json`` holds one entry per published batch: the sha256 of its ``manifest.json``, its
+window, the input files it holds, the files that failed in it, and its counts. An entry is
+written only after the batch's manifest, by replacing the whole file atomically, so a batch in
+the ledger is complete. Only one writer changes it at a time: the publish step of the one watch
+that holds the root's lease (its publishes go through a single key), or that watch's driver
+before the pipeline starts.
+
+The poller reads it to skip files already published and to retry failed ones (up to a cap).
+"""
+
+import json
+import posixpath
+from dataclasses import asdict, dataclass, field
+
+import fsspec
+
+from transforms.common.atomic_files import read_bytes, replace_atomically
+from transforms.common.errors import OutputExistsError
+from transforms.common.fs_urls import url_of
+
+LEDGER = "ledger.json"
+WATCH_LEDGER_FORMAT = "warcforge-watch-ledger/1"
+BATCHES_DIR = "batches"
+MANIFEST = "manifest.json"
+WATCH_STATE_DIR = "_watch"  # the poller's claims: which batch each file was given to
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    manifest_sha256: str
+    window_start: str
+    window_end: str
+    files: list[str]  # input files published in this batch (their URLs, credentials redacted)
+    failed: list[dict] = field(default_factory=list)  # {"url", "reason", "attempt"}: files that failed in it
+    documents: int = 0
+    dead_letters: int = 0
+    seen_before: int = 0
+    published_at: str = ""
+
+
+class BatchLedger:
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, where: str) -> None:
+        self.fs, self.root, self.where = fs, root.rstrip("/"), where
+        self.path = posixpath.join(self.root, LEDGER)
+
+    @classmethod
+    def at(cls, url: str) -> "BatchLedger":
+        fs, root = fsspec.core.url_to_fs(url)
+        return cls(fs, root, url)
+
+    def batch_path(self, name: str) -> str:
+        return posixpath.join(self.root, BATCHES_DIR, name)
+
+    def url_of(self, relative: str) -> str:
+        """A file under ``ROOT/batches/``, as a URL workers can open."""
+        return url_of(self.fs, posixpath.join(self.root, BATCHES_DIR, relative))
+
+    def read(self) -> dict[str, BatchEntry]:
+        data = read_bytes(self.fs, self.path)
+        if data is None:
+            return {}
+        try:
+            ledger = json.loads(data)
+            if ledger.get("format") != WATCH_LEDGER_FORMAT:
+                raise ValueError(f"format {ledger.get('format')!r}, not {WATCH_LEDGER_FORMAT}")
+            return {name: BatchEntry(**entry) for name, entry in ledger["batches"].items()}
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise OutputExistsError(f"{self.where}/{LEDGER} is not a warcforge watch ledger ({exc}); refusing to "
+                                    "publish batches into this root") from None
+
+    def record(self, name: str, entry: BatchEntry) -> None:
+        """Add one batch's entry (the caller is the root's one writer)."""
+        batches = {n: asdict(e) for n, e in self.read().items()}
+        batches[name] = asdict(entry)
+        body = {"format": WATCH_LEDGER_FORMAT, "batches": batches}
+        replace_atomically(self.fs, self.path,
+                           (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class FileHistory:
+    """What the ledger says of the input files: published ones, and failed attempts of the others."""
+
+    published: frozenset[str]
+    failed_attempts: dict[str, int]  # url -> attempts that failed, for files not (yet) published
+    last_reason: dict[str, str]
+
+    @classmethod
+    def of(cls, batches: dict[str, BatchEntry]) -> "FileHistory":
+        published = frozenset(url for entry in batches.values() for url in entry.files)
+        attempts: dict[str, int] = {}
+        reasons: dict[str, str] = {}
+        for name in sorted(batches):
+            for failed in batches[name].failed:
+                url = failed["url"]
+                if url not in published:
+                    attempts[url] = max(attempts.get(url, 0), int(failed.get("attempt", 1)))
+                    reasons[url] = str(failed.get("reason", ""))
+        return cls(published, attempts, reasons)
