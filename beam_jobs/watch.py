@@ -184,7 +184,10 @@ def poll_once(settings: PollSettings, stop: threading.Event) -> list:
 def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict[str, BatchEntry],
                       stop: threading.Event, keeper: LeaseKeeper) -> str:
     """Run the job, printing each batch as it is published, until it ends or ``stop`` is set (then cancel)."""
+    ours = signal.getsignal(signal.SIGINT)
     result = pipeline.run()
+    # Beam's job server wrapper takes Ctrl-C to stop the runner at once; the watch cancels the job first.
+    signal.signal(signal.SIGINT, ours)
     ended: list = []
     waiter = threading.Thread(target=lambda: ended.append(_wait(result)), daemon=True)
     waiter.start()
@@ -196,6 +199,7 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
         shown = show_new_batches(ledger, shown)
     if waiter.is_alive():
         log.info("watch: stopping: cancelling the job")
+        quiet_teardown()
         try:
             result.cancel()
         except Exception as exc:  # noqa: BLE001 - a job that ended meanwhile cannot be cancelled
@@ -208,6 +212,26 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
             return "CANCELLED"
         raise outcome
     return str(outcome)
+
+
+class BeamLines(logging.Filter):
+    """Beam's and the runner's own log lines without --verbose: errors only, and none once the job is
+    being cancelled (its gRPC streams then end with errors that are expected, not the user's concern)."""
+
+    muted = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.muted and record.levelno >= logging.ERROR
+
+
+BEAM_LINES = BeamLines()
+
+
+def quiet_teardown() -> None:
+    if logging.getLogger("warcforge").level <= logging.DEBUG:
+        return
+    BEAM_LINES.muted = True
+    threading.excepthook = lambda args: None
 
 
 def _wait(result: object) -> object:
@@ -288,8 +312,12 @@ def show_lines(verbose: bool, quiet: bool) -> None:
         handler.setFormatter(logging.Formatter("warcforge: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
-    if not verbose:
-        logging.getLogger().setLevel(logging.ERROR)  # Beam's own lines (and gRPC's on cancel) only with --verbose
+    if not verbose:  # Beam's own lines (it logs through the root logger's handlers) only with --verbose
+        root = logging.getLogger()
+        if not root.handlers:
+            root.addHandler(logging.StreamHandler(sys.stderr))
+        for handler in root.handlers:
+            handler.addFilter(BEAM_LINES)
 
 
 def main(argv: list[str] | None = None) -> int:
