@@ -22,7 +22,13 @@ import traceback
 
 import apache_beam as beam
 import fsspec
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TestOptions
+from apache_beam.options.pipeline_options import (
+    FlinkRunnerOptions,
+    GoogleCloudOptions,
+    PipelineOptions,
+    StandardOptions,
+    TestOptions,
+)
 
 from beam_jobs import watch_options  # noqa: F401 - declares Flink's streaming options to Beam's parser
 from beam_jobs.build_args import EXIT_FAILED, EXIT_FAILED_SHARDS, EXIT_OK, EXIT_USAGE, parse_with_beam_options
@@ -66,6 +72,9 @@ def watch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true",
                         help="check the recipe and options and build the job graph (DataflowRunner: the job as "
                         "Dataflow would get it); nothing is read, written or submitted")
+    parser.add_argument("--stop_with_savepoint", metavar="DIR",
+                        help="FlinkRunner: on Ctrl-C or SIGTERM take a savepoint into DIR before the job stops (start "
+                        "the next watch from it with --savepoint_path=<the path printed>)")
     parser.add_argument("--verbose", action="store_true", help="tracebacks and Beam's own log lines")
     parser.add_argument("--quiet", action="store_true", help="only warnings and the last line")
     return parser
@@ -112,7 +121,21 @@ def beam_args_for(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
         extra.append(f"--prism_location={prism_binary()}")
     if not args.once and not given.view_as(StandardOptions).streaming:
         extra.append("--streaming")
+    if is_flink(given) and "--max_bundle_size" not in " ".join(beam_args):
+        # Beam's Flink runner lets a stage's output watermark pass the elements of a bundle still open
+        # (apache/beam#28649): a batch window then closes before all its documents reach it, and they are
+        # dropped as late. One element per bundle closes each bundle before the watermark moves on.
+        extra.append("--max_bundle_size=1")
+    if is_flink(given) and not given.view_as(GoogleCloudOptions).job_name:
+        # Named, so that a stop can find it on the cluster (flink_jobs.py).
+        extra.append(f"--job_name=warcforge-watch-{int(time.time())}-{os.getpid()}")
+    if args.stop_with_savepoint and not is_flink(given):
+        raise UsageError("--stop_with_savepoint is for --runner=FlinkRunner")
     return [*beam_args, *extra]
+
+
+def is_flink(options: PipelineOptions) -> bool:
+    return runner_name(options).rsplit(".", 1)[-1].lower().startswith("flink")
 
 
 def run_watch(argv: list[str], stop: threading.Event) -> dict:
@@ -159,7 +182,7 @@ def run_watch(argv: list[str], stop: threading.Event) -> dict:
                 assemble_watch(plan, listed_arrivals(pipeline, arrived))
             else:
                 assemble_watch(plan, poll_arrivals(pipeline, plan))
-            state = run_until_stopped(pipeline, ledger, before, stop, keeper)
+            state = run_until_stopped(pipeline, ledger, before, stop, keeper, stopper(options, args))
             return summary(ledger, before, state, stop.is_set())
     finally:
         lease.release()
@@ -181,8 +204,34 @@ def poll_once(settings: PollSettings, stop: threading.Event) -> list:
     return arrived
 
 
+def stopper(options: PipelineOptions, args: argparse.Namespace):  # noqa: ANN201 - a callable, or None
+    """How to end the job on the cluster, where Beam's cancel does not (Flink): None elsewhere."""
+    if not is_flink(options) or args.once:
+        return None
+    from beam_jobs import flink_jobs
+
+    master = options.view_as(FlinkRunnerOptions).flink_master
+    if master.startswith("["):  # [local], [auto]: an embedded cluster, ended with the driver
+        return None
+    base = flink_jobs.rest_base(master)
+    name = options.view_as(GoogleCloudOptions).job_name
+
+    def stop_job() -> None:
+        for jid in flink_jobs.live_jobs(base, name):
+            if args.stop_with_savepoint:
+                location = flink_jobs.stop_with_savepoint(base, jid, args.stop_with_savepoint)
+                print(f"watch: savepoint {location} (start again from it with --savepoint_path={location})",
+                      flush=True)
+            else:
+                flink_jobs.cancel(base, jid)
+        if not flink_jobs.wait_ended(base, name):
+            log.warning("watch: Flink job %s has not ended; cancel it on the cluster", name)
+
+    return stop_job
+
+
 def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict[str, BatchEntry],
-                      stop: threading.Event, keeper: LeaseKeeper) -> str:
+                      stop: threading.Event, keeper: LeaseKeeper, stop_job=None) -> str:  # noqa: ANN001
     """Run the job, printing each batch as it is published, until it ends or ``stop`` is set (then cancel)."""
     ours = signal.getsignal(signal.SIGINT)
     result = pipeline.run()
@@ -200,6 +249,8 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
     if waiter.is_alive():
         log.info("watch: stopping: cancelling the job")
         quiet_teardown()
+        if stop_job is not None:
+            stop_job()  # before the driver's side goes: a LOOPBACK job's workers live in this process
         try:
             result.cancel()
         except Exception as exc:  # noqa: BLE001 - a job that ended meanwhile cannot be cancelled

@@ -25,3 +25,7 @@ class FlinkStreamingOptions(PipelineOptions):
                             help="Flink: restarts after a failure before the job fails.")
         parser.add_argument("--execution_retry_delay", type=int, default=None,
                             help="Flink: milliseconds between two restarts.")
+        parser.add_argument("--max_bundle_size", type=int, default=None,
+                            help="Flink: elements in one bundle (the job server's default: 1000).")
+        parser.add_argument("--max_bundle_time_mills", type=int, default=None,
+                            help="Flink: milliseconds a bundle stays open (the job server's default: 1000).")

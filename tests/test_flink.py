@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 
 import apache_beam as beam
@@ -128,3 +129,131 @@ def test_materialize_on_flink_gives_back_the_direct_build(flink_cluster, job_ser
     assert published_bytes(tmp_path / "flink", ("run_info.json", "stats.json", "manifest.json", "README.md",
                                                 "inputs.json", "warcforge.lock")) == published_bytes(
         tmp_path / "direct", ("run_info.json", "stats.json", "manifest.json", "README.md", "inputs.json"))
+
+
+# warcforge watch on the session cluster: streaming, checkpoints every 2 s, LOOPBACK workers.
+WATCH_PUBLISH_WITHIN_S = 150  # a restart after a TaskManager loss takes the heartbeat timeout and a restore
+
+
+def _start_flink_watch(recipe, output, port: int, jar: str, *extra: str):
+    import subprocess as sp
+
+    from tests.conftest import WARCFORGE
+
+    # stderr to a file: kept for a failing test to show, and never a full pipe the watch blocks on.
+    err = output.parent / f"watch-{time.time():.0f}.err"
+    watch = sp.Popen([WARCFORGE, "watch", "--config", str(recipe), "--output", str(output), "--runner=FlinkRunner",
+                     f"--flink_master=localhost:{port}", "--flink_version=1.19", f"--flink_job_server_jar={jar}",
+                     "--environment_type=LOOPBACK", "--parallelism=2", "--checkpointing_interval=2000", *extra],
+                     stdout=sp.PIPE, stderr=open(err, "w"), text=True)  # noqa: SIM115 - closed with the process
+    watch.err_path = err
+    return watch
+
+
+def _stop_watch(watch, signum: int) -> tuple[str, str]:
+    watch.send_signal(signum)
+    out, _ = watch.communicate(timeout=180)
+    return out, watch.err_path.read_text()
+
+
+def _land(source, folder, name: str) -> None:
+    import shutil
+
+    shutil.copy(source, folder / f".{name}")
+    (folder / f".{name}").rename(folder / name)
+
+
+def _watch_job(port: int) -> dict:
+    jobs = [j for j in _get(port, "/jobs/overview")["jobs"] if j["name"].startswith("warcforge-watch")]
+    return max(jobs, key=lambda j: j["start-time"])
+
+
+def test_watch_on_flink_recovers_from_a_lost_taskmanager_and_publishes_each_batch_once(
+        flink_cluster, job_server_jar, sample_dir, shared_warc, tmp_path):
+    import signal
+
+    from tests.watch_helpers import assert_same_documents_as_build, batch_manifests, write_watch_recipe
+    from tests.watch_helpers import wait_for_file as published_within
+
+    port, env = flink_cluster
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    recipe = write_watch_recipe(tmp_path / "watch.yaml", landing)
+    output = tmp_path / "stream"
+    watch = _start_flink_watch(recipe, output, port, job_server_jar)
+    try:
+        for i in (0, 1):
+            _land(sample_dir / f"sample-0000{i}.warc.gz", landing, f"sample-0000{i}.warc.gz")
+            published_within(output, f"sample-0000{i}.warc.gz", WATCH_PUBLISH_WITHIN_S)
+        killed = subprocess.run([CLUSTER, "taskmanager-kill"], env=env, capture_output=True, text=True, timeout=60)
+        assert killed.returncode == 0, killed.stderr
+        _land(sample_dir / "sample-00002.warc.gz", landing, "sample-00002.warc.gz")  # lands while none runs
+        started = subprocess.run([CLUSTER, "taskmanager-start"], env=env, capture_output=True, text=True,
+                                 timeout=120)
+        assert started.returncode == 0, started.stderr
+        _land(sample_dir / "sample-00003.warc.gz", landing, "sample-00003.warc.gz")
+        _land(shared_warc / "commoncrawl_whirlwind-python__whirlwind.warc.gz", landing, "whirlwind.warc.gz")
+        _land(sample_dir / "sample-00001.warc.gz", landing, "repeat-00001.warc.gz")
+        for name in ("sample-00002.warc.gz", "sample-00003.warc.gz", "whirlwind.warc.gz", "repeat-00001.warc.gz"):
+            published_within(output, name, WATCH_PUBLISH_WITHIN_S)
+        job = _watch_job(port)
+        checkpoints = _get(port, f"/jobs/{job['jid']}/checkpoints")
+        out, err = _stop_watch(watch, signal.SIGTERM)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert watch.returncode == 0, err
+    # The job went on from a checkpoint after the TaskManager was lost, and was cancelled at the stop.
+    assert checkpoints["latest"]["restored"] is not None and checkpoints["counts"]["completed"] > 0
+    assert _get(port, f"/jobs/{job['jid']}")["state"] == "CANCELED"
+    manifests = batch_manifests(output)
+    published = [i["warc_path"] for m in manifests.values() for i in m["inputs"]]
+    assert sorted(published) == sorted(p.name for p in landing.glob("*.warc.gz"))  # each file in exactly one batch
+    assert out.count("watch: published batch") == len(manifests)  # no batch published twice
+    repeat = next(m for m in manifests.values() if "repeat-00001.warc.gz" in [i["warc_path"] for i in m["inputs"]])
+    assert repeat["seen_before"] >= 200
+    distinct = [str(landing / n) for n in sorted(published) if n != "repeat-00001.warc.gz"]
+    build(write_recipe(tmp_path / "build.yaml", distinct), tmp_path / "built")
+    assert_same_documents_as_build(output, tmp_path / "built")
+
+
+def test_watch_stopped_with_a_savepoint_starts_again_from_it_and_reads_no_file_twice(
+        flink_cluster, job_server_jar, sample_dir, tmp_path):
+    import re
+    import signal
+
+    from tests.watch_helpers import batch_manifests, write_watch_recipe
+    from tests.watch_helpers import wait_for_file as published_within
+
+    port, _ = flink_cluster
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    recipe = write_watch_recipe(tmp_path / "watch.yaml", landing)
+    output = tmp_path / "stream"
+    savepoints = tmp_path / "savepoints"
+    watch = _start_flink_watch(recipe, output, port, job_server_jar, f"--stop_with_savepoint=file://{savepoints}")
+    try:
+        _land(sample_dir / "sample-00000.warc.gz", landing, "sample-00000.warc.gz")
+        published_within(output, "sample-00000.warc.gz", WATCH_PUBLISH_WITHIN_S)
+        out, err = _stop_watch(watch, signal.SIGINT)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert watch.returncode == 0, err
+    savepoint = re.search(r"--savepoint_path=(\S+)\)", out).group(1)
+    assert _get(port, f"/jobs/{_watch_job(port)['jid']}")["state"] == "FINISHED"  # stopped, not failed
+    watch = _start_flink_watch(recipe, output, port, job_server_jar, f"--savepoint_path={savepoint}")
+    try:
+        _land(sample_dir / "sample-00001.warc.gz", landing, "sample-00001.warc.gz")
+        published_within(output, "sample-00001.warc.gz", WATCH_PUBLISH_WITHIN_S)
+        restored = _get(port, f"/jobs/{_watch_job(port)['jid']}/checkpoints")["latest"]["restored"]
+        out, err = _stop_watch(watch, signal.SIGTERM)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert watch.returncode == 0, err
+    assert restored is not None and restored["is_savepoint"]
+    reads = [line for line in err.splitlines() if line.startswith("warcforge: read ")]
+    assert len(reads) == 1 and "sample-00001.warc.gz" in reads[0]  # the file done before the stop is not read
+    assert sorted(i["warc_path"] for m in batch_manifests(output).values() for i in m["inputs"]) == [
+        "sample-00000.warc.gz", "sample-00001.warc.gz"]

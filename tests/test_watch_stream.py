@@ -10,7 +10,13 @@ import pytest
 
 from beam_jobs.prism import PrismUnavailableError, prism_binary
 from tests.conftest import WARCFORGE, build, write_recipe
-from tests.watch_helpers import assert_same_documents_as_build, batch_manifests, ledger, write_watch_recipe
+from tests.watch_helpers import (
+    assert_same_documents_as_build,
+    batch_manifests,
+    ledger,
+    wait_for_file,
+    write_watch_recipe,
+)
 
 # A file is published once its size held for a poll (0.5 s), its window closed (2 s) and the batch
 # went through; on this 2-core machine that takes a few seconds. The bound leaves room for a slow CI.
@@ -35,16 +41,6 @@ def stop(watch: subprocess.Popen, signum: int) -> tuple[int, str, str]:
     watch.send_signal(signum)
     out, err = watch.communicate(timeout=120)
     return watch.returncode, out, err
-
-
-def wait_for_file(output, warc_path: str, timeout: float) -> float:
-    """Seconds until a published batch lists the file."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if any(warc_path in [i["warc_path"] for i in m["inputs"]] for m in batch_manifests(output).values()):
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise AssertionError(f"{warc_path} was not published within {timeout} s")
 
 
 def test_files_landing_over_time_are_published_in_batches_and_a_restart_reads_none_again(

@@ -3,6 +3,7 @@
 import glob
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,6 +52,16 @@ def build_documents(output: Path) -> list[tuple]:
     return document_rows(sorted(glob.glob(str(output / "data" / "*.parquet"))))
 
 
+def wait_for_file(output: Path, warc_path: str, timeout: float) -> float:
+    """Seconds until a published batch lists the file."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if any(warc_path in [i["warc_path"] for i in m["inputs"]] for m in batch_manifests(output).values()):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(f"{warc_path} was not published within {timeout} s")
+
+
 def assert_same_documents_as_build(output: Path, built: Path) -> None:
     """The batches together hold the build's documents: the same texts, each once. Where a text has
     copies in files of different batches, the watch keeps the earliest batch's copy (published before
@@ -61,6 +72,9 @@ def assert_same_documents_as_build(output: Path, built: Path) -> None:
                               for p in sorted(glob.glob(str(built / "data" / "*.parquet")))])
     rows = zip(*(table.column(c).to_pylist() for c in ("id", "text", "warc_path", "duplicate_count")), strict=True)
     built_docs = {text: (doc_id, warc_path, copies) for doc_id, text, warc_path, copies in rows}
-    assert watched.keys() == built_docs.keys()
+    missing, extra = built_docs.keys() - watched.keys(), watched.keys() - built_docs.keys()
+    assert not missing and not extra, (
+        f"{len(missing)} documents of the build not in a batch (from {sorted({built_docs[t][1] for t in missing})}), "
+        f"{len(extra)} in a batch not in the build (from {sorted({watched[t][1] for t in extra})})")
     differing = [text for text, (doc_id, warc_path) in watched.items() if built_docs[text][:2] != (doc_id, warc_path)]
     assert all(built_docs[text][2] > 1 for text in differing), "a document without copies changed id"

@@ -6,7 +6,10 @@
 # installed: apache-flink (scripts and configuration) and apache-flink-libraries (the jars). Their
 # Python pins conflict with Beam's, so they never enter the project's environment.
 #
-#   deploy/flink/local-cluster.sh up|down|status|job-server-jar|home
+#   deploy/flink/local-cluster.sh up|down|status|job-server-jar|home|taskmanager-kill|taskmanager-start
+#
+# taskmanager-kill / taskmanager-start: kill the TaskManager with SIGKILL (a lost machine) and start
+# it again, for recovery tests of streaming jobs.
 #
 # job-server-jar: Beam's Flink job server, assembled with Maven from Beam's Flink runner and job
 # service modules of BEAM_RUNNER_VERSION; prints the path of a launcher jar that Beam's
@@ -92,6 +95,35 @@ down() {
     exit 1
 }
 
+taskmanager_kill() {
+    # SIGKILL, as a lost machine: no deregistration; the JobManager notices by heartbeat or connection loss.
+    local pidfile="$RUN_DIR/flink--taskexecutor.pid"
+    [ -s "$pidfile" ] || { say "error: no TaskManager pid in $pidfile"; exit 1; }
+    while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done < "$pidfile"
+    : > "$pidfile"
+    say "TaskManager killed"
+}
+
+taskmanager_ids() {
+    "$PYTHON" -c "import json, urllib.request as u; print(' '.join(sorted(t['id'] for t in json.load(u.urlopen('http://localhost:$FLINK_REST_PORT/taskmanagers', timeout=2))['taskmanagers'])))" 2>/dev/null
+}
+
+taskmanager_start() {
+    configure
+    local before
+    before="$(taskmanager_ids)"
+    "$FLINK_HOME/bin/taskmanager.sh" start >/dev/null
+    for _ in $(seq 1 120); do
+        # Up means a TaskManager that was not there before has registered (a killed one may still be listed).
+        for id in $(taskmanager_ids); do
+            case " $before " in *" $id "*) ;; *) say "TaskManager up"; return ;; esac
+        done
+        sleep 0.5
+    done
+    say "error: the TaskManager did not register within 60 s"
+    exit 1
+}
+
 job_server_jar() {
     # Beam names Flink by major.minor: Flink 1.19.3 runs with Beam's flink-1.19 runner.
     local flink="${FLINK_VERSION%.*}"
@@ -129,6 +161,8 @@ case "${1:-}" in
     down) down ;;
     status) overview && echo || { say "no cluster on localhost:$FLINK_REST_PORT"; exit 1; } ;;
     job-server-jar) job_server_jar ;;
+    taskmanager-kill) taskmanager_kill ;;
+    taskmanager-start) taskmanager_start ;;
     home) unpack && echo "$FLINK_HOME" ;;
-    *) echo "usage: $0 up|down|status|job-server-jar|home" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|job-server-jar|home|taskmanager-kill|taskmanager-start" >&2; exit 2 ;;
 esac

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import fsspec
 
 from transforms.common.atomic_files import read_bytes, replace_atomically
+from transforms.common.batches import parse_iso_ms
 from transforms.common.errors import OutputExistsError
 from transforms.common.fs_urls import url_of
 
@@ -86,6 +87,7 @@ class FileHistory:
     published: frozenset[str]
     failed_attempts: dict[str, int]  # url -> attempts that failed, for files not (yet) published
     last_reason: dict[str, str]
+    published_until_ms: int = 0  # the end of the latest published batch window: no new file may go before it
 
     @classmethod
     def of(cls, batches: dict[str, BatchEntry]) -> "FileHistory":
@@ -98,4 +100,5 @@ class FileHistory:
                 if url not in published:
                     attempts[url] = max(attempts.get(url, 0), int(failed.get("attempt", 1)))
                     reasons[url] = str(failed.get("reason", ""))
-        return cls(published, attempts, reasons)
+        until = max((parse_iso_ms(entry.window_end) for entry in batches.values()), default=0)
+        return cls(published, attempts, reasons, until)

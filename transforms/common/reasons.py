@@ -90,6 +90,7 @@ def http_status_reason(status: int | None) -> str:
 # watch
 POLLS = "polls"
 POLL_FAILED = "poll_failed"
+POLLS_SKIPPED = "polls_skipped"  # ticks from the past while a started or restored job catches up
 FILES_ARRIVED = "files_arrived"
 # FILES_DONE (above): files read; in the watch namespace, files published
 FILES_FAILING = "files_failing"

@@ -1,10 +1,13 @@
 """Dedup across the batches of a watch: a text published in an earlier batch is not published again.
 
 Exact dedup works inside one batch; across batches each normalized-text digest remembers the
-earliest batch that kept it. The decision for a batch waits until the batch is complete (its
-window closed), and then goes in batch order, so which copy is kept depends only on the batches,
-never on which worker got there first: the earliest batch keeps the text, every later batch
-counts it as ``seen_before``.
+earliest batch that kept it, and a document of a later batch with that digest is counted as
+``seen_before`` and dropped. Documents reach this step only once their batch is complete (exact
+dedup groups each batch when its window closes), and the copies of one text go through one key
+of exact dedup, whose batches close in window order: so a text is kept by the earliest batch
+that holds it. (With near dedup between the two, batches whose windows close within moments of
+each other may arrive out of order; a text is then kept by both, and counted as
+``seen_later_first``.)
 
 Two memories answer "kept in an earlier batch?": the runner's keyed state (one entry per digest
 kept while this watch runs; RocksDB on Flink), and the digests of batches published before it
@@ -31,8 +34,8 @@ class SeenSettings:
 
 
 @dataclass(frozen=True)
-class Waiting:
-    """A document waiting for its batch to close: its batch window, and the document."""
+class InBatch:
+    """A document with its batch window."""
 
     start_ms: int
     end_ms: int
@@ -43,24 +46,11 @@ def still_remembered(kept_start_ms: int | None, asking_start_ms: int, ttl_ms: in
     return kept_start_ms is not None and (ttl_ms is None or asking_start_ms - kept_start_ms <= ttl_ms)
 
 
-def decide(waiting: list[Waiting], kept_start_ms: int | None, prior_start_ms: int | None, due_ms: int,
-           ttl_ms: int | None) -> tuple[list[Waiting], list[Waiting], list[Waiting], int | None]:
-    """Decide the waiting documents whose batch closed by ``due_ms`` (window end - 1 ms <= due),
-    earliest batch first. Returns (kept, seen before, still waiting, the batch now keeping the text)."""
-    kept, seen, rest = [], [], []
-    for w in sorted(waiting, key=lambda w: (w.start_ms, w.end_ms)):
-        if w.end_ms - 1 > due_ms:
-            rest.append(w)
-            continue
-        earlier = [s for s in (kept_start_ms, prior_start_ms)
-                   if s is not None and s < w.start_ms and still_remembered(s, w.start_ms, ttl_ms)]
-        if earlier:
-            seen.append(w)
-        else:
-            kept.append(w)
-            if kept_start_ms is None or not still_remembered(kept_start_ms, w.start_ms, ttl_ms):
-                kept_start_ms = w.start_ms
-    return kept, seen, rest, kept_start_ms
+def kept_earlier(kept_start_ms: int | None, published_start_ms: int | None, start_ms: int,
+                 ttl_ms: int | None) -> bool:
+    """Whether a batch before the one starting at ``start_ms`` kept the text (and is still remembered)."""
+    return any(s is not None and s < start_ms and still_remembered(s, start_ms, ttl_ms)
+               for s in (kept_start_ms, published_start_ms))
 
 
 def published_digests(settings: SeenSettings, now_ms: int,

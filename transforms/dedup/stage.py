@@ -39,7 +39,7 @@ from transforms.common.stage import StageCounters
 from transforms.dedup.cross_crawl import CrossCrawlSettings, DocumentKeys, read_index_keys
 from transforms.dedup.minhash import MinHasher, shingles
 from transforms.dedup.normalize import exact_dedup_key, normalize_capture_url
-from transforms.dedup.seen_before import SeenSettings, Waiting, decide, published_digests, still_remembered
+from transforms.dedup.seen_before import InBatch, SeenSettings, kept_earlier, published_digests, still_remembered
 from transforms.dedup.survivor import survivor_key, survivor_rank
 
 
@@ -367,19 +367,13 @@ class CrossCrawlDedup(beam.PTransform):
 
 
 SEEN_KEYS = "keys"  # SeenInEarlierBatch: the digest of every kept document, for the batch's index
-
-
-def _at_window_end(ms: int) -> Timestamp:
-    """The last millisecond of a batch window ending at ``ms``: outputs there stay in that window."""
-    return Timestamp(micros=(ms - 1) * 1000)
+SEEN_LATER_FIRST = "seen_later_first"
 
 
 class SeenInEarlierBatchFn(beam.DoFn):
-    """(digest, Waiting) in the global window -> the documents kept, each back at its batch's end."""
+    """(digest, InBatch) in the global window -> the documents no earlier batch kept, at their own timestamps."""
 
-    WAITING = userstate.BagStateSpec("waiting", coders.PickleCoder())
     KEPT = userstate.ReadModifyWriteStateSpec("kept_start_ms", coders.VarIntCoder())
-    DUE = userstate.TimerSpec("due", TimeDomain.WATERMARK)
     EXPIRE = userstate.TimerSpec("expire", TimeDomain.WATERMARK)
 
     def __init__(self, settings: SeenSettings) -> None:
@@ -392,34 +386,22 @@ class SeenInEarlierBatchFn(beam.DoFn):
         # Digests of batches published before this watch started: loaded once per worker.
         self.published = published_digests(self.settings, int(time.time() * 1000), read_index_keys)
 
-    def process(self, element: tuple, waiting=beam.DoFn.StateParam(WAITING),  # noqa: ANN001, ANN201
-                due=beam.DoFn.TimerParam(DUE)):  # noqa: ANN001
-        _, item = element
-        waiting.add(item)
-        due.set(_at_window_end(min(w.end_ms for w in waiting.read())))
-
-    @userstate.on_timer(DUE)
-    def batch_closed(self, key=beam.DoFn.KeyParam, fired=beam.DoFn.TimestampParam,  # noqa: ANN001, ANN201
-                     waiting=beam.DoFn.StateParam(WAITING), kept_state=beam.DoFn.StateParam(KEPT),  # noqa: ANN001
-                     due=beam.DoFn.TimerParam(DUE), expire=beam.DoFn.TimerParam(EXPIRE)):  # noqa: ANN001
-        before = kept_state.read()
-        kept, seen, rest, now_kept = decide(list(waiting.read()), before, self.published.get(key),
-                                            fired.micros // 1000, self.settings.ttl_ms)
-        waiting.clear()
-        for w in rest:
-            waiting.add(w)
-        if rest:
-            due.set(_at_window_end(min(w.end_ms for w in rest)))
-        if now_kept is not None and now_kept != before:
-            kept_state.write(now_kept)
-            if self.settings.ttl_ms is not None:
-                expire.set(Timestamp(micros=(now_kept + self.settings.ttl_ms + 1) * 1000))
-        for w in kept:
-            yield window.TimestampedValue(w.item, _at_window_end(w.end_ms))
-            yield beam.pvalue.TaggedOutput(SEEN_KEYS, window.TimestampedValue(key, _at_window_end(w.end_ms)))
-        for w in seen:
+    def process(self, element: tuple, kept_state=beam.DoFn.StateParam(KEPT),  # noqa: ANN001, ANN201
+                expire=beam.DoFn.TimerParam(EXPIRE)):  # noqa: ANN001
+        key, doc = element
+        kept, ttl = kept_state.read(), self.settings.ttl_ms
+        if kept_earlier(kept, self.published.get(key), doc.start_ms, ttl):
             self.counters.inc(reasons.SEEN_BEFORE)
-            yield beam.pvalue.TaggedOutput(reasons.SEEN_BEFORE, window.TimestampedValue(1, _at_window_end(w.end_ms)))
+            yield beam.pvalue.TaggedOutput(reasons.SEEN_BEFORE, 1)
+            return
+        if still_remembered(kept, doc.start_ms, ttl) and kept > doc.start_ms:
+            self.counters.inc(SEEN_LATER_FIRST)  # a later batch got here first (see seen_before.py)
+        if not still_remembered(kept, doc.start_ms, ttl) or doc.start_ms < kept:
+            kept_state.write(doc.start_ms)
+            if ttl is not None:
+                expire.set(Timestamp(micros=(doc.start_ms + ttl + 1) * 1000))
+        yield doc.item
+        yield beam.pvalue.TaggedOutput(SEEN_KEYS, key)
 
     @userstate.on_timer(EXPIRE)
     def forget(self, fired=beam.DoFn.TimestampParam,  # noqa: ANN001, ANN201
@@ -429,8 +411,8 @@ class SeenInEarlierBatchFn(beam.DoFn):
             kept_state.clear()
 
 
-def _waiting(doc: Document, batch=beam.DoFn.WindowParam) -> tuple[str, Waiting]:  # noqa: ANN001
-    return exact_dedup_key(doc.text), Waiting(batch.start.micros // 1000, batch.end.micros // 1000, doc)
+def _in_batch(doc: Document, batch=beam.DoFn.WindowParam) -> tuple[str, InBatch]:  # noqa: ANN001
+    return exact_dedup_key(doc.text), InBatch(batch.start.micros // 1000, batch.end.micros // 1000, doc)
 
 
 class SeenInEarlierBatch(beam.PTransform):
@@ -445,11 +427,12 @@ class SeenInEarlierBatch(beam.PTransform):
     def expand(self, docs: beam.PCollection):  # noqa: ANN201 - Beam reads this hint; a tuple of outputs has none
         decided = (
             docs
-            | "KeyByDigestWithBatch" >> beam.Map(_waiting)
+            | "KeyByDigestWithBatch" >> beam.Map(_in_batch)
             | "AcrossBatches" >> beam.WindowInto(window.GlobalWindows())
             | "KeepEarliestBatch" >> beam.ParDo(SeenInEarlierBatchFn(self.settings)).with_outputs(
                 SEEN_KEYS, reasons.SEEN_BEFORE, main="kept")
         )
+        # Each output keeps its document's timestamp, inside its batch window: back in the same batch.
         batches = window.FixedWindows(self.window_s)
         return (decided.kept | "KeptBackInBatches" >> beam.WindowInto(batches),
                 decided[SEEN_KEYS] | "KeysBackInBatches" >> beam.WindowInto(batches),

@@ -63,12 +63,15 @@ class Poller:
             self._claims = self.claims_file.read()
         claims = {url: c for url, c in self._claims.items() if url not in history.published}
         changed = len(claims) != len(self._claims)
+        # A new claim never goes to a batch at or before one already published: a runner replaying polls
+        # after a failure replays them with their old times, and those batches will not be published again.
+        claim_ms = max(now_ms, history.published_until_ms)
         if fresh:
             # No runner state to restore: nothing will publish the batches these claims named. Their
             # files go to this poll's batch.
             for url, claim in claims.items():
-                if claim.arrived_ms != now_ms:
-                    claims[url], changed = Claim(now_ms, claim.attempt), True
+                if claim.arrived_ms != claim_ms:
+                    claims[url], changed = Claim(claim_ms, claim.attempt), True
         listing = list_source(s.source, s.policy, now_ms)
         complete = complete_files(listing, state.sizes, s.source)
         sent = {key: attempt for key, attempt in state.sent.items() if key not in history.published}
@@ -89,12 +92,12 @@ class Poller:
             if claim is not None and claim.attempt == attempt and claim.arrived_ms >= now_ms:
                 at = claim.arrived_ms  # a replayed poll: the batch it was given before
             elif claim is not None and claim.attempt == attempt and window_of(claim.arrived_ms, s.window_s) == \
-                    window_of(now_ms, s.window_s):
-                at = now_ms  # the same batch, not earlier than this poll
+                    window_of(claim_ms, s.window_s):
+                at = claim_ms  # the same batch, not earlier than this poll
             else:
                 if claim is not None and claim.attempt == attempt:
                     log.warning("file %s was claimed for an earlier batch that never closed; it goes to this one", key)
-                claims[key], changed, at = Claim(now_ms, attempt), True, now_ms
+                claims[key], changed, at = Claim(claim_ms, attempt), True, claim_ms
             sent[key] = attempt
             arrived.append((input_file(listing, url, s.source), at))
         if changed:

@@ -30,6 +30,7 @@ DEAD_LETTER = "dead_letter"
 FAILED_SHARDS = "failed_shards"
 PAGES = "pages"
 log = logging.getLogger("warcforge.read")
+STALE_TICKS_S = 2.0  # a poll tick this much older than the clock (beyond one interval) is skipped
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,12 @@ class PollForFilesFn(beam.DoFn):
     def process(self, tick: tuple, timestamp=beam.DoFn.TimestampParam,  # noqa: ANN001, ANN201 - Beam's params
                 stored=beam.DoFn.StateParam(STATE)):  # noqa: ANN001
         now_ms = timestamp.micros // 1000
+        if time.time() * 1000 - now_ms > STALE_TICKS_S * 1000 + self.settings.poll_interval_s * 1000:
+            # A tick from the past: the job started (or was restored) after its time and the ticks are
+            # catching up. Files found now belong to a batch of now, not of then: a batch of then would be
+            # behind the runner's watermark at once. Claimed files wait for a current tick too.
+            self.counters.inc(reasons.POLLS_SKIPPED)
+            return
         try:
             result = self.poller.poll(now_ms, stored.read())
         except Exception as exc:  # noqa: BLE001 - a source that cannot be listed now may be listable next poll
