@@ -130,12 +130,16 @@ def beam_args_for(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
         # Named, so that a stop can find it on the cluster (flink_jobs.py).
         extra.append(f"--job_name=warcforge-watch-{int(time.time())}-{os.getpid()}")
     if args.stop_with_savepoint and not is_flink(given):
-        raise UsageError("--stop_with_savepoint is for --runner=FlinkRunner")
+        raise UsageError("--stop_with_savepoint is for Flink: --runner=FlinkRunner, or PortableRunner with "
+                         "--flink_master naming the cluster's REST address")
     return [*beam_args, *extra]
 
 
 def is_flink(options: PipelineOptions) -> bool:
-    return runner_name(options).rsplit(".", 1)[-1].lower().startswith("flink")
+    """FlinkRunner, or Beam's PortableRunner in front of a Flink job server (named by --flink_master)."""
+    runner = runner_name(options).rsplit(".", 1)[-1].lower()
+    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
+    return runner.startswith("flink") or (runner.startswith("portable") and not master.startswith("["))
 
 
 def run_watch(argv: list[str], stop: threading.Event) -> dict:
@@ -301,7 +305,8 @@ def show_new_batches(ledger: BatchLedger, shown: set[str]) -> set[str]:
         entry = batches[name]
         failed = f", {len(entry.failed)} files failed" if entry.failed else ""
         print(f"watch: published batch {name}: {len(entry.files)} files, {entry.documents:,} documents, "
-              f"{entry.seen_before:,} seen before{failed}", flush=True)
+              f"{entry.seen_before:,} seen before{failed}; {entry.lag_s:.1f} s after its first file arrived",
+              flush=True)
     return shown | set(batches)
 
 

@@ -90,3 +90,24 @@ def test_a_dry_run_on_any_runner_prints_the_plan_and_touches_nothing(sample_dir,
     assert printed.startswith(f"plan ({plan['runner']}): nothing was read or written\n  input        4 files, ")
     assert "core-seconds at 5.22 MB/s per core" in printed
     assert not (tmp_path / "out").exists()
+
+
+def test_watch_dry_run_builds_a_streaming_dataflow_job(tmp_path):
+    recipe = tmp_path / "watch.yaml"
+    recipe.write_text('{"name": "news", "watch": {"paths": ["gs://warcforge-crawl/incoming/*.warc.gz"], '
+                      '"batch_window_s": 600}, "dedup": {"url": "newest"}}')
+    result = subprocess.run([WARCFORGE, "watch", "--config", str(recipe), "--output", "gs://warcforge-runs/stream",
+                             "--dry-run", *DATAFLOW_OPTIONS], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 0, result.stderr
+    plan, summary, stages = result.stdout.strip().splitlines()[-3:]
+    assert plan.startswith("watch plan: follow gs://warcforge-crawl/incoming/*.warc.gz every 60 s, batches of 600 s")
+    assert summary.startswith("dry run: DataflowRunner streaming job warcforge-sample for project warcforge-example")
+    built = stages.removeprefix("stages: ").split(", ")
+    order = ["EveryPollInterval", "PollForFiles", "IntoBatches", "ReadWarcShards", "ExtractText", "DedupByUrl",
+             "ExactDedup", "SeenInEarlierBatch", "WriteDocuments", "PublishBatches"]
+    assert [stage for stage in built if stage in order] == order
+    # A local folder cannot be watched from Dataflow's workers: refused by name before any work.
+    recipe.write_text('{"name": "news", "watch": {"paths": ["/data/incoming"]}}')
+    result = subprocess.run([WARCFORGE, "watch", "--config", str(recipe), "--output", "gs://warcforge-runs/stream",
+                             "--dry-run", *DATAFLOW_OPTIONS], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 2 and "watch.paths must be gs://" in result.stderr

@@ -157,3 +157,29 @@ def test_the_refresh_cronjob_runs_refresh_against_the_job_server_one_at_a_time()
     assert endpoints["--job_endpoint"] == f"{service['metadata']['name']}:{ports['job']}"
     assert endpoints["--artifact_endpoint"] == f"{service['metadata']['name']}:{ports['artifact']}"
     assert endpoints["--environment_config"] == "localhost:50000"
+
+
+def test_the_streaming_watch_deployment_checkpoints_to_a_bucket_and_its_driver_stops_with_a_savepoint():
+    from beam_jobs.watch import beam_args_for, is_flink, watch_parser
+
+    docs = list(yaml.safe_load_all((DEPLOY / "flink/watch-streaming.yaml").read_text()))
+    cluster = next(d for d in docs if d["kind"] == "FlinkDeployment")
+    conf = cluster["spec"]["flinkConfiguration"]
+    assert conf["state.backend.type"] == "rocksdb"
+    assert conf["state.checkpoints.dir"].startswith("s3://") and conf["state.savepoints.dir"].startswith("s3://")
+    assert conf["execution.checkpointing.interval"]
+    driver = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "warcforge-watch")
+    assert driver["spec"]["replicas"] == 1 and driver["spec"]["strategy"]["type"] == "Recreate"
+    (container,) = driver["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == WORKER_IMAGE and container["command"] == ["python", "-m", "beam_jobs.watch"]
+    args, beam_args = parse_with_beam_options(watch_parser(), container["args"])
+    assert args.stop_with_savepoint == conf["state.savepoints.dir"]
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    options = PipelineOptions(beam_args_for(args, beam_args))
+    assert is_flink(options)  # so the stop goes through Flink's REST API, and bundles hold one element
+    assert "--max_bundle_size=1" in beam_args_for(args, beam_args)
+    master = options.view_as(FlinkRunnerOptions).flink_master
+    assert master == f"{cluster['metadata']['name']}-rest:{conf['rest.port']}"
+    server = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("job-server"))
+    assert f"--flink-master={master}" in server["spec"]["template"]["spec"]["containers"][0]["args"]

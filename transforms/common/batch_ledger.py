@@ -39,6 +39,7 @@ class BatchEntry:
     dead_letters: int = 0
     seen_before: int = 0
     published_at: str = ""
+    lag_s: float = 0.0  # from the batch's first file arriving to its publish (not part of the dataset: it varies)
 
 
 class BatchLedger:

@@ -63,7 +63,10 @@ def list_source(source: WatchSource, policy: RetryPolicy, now_ms: int) -> Listin
             found |= _files_under(fs, path + source.marker_suffix)  # a glob for the files misses their markers
         for file_path, info in found.items():
             url = url_of(fs, file_path)
-            if url.endswith(OPEN_SUFFIXES) or os.path.basename(file_path).startswith("."):
+            # A dot-file, or a file in a dot-folder under the watched one (a crawler's staging place), is
+            # not an input: it would be taken again under its final name.
+            below = relative_name(redact_text(url), source.root) if source.root else os.path.basename(file_path)
+            if url.endswith(OPEN_SUFFIXES) or any(part.startswith(".") for part in below.split("/")):
                 continue
             if source.complete_when == MARKER and url.endswith(source.marker_suffix):
                 markers.add(url)

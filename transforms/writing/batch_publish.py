@@ -53,16 +53,16 @@ def batch_manifest(header: dict, start_ms: int, end_ms: int, inputs: list[dict],
     }
 
 
-def entry_of(manifest: dict, data: bytes, published_at: str) -> BatchEntry:
+def entry_of(manifest: dict, data: bytes, published_at: str, lag_s: float = 0.0) -> BatchEntry:
     return BatchEntry(
         manifest_sha256=hashlib.sha256(data).hexdigest(), window_start=manifest["window_start"],
         window_end=manifest["window_end"], files=[f["url"] for f in manifest["inputs"]],
         failed=[{"url": f["url"], "reason": f["reason"], "attempt": f["attempt"]} for f in manifest["failed_files"]],
         documents=manifest["documents"], dead_letters=manifest["dead_letters"], seen_before=manifest["seen_before"],
-        published_at=published_at)
+        published_at=published_at, lag_s=lag_s)
 
 
-def publish_batch(root: str, manifest: dict) -> bool:
+def publish_batch(root: str, manifest: dict, first_arrival_ms: int | None = None) -> bool:
     """Write the manifest, then the ledger entry; False when the ledger already lists the batch."""
     ledger = BatchLedger.at(root)
     name = manifest["batch"]
@@ -70,7 +70,9 @@ def publish_batch(root: str, manifest: dict) -> bool:
         return False
     data = dumps_json(manifest)
     replace_atomically(ledger.fs, posixpath.join(ledger.batch_path(name), MANIFEST), data)
-    ledger.record(name, entry_of(manifest, data, _now_iso()))
+    now = datetime.now(timezone.utc)
+    lag_s = 0.0 if first_arrival_ms is None else max(0.0, round(now.timestamp() - first_arrival_ms / 1000, 3))
+    ledger.record(name, entry_of(manifest, data, _iso(now), lag_s))
     return True
 
 
@@ -85,9 +87,9 @@ def roll_forward(root: str) -> list[str]:
     present = fs.ls(folder, detail=False) if fs.exists(folder) else []
     names = sorted(posixpath.basename(p.rstrip("/")) for p in present)
     for name in names:
-        if name in listed:
-            continue
         path = ledger.batch_path(name)
+        if name in listed or not fs.isdir(path):
+            continue  # published, or a stray file (no batch is a file)
         data = read_bytes(fs, posixpath.join(path, MANIFEST))
         manifest = _complete_manifest(fs, path, data)
         if manifest is not None:
@@ -120,4 +122,8 @@ def _complete_manifest(fs, path: str, data: bytes | None) -> dict | None:  # noq
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(datetime.now(timezone.utc))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

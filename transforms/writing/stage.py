@@ -145,7 +145,7 @@ class PublishBatchFn(beam.DoFn):
         start_ms, end_ms = window_ms(batch)
         history = FileHistory.of(BatchLedger.at(self.root).read())
         manifest = batch_manifest(self.header, start_ms, end_ms, inputs, failed, files, seen, history)
-        if not publish_batch(self.root, manifest):
+        if not publish_batch(self.root, manifest, min(arrivals, default=None)):
             self.counters.inc(reasons.BATCHES_ALREADY_PUBLISHED)
             log.info("batch %s: already published", manifest["batch"])
             return
