@@ -8,6 +8,7 @@ recipe's own folder.
 
 import hashlib
 import json
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -334,7 +335,12 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     model: type[BaseModel] = Recipe
     for part in loc:
         field = model.model_fields.get(str(part))
-        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+        if field is None:
             return None
-        model = field.annotation
+        # A section that may be absent (refresh, watch) is annotated ``Section | None``.
+        found = [t for t in (field.annotation, *typing.get_args(field.annotation))
+                 if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not found:
+            return None
+        model = found[0]
     return model

@@ -12,6 +12,8 @@ from pydantic import Field, model_validator
 
 from beam_jobs.recipe_filters import RecipeSection
 
+ARCHIVE_SUFFIXES = (".gz", ".warc", ".arc", ".wet", ".wat", ".zst")
+
 
 class WatchConfig(RecipeSection):
     paths: list[str] | None = Field(
@@ -46,6 +48,11 @@ class WatchConfig(RecipeSection):
     def one_source(self) -> "WatchConfig":
         if (self.paths is None) == (not self.cc_news):
             raise ValueError("give exactly one of 'paths' or 'cc_news: true'")
+        if self.paths is not None and not all(p.strip() for p in self.paths):
+            raise ValueError("'paths' holds an empty path (it would watch the recipe's own folder)")
+        if self.marker_suffix.endswith(ARCHIVE_SUFFIXES):
+            raise ValueError(f"'marker_suffix' {self.marker_suffix!r} ends like an archive's name: every WARC file "
+                             "would count as a marker; use a suffix such as .done")
         if self.cc_news and self.root is not None:
             raise ValueError("'root' is for 'paths': CC-NEWS files are recorded relative to input.base")
         if self.batch_window_s < self.poll_interval_s:

@@ -148,6 +148,11 @@ def recorded_recipe(recipe: Recipe) -> dict:
     for key in ("root", "base"):  # a mirror's or a server's user and password stay out of what is published
         if dump["input"].get(key):
             dump["input"][key] = redact_text(dump["input"][key])
+    watch = dump.get("watch")
+    if watch:  # where a watch looks: the same
+        watch["paths"] = None if watch.get("paths") is None else [redact_text(path) for path in watch["paths"]]
+        if watch.get("root"):
+            watch["root"] = redact_text(watch["root"])
     return dump
 
 

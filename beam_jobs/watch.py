@@ -37,8 +37,8 @@ from beam_jobs.run_report import package_versions, recorded_recipe
 from beam_jobs.runners import RunnerOptionsError, check_runner_name, dry_run_report, is_dataflow, runner_name
 from beam_jobs.watch_pipeline import WatchPlan, assemble_watch, listed_arrivals, poll_arrivals
 from transforms.common.batch_ledger import BatchEntry, BatchLedger
-from transforms.common.errors import OutputExistsError, RecipeError, WarcforgeError
-from transforms.common.fs_urls import is_local_fs
+from transforms.common.errors import LeaseLostError, OutputExistsError, RecipeError, WarcforgeError
+from transforms.common.fs_urls import is_local_fs, url_of
 from transforms.common.secrets import redact_text
 from transforms.reading.arrivals import GLOB_CHARS, STABLE_SIZE, WatchSource
 from transforms.reading.poller import Poller, PollSettings
@@ -84,21 +84,35 @@ class UsageError(WarcforgeError):
     pass
 
 
-def watch_source(recipe: Recipe) -> WatchSource:
+def watch_source(recipe: Recipe, output: str) -> WatchSource:
     w = recipe.watch
+    fs, root_path = fsspec.core.url_to_fs(output)
+    exclude = url_of(fs, os.path.abspath(root_path) if is_local_fs(fs) else root_path)
     if w.cc_news:
         return WatchSource(cc_news_base=recipe.resolve_path(recipe.input.base))
     patterns = tuple(recipe.resolve_path(p) for p in w.paths)
+    for pattern in patterns:
+        try:
+            fsspec.core.url_to_fs(pattern)
+        except (ValueError, ImportError) as exc:
+            raise RecipeError(f"recipe key 'watch.paths': {redact_text(pattern)} cannot be read: {exc}") from None
     root = recipe.resolve_path(w.root) if w.root else static_folder(patterns[0])
-    return WatchSource(patterns, redact_text(root), None, w.complete_when, w.marker_suffix)
+    return WatchSource(patterns, redact_text(root), None, w.complete_when, w.marker_suffix, exclude)
 
 
 def static_folder(pattern: str) -> str:
-    """The folder part of a pattern before any wildcard: what warc_path is relative to by default."""
+    """The folder part of a pattern before any wildcard, or the folder a pattern without one names
+    (a file's folder): what warc_path is relative to by default. A folder that does not exist yet is
+    still that folder, so names do not change once it does."""
     cut = min((pattern.index(c) for c in GLOB_CHARS if c in pattern), default=None)
-    head = pattern if cut is None else pattern[:cut]
-    if cut is None and "://" not in pattern and os.path.isdir(pattern):
-        return pattern.rstrip("/")
+    if cut is None:
+        fs, path = fsspec.core.url_to_fs(pattern)
+        try:
+            is_file = fs.isfile(path)
+        except OSError:
+            is_file = False
+        return pattern.rsplit("/", 1)[0] if is_file else pattern.rstrip("/")
+    head = pattern[:cut]
     return head.rsplit("/", 1)[0] if "/" in head else head
 
 
@@ -152,8 +166,8 @@ def run_watch(argv: list[str], stop: threading.Event) -> dict:
     options = PipelineOptions(beam_args_for(args, beam_args))
     check_runner_name(options)
     w = recipe.watch
-    settings = PollSettings(watch_source(recipe), _retry_policy(recipe), args.output.rstrip("/"), w.batch_window_s,
-                            w.max_file_attempts, w.poll_interval_s)
+    settings = PollSettings(watch_source(recipe, args.output), _retry_policy(recipe), args.output.rstrip("/"),
+                            w.batch_window_s, w.max_file_attempts, w.poll_interval_s)
     header = {"recipe": recorded_recipe(recipe), "build_sha256": recipe.build_digest(),
               "extractor": recipe.extract.extractor, "versions": package_versions()}
     if recipe.quality_rules():
@@ -162,6 +176,8 @@ def run_watch(argv: list[str], stop: threading.Event) -> dict:
     if args.dry_run:
         return dry_run(options, plan, args)
     fs, root = fsspec.core.url_to_fs(args.output)
+    if fs.isfile(root):
+        raise OutputExistsError(f"--output {args.output} is a file; a watch root is a folder")
     if is_local_fs(fs):
         fs.makedirs(root, exist_ok=True)
     if fs.exists(f"{root.rstrip('/')}/{MANIFEST}"):
@@ -173,12 +189,20 @@ def run_watch(argv: list[str], stop: threading.Event) -> dict:
     lease = Lease.acquire(fs, root, Holder.of_this_process("warcforge watch", ttl), args.output)
     try:
         with LeaseKeeper(lease) as keeper:
-            for line in roll_forward(args.output):
+            # A job restored from a savepoint may still hold the files of an unpublished batch: keep them.
+            restoring = bool(options.get_all_options().get("savepoint_path"))
+            for line in roll_forward(args.output, remove_partial=not restoring):
                 log.info("output: %s", line)
             before = ledger.read()
             pipeline = beam.Pipeline(options=options)
             if args.once:
                 arrived = poll_once(settings, stop)
+                if stop.is_set():
+                    return summary(ledger, before, "CANCELLED", True)
+                future = [at for _, at in arrived if at > time.time() * 1000]
+                if future:
+                    log.warning("the last batch published ends after now: this batch is named for a window still "
+                                "to come (run --once at most once per batch_window_s to keep names in step)")
                 if not arrived:
                     print(f"watch: nothing new under {redact_text(', '.join(settings.source.patterns) or 'CC-NEWS')}",
                           flush=True)
@@ -245,13 +269,21 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
     waiter = threading.Thread(target=lambda: ended.append(_wait(result)), daemon=True)
     waiter.start()
     shown = set(before)
+    lost = None
     while waiter.is_alive():
         if stop.wait(1.0):
             break
-        keeper.check()
+        try:
+            keeper.check()
+        except WarcforgeError as exc:  # the lease is gone: another watch may write ROOT; this job must end
+            lost = exc
+            break
         shown = show_new_batches(ledger, shown)
     if waiter.is_alive():
-        log.info("watch: stopping: cancelling the job")
+        if lost is None:
+            log.info("watch: stopping: cancelling the job")
+        else:
+            log.warning("watch: %s; cancelling the job", lost)
         quiet_teardown()
         if stop_job is not None:
             stop_job()  # before the driver's side goes: a LOOPBACK job's workers live in this process
@@ -261,6 +293,8 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
             log.debug("cancel: %s", exc)
         waiter.join(STOP_GRACE_S)
     show_new_batches(ledger, shown)
+    if lost is not None:
+        raise lost
     outcome = ended[0] if ended else "RUNNING"
     if isinstance(outcome, BaseException):
         if stop.is_set():
@@ -283,10 +317,27 @@ BEAM_LINES = BeamLines()
 
 
 def quiet_teardown() -> None:
+    """Beam's SDK worker also prints a failed bundle's traceback straight to stderr: from here on file
+    descriptor 2 goes to /dev/null, and warcforge's own lines to a copy of it."""
+    global ERR
     if logging.getLogger("warcforge").level <= logging.DEBUG:
         return
     BEAM_LINES.muted = True
     threading.excepthook = lambda args: None
+    try:
+        sys.stderr.flush()
+        ERR = os.fdopen(os.dup(2), "w", buffering=1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        return
+    for handler in logging.getLogger("warcforge").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(ERR)
+
+
+ERR = sys.stderr  # where warcforge's last lines go (a copy of stderr once Beam's are silenced)
 
 
 def _wait(result: object) -> object:
@@ -392,13 +443,13 @@ def main(argv: list[str] | None = None) -> int:
     except WarcforgeError as exc:
         if verbose:
             traceback.print_exc()
-        print(f"warcforge: error: {redact_text(str(exc))}", file=sys.stderr)
-        return EXIT_FAILED if "ended in state" in str(exc) else EXIT_USAGE
+        print(f"warcforge: error: {redact_text(str(exc))}", file=ERR)
+        return EXIT_FAILED if isinstance(exc, LeaseLostError) or "ended in state" in str(exc) else EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - a runner's own error types: one line, the trace with --verbose
         if verbose:
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"warcforge: error: the watch pipeline failed: {redact_text(first)}", file=sys.stderr)
+        print(f"warcforge: error: the watch pipeline failed: {redact_text(first)}", file=ERR)
         return EXIT_FAILED
     finally:
         for signum, handler in previous.items():
@@ -406,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     if received:
         name = "SIGINT" if received[0] == signal.SIGINT else "SIGTERM"
         print(f"warcforge: watch stopped ({name}); files not yet in a published batch are read at the next start",
-              file=sys.stderr, flush=True)
+              file=ERR, flush=True)
         return EXIT_OK
     return EXIT_FAILED_SHARDS if outcome.get("failed_files") else EXIT_OK
 

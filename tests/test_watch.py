@@ -136,7 +136,12 @@ def test_refusals_name_what_to_fix(sample_dir, tmp_path):
     assert "'batch_window_s' (5) must be at least 'poll_interval_s' (60)" in refused(
         {"paths": ["x"], "batch_window_s": 5})
     assert "give no input.paths" in refused({"paths": ["x"]}, input={"paths": ["y"]})
-    assert "unknown key 'watch.poll_interval'" in refused({"paths": ["x"], "poll_interval": 5})
+    assert "unknown key 'watch.poll_interval' (allowed here: paths, root, cc_news," in refused(
+        {"paths": ["x"], "poll_interval": 5})
+    assert "'marker_suffix' '.gz' ends like an archive's name" in refused(
+        {"paths": ["x"], "complete_when": "marker", "marker_suffix": ".gz"})
+    assert "'paths' holds an empty path" in refused({"paths": [""]})
+    assert "key 'watch.paths': nosuchproto://x/*.warc.gz cannot be read" in refused({"paths": ["nosuchproto://x/*.warc.gz"]})
     plain = write_recipe(tmp_path / "plain.yaml", [str(sample_dir / "sample-00000.warc.gz")])
     result = watch_once(plain, output)
     assert result.returncode == 2 and "has no 'watch' section" in result.stderr
@@ -159,3 +164,37 @@ def _fs_and_path(path):  # noqa: ANN001, ANN202
     import fsspec
 
     return fsspec.core.url_to_fs(str(path))
+
+
+def test_a_watch_over_http_keeps_credentials_out_of_everything_it_writes(sample_dir, tmp_path):
+    from testbed.http_server import FileServer
+
+    output = tmp_path / "stream"
+    with FileServer(sample_dir) as server:
+        url = server.url.replace("://", "://reader:SECRETPW@") + "/sample-00000.warc.gz?token=SECRETTOK"
+        recipe = tmp_path / "watch.yaml"
+        recipe.write_text(json.dumps({"name": "over-http", "watch": {"paths": [url], "poll_interval_s": 0.5,
+                                                                     "batch_window_s": 2}}))
+        result = watch_once(recipe, output)
+    assert result.returncode == 0, result.stderr
+    (manifest,) = batch_manifests(output).values()
+    assert manifest["documents"] > 0
+    written = [p.read_bytes() for p in output.rglob("*") if p.is_file()]
+    assert not any(b"SECRETPW" in data or b"SECRETTOK" in data for data in written)
+    assert "SECRET" not in result.stdout + result.stderr
+
+
+def test_an_output_inside_the_watched_folder_is_never_read_as_input(sample_dir, tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    recipe = tmp_path / "watch.yaml"
+    recipe.write_text(json.dumps({"name": "inside", "watch": {"paths": [str(landing)], "poll_interval_s": 0.5,
+                                                              "batch_window_s": 2}}))
+    shutil.copy(sample_dir / "sample-00000.warc.gz", landing)
+    output = landing / "stream"
+    first = watch_once(recipe, output)
+    assert first.returncode == 0, first.stderr
+    again = watch_once(recipe, output)
+    assert again.returncode == 0 and "nothing new" in again.stdout, again.stderr
+    (manifest,) = batch_manifests(output).values()
+    assert [i["warc_path"] for i in manifest["inputs"]] == ["sample-00000.warc.gz"] and not manifest["failed_files"]

@@ -319,3 +319,31 @@ def test_roll_forward_enters_complete_manifests_and_removes_other_unlisted_folde
     assert ledger[complete["batch"]].files == ["/in/a.warc.gz"]
     assert sorted(p.name for p in (root / "batches").iterdir()) == sorted(ledger)
     assert no_manifest["batch"] not in ledger and roll_forward(str(root)) == []
+
+
+def test_a_longer_batch_window_never_reopens_a_published_window(tmp_path):
+    # Published: [60 000, 120 000) with 60 s windows. Now 2-minute windows, at a time inside it: the
+    # window holding it would start at 0, before the published one ends; the claim goes after it.
+    landing, root = tmp_path / "landing", tmp_path / "root"
+    landing.mkdir()
+    root.mkdir()
+    (landing / "a.warc.gz").write_bytes(b"x" * 10)
+    BatchLedger.at(str(root)).record("published", BatchEntry("0" * 64, iso(60_000), iso(120_000), []))
+    source = WatchSource((str(landing / "*.warc.gz"),), str(landing))
+    poller = Poller(PollSettings(source, POLICY, str(root), 120, 3, 0.5))
+    state = poller.poll(90_000, None).state
+    (arrived,) = poller.poll(95_000, state).arrived
+    start, _ = window_of(arrived[1], 120)
+    assert start >= 120_000
+
+
+def test_roll_forward_touches_only_folders_named_as_batches_and_keeps_partial_ones_when_asked(tmp_path):
+    root = tmp_path / "root"
+    (root / "batches" / "my-analysis").mkdir(parents=True)
+    (root / "batches" / "README.txt").write_text("notes")
+    partial = root / "batches" / "20261130T000000Z-20261130T000500Z"
+    (partial / "data").mkdir(parents=True)
+    assert roll_forward(str(root), remove_partial=False) == []
+    assert partial.exists() and (root / "batches" / "my-analysis").exists()
+    assert len(roll_forward(str(root))) == 1 and not partial.exists()
+    assert (root / "batches" / "my-analysis").exists() and (root / "batches" / "README.txt").exists()

@@ -40,6 +40,7 @@ class WatchSource:
     cc_news_base: str | None = None
     complete_when: str = STABLE_SIZE
     marker_suffix: str = ".done"
+    exclude: str = ""  # the watch's own output root: never an input, even inside a watched folder
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def list_source(source: WatchSource, policy: RetryPolicy, now_ms: int) -> Listin
             url = url_of(fs, file_path)
             # A dot-file, or a file in a dot-folder under the watched one (a crawler's staging place), is
             # not an input: it would be taken again under its final name.
+            if source.exclude and (url == source.exclude or url.startswith(source.exclude.rstrip("/") + "/")):
+                continue
             below = relative_name(redact_text(url), source.root) if source.root else os.path.basename(file_path)
             if url.endswith(OPEN_SUFFIXES) or any(part.startswith(".") for part in below.split("/")):
                 continue

@@ -66,6 +66,10 @@ class Poller:
         # A new claim never goes to a batch at or before one already published: a runner replaying polls
         # after a failure replays them with their old times, and those batches will not be published again.
         claim_ms = max(now_ms, history.published_until_ms)
+        start, _ = window_of(claim_ms, s.window_s)
+        if start < history.published_until_ms:
+            # batch_window_s changed since: the window holding that time overlaps a published batch.
+            claim_ms = window_of(history.published_until_ms - 1, s.window_s)[1]
         if fresh:
             # No runner state to restore: nothing will publish the batches these claims named. Their
             # files go to this poll's batch.

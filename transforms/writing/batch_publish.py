@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import posixpath
+import re
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -23,6 +24,7 @@ from transforms.writing.parquet_file import WrittenFile
 from transforms.writing.publish import dumps_json
 
 BATCH_FORMAT = "warcforge-watch-batch/1"
+BATCH_NAME = re.compile(r"^\d{8}T\d{6}Z-\d{8}T\d{6}Z$")
 DATA, DEAD_LETTER, REJECTED, INDEX = "data", "dead_letter", "rejected", "index"
 log = logging.getLogger("warcforge.watch")
 
@@ -68,6 +70,15 @@ def publish_batch(root: str, manifest: dict, first_arrival_ms: int | None = None
     name = manifest["batch"]
     if name in ledger.read():
         return False
+    folder = ledger.batch_path(name)
+    for written in (f for section in manifest["files"].values() for f in section):
+        # Never a manifest naming a file that is not there, whatever happened to the folder meanwhile.
+        try:
+            size = ledger.fs.size(posixpath.join(folder, written["path"]))
+        except FileNotFoundError:
+            size = None
+        if size != written["bytes"]:
+            raise RuntimeError(f"batch {name}: {written['path']} is missing or not as written; not published")
     data = dumps_json(manifest)
     replace_atomically(ledger.fs, posixpath.join(ledger.batch_path(name), MANIFEST), data)
     now = datetime.now(timezone.utc)
@@ -76,9 +87,11 @@ def publish_batch(root: str, manifest: dict, first_arrival_ms: int | None = None
     return True
 
 
-def roll_forward(root: str) -> list[str]:
+def roll_forward(root: str, remove_partial: bool = True) -> list[str]:
     """Enter each batch a stop left with its manifest but no ledger entry; remove other unlisted
-    batch folders. Returns what was done, one line each. Run by the one watch holding the lease."""
+    batch folders (``remove_partial``: not when a job is restored from a savepoint, whose state may
+    still name their files). Only folders named as batches are touched. Returns what was done, one
+    line each. Run by the one watch holding the lease."""
     ledger = BatchLedger.at(root)
     fs = ledger.fs
     listed = ledger.read()
@@ -88,14 +101,14 @@ def roll_forward(root: str) -> list[str]:
     names = sorted(posixpath.basename(p.rstrip("/")) for p in present)
     for name in names:
         path = ledger.batch_path(name)
-        if name in listed or not fs.isdir(path):
-            continue  # published, or a stray file (no batch is a file)
+        if name in listed or not BATCH_NAME.match(name) or not fs.isdir(path):
+            continue  # published, or not a batch: left as it is
         data = read_bytes(fs, posixpath.join(path, MANIFEST))
         manifest = _complete_manifest(fs, path, data)
         if manifest is not None:
             ledger.record(name, entry_of(manifest, data, _now_iso()))
             done.append(f"batch {name}: its manifest was written but not entered in the ledger; entered")
-        else:
+        elif remove_partial:
             remove_tree(fs, path)
             done.append(f"batch {name}: not published (no complete manifest); removed, to be computed again")
     return done
