@@ -31,7 +31,14 @@ from apache_beam.options.pipeline_options import (
 )
 
 from beam_jobs import watch_options  # noqa: F401 - declares Flink's streaming options to Beam's parser
-from beam_jobs.build_args import EXIT_FAILED, EXIT_FAILED_SHARDS, EXIT_OK, EXIT_USAGE, parse_with_beam_options
+from beam_jobs.build_args import (
+    EXIT_FAILED,
+    EXIT_FAILED_SHARDS,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    parse_with_beam_options,
+)
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import package_versions, recorded_recipe
 from beam_jobs.runners import RunnerOptionsError, check_runner_name, dry_run_report, is_dataflow, runner_name
@@ -78,10 +85,6 @@ def watch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="tracebacks and Beam's own log lines")
     parser.add_argument("--quiet", action="store_true", help="only warnings and the last line")
     return parser
-
-
-class UsageError(WarcforgeError):
-    pass
 
 
 def watch_source(recipe: Recipe, output: str) -> WatchSource:

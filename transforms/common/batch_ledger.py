@@ -10,16 +10,14 @@ before the pipeline starts.
 The poller reads it to skip files already published and to retry failed ones (up to a cap).
 """
 
-import json
 import posixpath
 from dataclasses import asdict, dataclass, field
 
 import fsspec
 
-from transforms.common.atomic_files import read_bytes, replace_atomically
 from transforms.common.batches import parse_iso_ms
-from transforms.common.errors import OutputExistsError
 from transforms.common.fs_urls import url_of
+from transforms.common.tagged_json import read_tagged, write_tagged
 
 LEDGER = "ledger.json"
 WATCH_LEDGER_FORMAT = "warcforge-watch-ledger/1"
@@ -60,25 +58,16 @@ class BatchLedger:
         return url_of(self.fs, posixpath.join(self.root, BATCHES_DIR, relative))
 
     def read(self) -> dict[str, BatchEntry]:
-        data = read_bytes(self.fs, self.path)
-        if data is None:
-            return {}
-        try:
-            ledger = json.loads(data)
-            if ledger.get("format") != WATCH_LEDGER_FORMAT:
-                raise ValueError(f"format {ledger.get('format')!r}, not {WATCH_LEDGER_FORMAT}")
-            return {name: BatchEntry(**entry) for name, entry in ledger["batches"].items()}
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise OutputExistsError(f"{self.where}/{LEDGER} is not a warcforge watch ledger ({exc}); refusing to "
-                                    "publish batches into this root") from None
+        found = read_tagged(self.fs, self.path, WATCH_LEDGER_FORMAT, "batches", lambda entry: BatchEntry(**entry),
+                            lambda why: f"{self.where}/{LEDGER} is not a warcforge watch ledger ({why}); refusing "
+                            "to publish batches into this root")
+        return found or {}
 
     def record(self, name: str, entry: BatchEntry) -> None:
         """Add one batch's entry (the caller is the root's one writer)."""
         batches = {n: asdict(e) for n, e in self.read().items()}
         batches[name] = asdict(entry)
-        body = {"format": WATCH_LEDGER_FORMAT, "batches": batches}
-        replace_atomically(self.fs, self.path,
-                           (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+        write_tagged(self.fs, self.path, WATCH_LEDGER_FORMAT, "batches", batches)
 
 
 @dataclass(frozen=True)

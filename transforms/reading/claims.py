@@ -9,15 +9,13 @@ batch. Claims of published batches are dropped. Only the one poller of the watch
 root's lease writes this file.
 """
 
-import json
 import posixpath
 from dataclasses import asdict, dataclass
 
 import fsspec
 
-from transforms.common.atomic_files import read_bytes, replace_atomically
 from transforms.common.batch_ledger import WATCH_STATE_DIR
-from transforms.common.errors import OutputExistsError
+from transforms.common.tagged_json import read_tagged, write_tagged
 
 CLAIMS = "claims.json"
 CLAIMS_FORMAT = "warcforge-watch-claims/1"
@@ -36,18 +34,10 @@ class Claims:
         self.where = f"{root_url.rstrip('/')}/{WATCH_STATE_DIR}/{CLAIMS}"
 
     def read(self) -> dict[str, Claim]:
-        data = read_bytes(self.fs, self.path)
-        if data is None:
-            return {}
-        try:
-            body = json.loads(data)
-            if body.get("format") != CLAIMS_FORMAT:
-                raise ValueError(f"format {body.get('format')!r}")
-            return {url: Claim(**claim) for url, claim in body["claims"].items()}
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise OutputExistsError(f"{self.where} is not a warcforge claims file ({exc})") from None
+        found = read_tagged(self.fs, self.path, CLAIMS_FORMAT, "claims", lambda claim: Claim(**claim),
+                            lambda why: f"{self.where} is not a warcforge claims file ({why})")
+        return found or {}
 
     def write(self, claims: dict[str, Claim]) -> None:
         self.fs.makedirs(posixpath.dirname(self.path), exist_ok=True)
-        body = {"format": CLAIMS_FORMAT, "claims": {url: asdict(c) for url, c in sorted(claims.items())}}
-        replace_atomically(self.fs, self.path, json.dumps(body, indent=1, sort_keys=True).encode("utf-8"))
+        write_tagged(self.fs, self.path, CLAIMS_FORMAT, "claims", {url: asdict(c) for url, c in sorted(claims.items())})

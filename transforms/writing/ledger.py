@@ -6,16 +6,13 @@ its times. An entry is written only after that crawl's publish succeeded, by rep
 file atomically, so a crawl in the ledger is complete and a crawl not in it is rebuilt.
 """
 
-import json
 import posixpath
 from dataclasses import asdict, dataclass
 
 import fsspec
 
-from transforms.common.atomic_files import read_bytes, replace_atomically
-from transforms.common.errors import OutputExistsError
 from transforms.common.fs_urls import url_of
-from transforms.writing.publish import dumps_json
+from transforms.common.tagged_json import read_tagged, write_tagged
 
 LEDGER = "ledger.json"
 LEDGER_FORMAT = "warcforge-ledger/1"
@@ -46,20 +43,13 @@ class Ledger:
         return url_of(self.fs, posixpath.join(self.root, relative))
 
     def read(self) -> dict[str, LedgerEntry]:
-        data = read_bytes(self.fs, self.path)
-        if data is None:
-            return {}
-        try:
-            ledger = json.loads(data)
-            if ledger.get("format") != LEDGER_FORMAT:
-                raise ValueError(f"format {ledger.get('format')!r}")
-            return {crawl: LedgerEntry(**entry) for crawl, entry in ledger["crawls"].items()}
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise OutputExistsError(f"{self.where}/{LEDGER} is not a warcforge ledger ({exc}); refusing to "
-                                    "refresh into this root") from None
+        found = read_tagged(self.fs, self.path, LEDGER_FORMAT, "crawls", lambda entry: LedgerEntry(**entry),
+                            lambda why: f"{self.where}/{LEDGER} is not a warcforge ledger ({why}); refusing to "
+                            "refresh into this root")
+        return found or {}
 
     def record(self, crawl: str, entry: LedgerEntry) -> None:
         """Add or replace one crawl's entry; the caller holds the root's lease."""
         crawls = {name: asdict(e) for name, e in self.read().items()}
         crawls[crawl] = asdict(entry)
-        replace_atomically(self.fs, self.path, dumps_json({"format": LEDGER_FORMAT, "crawls": crawls}))
+        write_tagged(self.fs, self.path, LEDGER_FORMAT, "crawls", crawls)

@@ -30,6 +30,7 @@ import fsspec
 
 from transforms.common.atomic_files import move_atomically, read_bytes, remove_file, remove_tree, replace_atomically
 from transforms.common.errors import OutputExistsError
+from transforms.common.tagged_json import dumps_json  # noqa: F401 - published JSON, for the jobs
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "warcforge-manifest/1"
@@ -39,10 +40,6 @@ SIDE_FILES = ("stats.json", "run_info.json", "inputs.json", "README.md", "warcfo
 DATASET_DIRS = ("data", "dead_letter", "rejected", "index", "pointers", "rejected_pointers", "missing")
 _STAGING_NAME = re.compile(r"^\.warcforge-staging-[0-9a-f]{32}$")
 log = logging.getLogger("warcforge.publish")
-
-
-def dumps_json(obj: object) -> bytes:
-    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def listed_files(manifest: dict) -> list[str]:
