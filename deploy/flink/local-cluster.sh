@@ -31,7 +31,11 @@ CACHE="${WARCFORGE_CACHE:-$HOME/.cache/warcforge}"
 PYTHON="${PYTHON:-python3}"
 DIST="$CACHE/flink-$FLINK_VERSION"
 FLINK_HOME="$DIST/pyflink"
+# A cluster per REST port: its configuration, pid files and logs apart from any other's, so two
+# clusters on loopback (a test run beside a benchmark) never stop or reconfigure each other.
 RUN_DIR="$CACHE/flink-run"
+[ "$FLINK_REST_PORT" = 8081 ] || RUN_DIR="$CACHE/flink-run-$FLINK_REST_PORT"
+export FLINK_CONF_DIR="$RUN_DIR/conf"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 say() { echo "flink: $*" >&2; }
@@ -56,11 +60,14 @@ unpack() {
 }
 
 configure() {
-    # Flattened keys replace the shipped config.yaml: loopback only, small memory, fixed ports.
-    mkdir -p "$RUN_DIR/log"
+    # Flattened keys replace the shipped config.yaml (in this cluster's own copy of conf/): loopback
+    # only, small memory, fixed ports.
+    mkdir -p "$RUN_DIR/log" "$FLINK_CONF_DIR"
+    cp "$FLINK_HOME"/conf/log4j*.properties "$FLINK_HOME"/conf/logback*.xml "$FLINK_HOME"/conf/masters \
+        "$FLINK_HOME"/conf/workers "$FLINK_CONF_DIR/"
     sed -e "s|@SLOTS@|$FLINK_SLOTS|g" -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RPC_PORT@|$FLINK_RPC_PORT|g" \
         -e "s|@RUN_DIR@|$RUN_DIR|g" \
-        "$HERE/local-config.yaml" > "$FLINK_HOME/conf/config.yaml"
+        "$HERE/local-config.yaml" > "$FLINK_CONF_DIR/config.yaml"
 }
 
 overview() {
