@@ -33,7 +33,7 @@ lint: venv
 test: lint
 	$(BIN)/python -m pytest
 
-# Speed is measured here, never asserted in tests; figures go to docs/.
+# Speed is measured here, never asserted in tests; figures go to docs/ (the cost model, docs/scale.md, last).
 bench: venv
 	$(BIN)/python bench/read_overhead.py
 	$(BIN)/python bench/extraction_quality.py
@@ -43,6 +43,9 @@ bench: venv
 	$(BIN)/python bench/pipeline_throughput.py
 	$(BIN)/python bench/hot_bucket_memory.py
 	$(BIN)/python bench/progress_overhead.py
+	$(BIN)/python bench/shard_memory.py
+	$(BIN)/python bench/flink_per_core.py
+	$(BIN)/python bench/scale_model.py
 
 # A Flink session cluster on loopback (deploy/flink/local-cluster.sh; Flink from the package index,
 # cached in ~/.cache/warcforge). FLINK_REST_PORT picks the REST port (8081).

@@ -1,13 +1,13 @@
 """The build on the loopback Flink cluster, per core, against the DirectRunner and the plain loop.
 
-Same input for all three: four copies of the real pages (links under distinct names). Flink is the
+Same input for all three: eight copies of the real pages (links under distinct names), and one copy. Flink is the
 session cluster of deploy/flink/local-cluster.sh (one JobManager, one TaskManager with 2 slots,
 ``--parallelism=2``), Beam's Flink job server, and SDK workers from a Beam worker pool
 (``--environment_type=EXTERNAL``, as deploy/flink runs them). CPU is counted by the kernel in
 three cgroups, so exited workers and every JVM thread count: the Flink JVMs, the SDK workers (the
 pool and every worker it starts), and the driver (``warcforge build``, the job server it starts).
-Each runner builds all files and the first file alone: the difference is the marginal rate,
-without the job's fixed cost (submission, the job server's start, the workers' start).
+Each runner builds all copies and one copy: the difference is the marginal rate, without the
+job's fixed cost (submission, the job server's start, the workers' start, most of the JIT).
 Writes docs/BENCH-FLINK.md.
 """
 
@@ -35,6 +35,7 @@ OUT = REPO / "docs" / "BENCH-FLINK.md"
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 CACHE = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
 SLOTS = 2
+LARGE_COPIES = 8  # the small input is one copy: the JVMs' warm-up (JIT) mostly falls in both runs
 
 
 @contextlib.contextmanager
@@ -97,8 +98,8 @@ def main() -> int:
         return 0
     files, described = archive_files()
     WORK.mkdir(parents=True, exist_ok=True)
-    linked = copies_of(files)
-    size, first_size = sum(Path(f).stat().st_size for f in linked), Path(linked[0]).stat().st_size
+    small, large = copies_of(files, 1), copies_of(files, LARGE_COPIES)
+    small_size, size = (sum(Path(f).stat().st_size for f in linked) for linked in (small, large))
     rows, ratios = [], {}
     with flink_cluster() as (rest_port, jar, jvm_pids), contextlib.ExitStack() as stack:
         jvms = stack.enter_context(CpuAccount("jvms"))
@@ -114,15 +115,19 @@ def main() -> int:
                       f"--environment_config=localhost:{pool_port}"]
         accounts = {"Flink JVMs": jvms, "SDK workers": workers}
         idle = {name: idle_rate(account) for name, account in accounts.items()}
+        runners = {"DirectRunner": [], "Flink": flink_args,
+                   f"Flink, {SLOTS} SDK workers": [*flink_args, f"--sdk_worker_parallelism={SLOTS}"]}
         for number, (label, (sections, near)) in enumerate(list(RECIPES.items())[:2]):
-            whole = write_recipe(f"flink-{number}", linked, sections)
-            first = write_recipe(f"flink-{number}-first", linked[:1], sections)
-            low = floor(linked, near)
+            whole = write_recipe(f"flink-{number}", large, sections)
+            first = write_recipe(f"flink-{number}-small", small, sections)
+            low = floor(large, near)
             rates = {"plain loop": size / low.cpu / 1e6}
-            for runner, run in (("DirectRunner", lambda r: counted_build(r, [], {})),
-                                ("Flink", lambda r: counted_build(r, flink_args, accounts))):
-                all_files, first_file = run(whole), run(first)
-                marginal = (size - first_size) / max(all_files["total"] - first_file["total"], 1e-9) / 1e6
+            for runner, args in runners.items():
+                if runner.endswith("SDK workers") and near:
+                    continue  # one recipe shows what a worker per slot changes
+                all_files = counted_build(whole, args, accounts if args else {})
+                first_file = counted_build(first, args, accounts if args else {})
+                marginal = (size - small_size) / max(all_files["total"] - first_file["total"], 1e-9) / 1e6
                 rates[runner] = marginal
                 rows.append(f"| {label} | {runner} | {all_files['documents']:,} | {all_files['wall']:.1f} | "
                             f"{split(all_files)} | {first_file['wall']:.1f} | {split(first_file)} | {marginal:.2f} |")
@@ -131,7 +136,8 @@ def main() -> int:
     lines = [
         "# The build on Flink, per core",
         "",
-        f"Input: {described}, four copies (links under distinct names), {size / 1e6:.1f} MB compressed. "
+        f"Input: {described}, {LARGE_COPIES} copies (links under distinct names), {size / 1e6:.1f} MB compressed, "
+        f"and one copy ({small_size / 1e6:.1f} MB). "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; one run each; {load()}. "
         "Produced by `make bench` (bench/flink_per_core.py).",
         "",
@@ -140,11 +146,13 @@ def main() -> int:
         "(`--environment_type=EXTERNAL`). CPU is user and system time as the kernel counts it in a cgroup per "
         "part: the Flink JVMs (JobManager and TaskManager), the SDK workers (the pool and every worker it "
         "starts), and the driver (`warcforge build` and the job server it starts). The DirectRunner runs one "
-        "in-process worker. Marginal: MB between the run on all files and the run on the first file alone, per "
-        "CPU second between them; it leaves out each job's fixed cost.",
+        "in-process worker. Marginal: MB between the run on all copies and the run on one copy, per CPU second "
+        "between them; it leaves out each job's fixed cost. By default Beam's Flink runner starts one SDK worker "
+        f"process per TaskManager (`--sdk_worker_parallelism=1`), whose Python runs one core at a time; the row "
+        f"with {SLOTS} SDK workers sets it to the slot count.",
         "",
-        "| recipe | runner | documents out | wall s, all files | CPU s, all files | wall s, first file "
-        "| CPU s, first file | MB/s per CPU, marginal |",
+        "| recipe | runner | documents out | wall s, all copies | CPU s, all copies | wall s, one copy "
+        "| CPU s, one copy | MB/s per CPU, marginal |",
         "|---|---|---:|---:|---|---:|---|---:|",
         *rows,
         "",

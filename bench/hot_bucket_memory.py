@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,6 +23,7 @@ sys.path.insert(0, str(REPO))
 import apache_beam as beam  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
+from bench.flink_session import flink_cluster, flink_options  # noqa: E402
 from bench.report import write_report  # noqa: E402
 from testbed.hot_bucket_corpus import BoilerplateDocs  # noqa: E402
 from testbed.local_services import free_port, serve  # noqa: E402
@@ -31,23 +31,8 @@ from testbed.memory_cap import MemoryCap  # noqa: E402
 from transforms.dedup.stage import NearDedup, NearDedupSettings  # noqa: E402
 
 OUT = REPO / "docs" / "HOT-BUCKET-MEMORY.md"
-CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 MEMBERS = int(os.environ.get("HOT_BUCKET_MEMBERS", 200_000))
 MEASURING_CAP = 8 << 30  # high enough never to bite: the cgroup is here to count, not to limit
-
-
-@contextlib.contextmanager
-def flink_cluster() -> Iterator[tuple[int, str]]:
-    """A loopback session cluster on free ports: its REST port and Beam's job server jar."""
-    env = {**os.environ, "FLINK_REST_PORT": str(free_port()), "FLINK_RPC_PORT": str(free_port()),
-           "PYTHON": sys.executable}
-    subprocess.run([CLUSTER, "up"], env=env, check=True, timeout=900)
-    try:
-        jar = subprocess.run([CLUSTER, "job-server-jar"], env=env, check=True, capture_output=True, text=True,
-                             timeout=900).stdout.strip()
-        yield int(env["FLINK_REST_PORT"]), jar
-    finally:
-        subprocess.run([CLUSTER, "down"], env=env, timeout=120)
 
 
 def start_pool(cap: MemoryCap | None) -> tuple[subprocess.Popen, int]:
@@ -93,9 +78,8 @@ def run(hot_bucket_size: int, rest_port: int, jar: str) -> dict:
         pool, pool_port = start_pool(cap)
         stack.callback(pool.wait, 30)
         stack.callback(pool.terminate)
-        options = PipelineOptions(["--runner=FlinkRunner", f"--flink_master=localhost:{rest_port}",
-                                   "--flink_version=1.19", f"--flink_job_server_jar={jar}", "--parallelism=2",
-                                   "--environment_type=EXTERNAL", f"--environment_config=localhost:{pool_port}"])
+        options = PipelineOptions(flink_options(rest_port, jar, "--environment_type=EXTERNAL",
+                                                f"--environment_config=localhost:{pool_port}"))
         peaks: dict = {}
         stop = threading.Event()
         watcher = threading.Thread(target=worker_peaks, args=(pool, stop, peaks), daemon=True)
@@ -148,13 +132,13 @@ def main() -> int:
         "",
         "With handling off, one worker receives the whole bucket as one group (the metric's largest group is "
         "the bucket); with it on, no group exceeds 1,000 members. The bucket's members travel as survivor "
-        "ranks (about 40 bytes each), not as documents or signatures, so grouping even 200,000 of them costs "
-        "a worker tens of MB: the peaks here are set by the rest of the job, and a memory cap at this size "
-        "cannot tell the two apart. What grows without bound with handling off is that one group: a "
-        "boilerplate bucket of 50 million members is 2 GB of rank bytes alone on one worker, and more on the "
-        "runner that builds the group. `tests/test_flink.py` runs the 200,000-member bucket with handling on "
-        "and the SDK workers capped at 1 GiB together (a memory cgroup, as a container limit is), and reads "
-        "the metric.",
+        "ranks (16 bytes each, 24 with the newest or longest rule), not as documents or signatures, so grouping "
+        "even 200,000 of them costs a worker tens of MB at most: the peaks here are set by the rest of the job, "
+        "and a memory cap of 1 GiB cannot tell the two apart. What grows without bound with handling off is that "
+        "one group: a boilerplate bucket of 50 million members is 800 MB of rank bytes alone on one worker, "
+        "and more on the runner that builds the group. `tests/test_flink.py` runs the 200,000-member bucket "
+        "with handling on and the SDK workers capped at 1 GiB together (a memory cgroup, as a container limit "
+        "is), and reads the metric.",
         "",
     ]
     write_report(OUT, lines)

@@ -1,6 +1,9 @@
 """MinHash LSH near-duplicate removal: the S-curve, cluster resolution in Beam, hot buckets, determinism."""
 
+import collections
 import math
+import random
+from dataclasses import replace
 
 import apache_beam as beam
 import numpy as np
@@ -13,12 +16,28 @@ from tests.conftest import build, read_rows, write_recipe
 from tests.filter_texts import distinct_words
 from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket, doc
 from transforms.common.records import Document, Provenance
+from transforms.dedup.clusters import (
+    HOT,
+    REMOVED,
+    bucket_round,
+    hot_bucket_of,
+    membership_key,
+    node_label,
+    pack_document,
+    split_buckets,
+    survivors,
+    tally,
+    unpack_document,
+    verdict,
+    verdict_votes,
+)
 from transforms.dedup.codepoint_classes import COMBINING, DIGIT, WORD, code_point_classes
 from transforms.dedup.minhash import (
     _COMBINING,
     _DIGIT,
     _SEPARATORS,
     MinHasher,
+    bucket_key,
     jaccard,
     normalize_for_minhash,
     s_curve,
@@ -28,7 +47,7 @@ from transforms.dedup.minhash import (
     word_hashes,
 )
 from transforms.dedup.stage import NearDedup, NearDedupSettings
-from transforms.dedup.survivor import survivor_rank
+from transforms.dedup.survivor import compact_rank, survivor_rank
 
 
 def test_normalization():
@@ -184,3 +203,189 @@ def test_url_dedup_keeps_the_newest_or_the_longest_capture(tmp_path):
         with TestPipeline() as p:
             out = p | beam.Create(docs) | DedupByUrl(rule) | beam.Map(lambda d: d.id[0])
             assert_that(out, equal_to(kept))
+
+
+# Compact ranks, bucket keys and cluster resolution without the buckets of one document.
+
+RULES = ("smallest_id", "newest", "longest")
+
+
+def random_docs(count: int, seed: int) -> list[Document]:
+    """Documents with clashing dates and lengths, some undated or dated before 1970, so that the
+    rank's number ties often and the id decides."""
+    rng = random.Random(seed)
+    dates = [None, "1969-07-20T20:17:40Z", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5Z", "2025-06-30T23:59:59Z"]
+    return [doc("x" * rng.choice([0, 1, 5, 300, 12_000]), f"{rng.getrandbits(128):032x}", rng.choice(dates))
+            for _ in range(count)]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_compact_ranks_sort_as_the_spelled_out_ranks(rule):
+    docs = random_docs(400, seed=11)
+    by_string = sorted(docs, key=lambda d: survivor_rank(d, rule))
+    by_bytes = sorted(docs, key=lambda d: compact_rank(d, rule))
+    assert [d.id for d in by_bytes] == [d.id for d in by_string]
+    assert {len(compact_rank(d, rule)) for d in docs} == {16 if rule == "smallest_id" else 24}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_ids_made_in_sequence_keep_their_order_and_never_tie(rule):
+    # Ids that differ only in their last digits (as test corpora make them) and equal otherwise.
+    docs = [doc("same text", f"{i:032x}") for i in (0, 1, 2, 15, 16, 255, 2**64, 2**64 + 1)]
+    ranks = [compact_rank(d, rule) for d in docs]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(docs)
+    assert [survivor_rank(d, rule) for d in docs] == sorted(survivor_rank(d, rule) for d in docs)
+
+
+def test_a_rank_needs_a_hex_id():
+    for bad in ("not-a-hex-id-at-all-but-32-chars", "A" * 32, "a" * 31):
+        with pytest.raises(ValueError, match="32 lowercase hex digits"):
+            compact_rank(doc("text", bad), "smallest_id")
+
+
+def test_bucket_keys_are_8_bytes_and_keep_each_band_apart():
+    hasher = MinHasher(14, 8)
+    keys = hasher.bucket_keys(hasher.signature(shingle_hashes(BASE)))
+    assert len(keys) == 14 * 8 and len(set(split_buckets(keys))) == 14
+    # The same band key in two bands is two buckets; within a band the key decides alone.
+    assert bucket_key(0, 7) != bucket_key(1, 7) and bucket_key(3, 7) == bucket_key(3, 7)
+    assert len({bucket_key(2, k) for k in range(1000)}) == 1000
+
+
+def test_a_packed_document_comes_back_whole():
+    original = replace(doc("Café lone \ud800 surrogate " * 50, "a" * 32, None), language="fr", language_score=0.5,
+                       truncated=True, duplicate_count=3)
+    packed = pack_document(original)
+    assert unpack_document(packed) == original and len(packed) < len(original.text)
+
+
+def full_propagation(members: dict, ranks: dict, rounds: int) -> dict:
+    """The reference: every bucket, singletons included, in every round, all in memory."""
+    labels = dict(ranks)
+    for _ in range(rounds):
+        smallest = {bucket: min(labels[node] for node in nodes) for bucket, nodes in members.items()}
+        labels = {node: min([labels[node]] + [smallest[b] for b, nodes in members.items() if node in nodes])
+                  for node in labels}
+    return labels
+
+
+def reference_survivors(members: dict, ranks: dict, rounds: int) -> dict:
+    """node -> cluster size of every survivor, as near dedup defines them: a document survives when its
+    final label is its own rank, with the number of documents whose label that is."""
+    labels = full_propagation(members, ranks, rounds)
+    sizes = collections.Counter(labels.values())
+    return {node: sizes[rank] for node, rank in ranks.items() if labels[node] == rank}
+
+
+def pruned_survivors(members: dict, ranks: dict, rounds: int, hot_bucket_size: int) -> dict:
+    """Near dedup's steps in memory, as stage.NearDedup wires them: hot buckets by side input, the
+    buckets of one document left out, only the members of the others labelled."""
+    node_of = {rank: node for node, rank in ranks.items()}
+    hot = {b for b, nodes in members.items() if len(nodes) > hot_bucket_size}
+    grouped = collections.defaultdict(list)
+    for bucket, nodes in members.items():
+        for node in nodes:
+            grouped[membership_key(bucket, ranks[node], bucket in hot)].append((ranks[node], ranks[node]))
+    for number in range(1, rounds + 1):
+        messages, hot_labels = collections.defaultdict(list), {}
+        for key, pairs in grouped.items():
+            bucket = hot_bucket_of(key)
+            if bucket is None:
+                for node, message in bucket_round(key, pairs):
+                    messages[node].append(message)
+                continue
+            for node, label in pairs:
+                messages[node].append((bucket, HOT))
+                hot_labels[bucket] = min(label, hot_labels.get(bucket, label))
+        grouped, votes = collections.defaultdict(list), collections.defaultdict(list)
+        for node, received in messages.items():
+            label, cold, hot_buckets = node_label(received, hot_labels)
+            if number == rounds:
+                for key, vote in verdict_votes(node, label):
+                    votes[key].append(vote)
+            for bucket in cold:
+                grouped[bucket].append((node, label))
+            for bucket in hot_buckets:
+                grouped[membership_key(bucket, node, hot=True)].append((node, label))
+    verdicts = {node: verdict(tally(v)) for node, v in votes.items()}
+    kept = {}
+    for rank, node in node_of.items():
+        for _, size in survivors([node], [verdicts[rank]] if rank in verdicts else []):
+            kept[node] = size
+    return kept
+
+
+def random_graph(rng: random.Random, nodes: int) -> tuple[dict, dict]:
+    """Memberships where a few buckets are large (hot) and most hold one document."""
+    ranks = {f"n{i}": rng.getrandbits(64).to_bytes(8, "big") for i in range(nodes)}
+    members = collections.defaultdict(set)
+    for node in ranks:
+        for band in range(3):
+            size_class = rng.random()
+            pool = 3 if size_class < 0.05 else (nodes // 3 if size_class < 0.4 else nodes * 5)
+            members[bucket_key(band, rng.randrange(pool))].add(node)
+    return dict(members), ranks
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_leaving_out_single_document_buckets_gives_the_full_propagations_survivors(seed):
+    rng = random.Random(seed)
+    members, ranks = random_graph(rng, nodes=rng.choice([5, 40, 150]))
+    for rounds in (1, 2, 4):
+        hot_bucket_size = rng.choice([2, 4, 10_000])
+        assert pruned_survivors(members, ranks, rounds, hot_bucket_size) == reference_survivors(members, ranks, rounds)
+
+
+def chain_documents(chains: int = 4, steps: int = 7) -> list[Document]:
+    """Chains of documents, each a small edit of the one before: near duplicates that reach further
+    than one bucket-hop, so that the number of rounds shows in the survivors."""
+    rng = random.Random(3)
+    docs = []
+    for chain in range(chains):
+        words = distinct_words(150, syllables=4, offset=700 * chain)
+        for step in range(steps):
+            words = [f"edit{step}{i}" if rng.random() < 0.04 else w for i, w in enumerate(words)]
+            date = None if (chain + step) % 5 == 0 else f"2024-0{1 + step}-0{1 + chain}T00:00:00Z"
+            docs.append(doc(" ".join(words) + " end" * step, f"{rng.getrandbits(128):032x}", date))
+    return docs
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_near_dedup_keeps_the_survivors_of_the_full_propagation_on_chains(rule):
+    docs = chain_documents()
+    settings = NearDedupSettings(bands=20, rows=3, rounds=2, hot_bucket_size=3, survivor=rule)
+    hasher = MinHasher(settings.bands, settings.rows, settings.seed)
+    members = collections.defaultdict(set)
+    for d in docs:
+        for band, key in enumerate(hasher.band_keys(hasher.signature(shingles(d.text, settings.ngram)))):
+            members[(band, key)].add(d.id)
+    assert max(len(nodes) for nodes in members.values()) > settings.hot_bucket_size  # some buckets are hot
+    ranks = {d.id: survivor_rank(d, rule) for d in docs}  # the spelled-out ranks, as the reference
+    expected = {}
+    for rounds in (1, 2):
+        expected[rounds] = reference_survivors(dict(members), ranks, rounds)
+    assert expected[1] != expected[2]  # the chains are long enough for the rounds to matter
+    for rounds in (1, 2):
+        with TestPipeline() as p:
+            out = (p | beam.Create(docs) | NearDedup(replace(settings, rounds=rounds))
+                   | beam.Map(lambda d: (d.id, d.near_dup_cluster_size)))
+            assert_that(out, equal_to(list(expected[rounds].items())))
+
+
+def test_a_rank_collision_keeps_both_documents():
+    # b1 and b2 share their rank (one id: the same record read twice, exact dedup off) but not a
+    # bucket. b1 has a near duplicate a with a better rank, b2 has none: b2 must survive, and so does
+    # b1 (kept too much), since their one label may have come through the buckets of either.
+    a = doc(BASE, "1" * 32)
+    b1 = doc(BASE.replace(f" {WORDS[9]} ", " edited "), "5" * 32)
+    b2 = doc(" ".join(distinct_words(200, syllables=4, offset=9000)), "5" * 32)
+    with TestPipeline() as p:
+        out = p | beam.Create([a, b1, b2]) | NearDedup(NearDedupSettings()) | beam.Map(lambda d: d.text)
+        assert_that(out, equal_to([a.text, b1.text, b2.text]))
+
+
+def test_a_rank_collision_resolves_to_keeping_every_document_of_the_node():
+    assert survivors(["one"], [REMOVED]) == []
+    assert survivors(["one", "two"], [REMOVED]) == [("one", 1), ("two", 1)]
+    assert survivors(["one", "two"], [3]) == [("one", 3), ("two", 3)]
+    assert survivors(["alone"], []) == [("alone", 1)]

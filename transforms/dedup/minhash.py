@@ -137,6 +137,23 @@ class MinHasher:
         rows = signature.reshape(self.bands, self.rows)
         return [xxhash.xxh3_64_intdigest(rows[i].tobytes()) for i in range(self.bands)]
 
+    def bucket_keys(self, signature: np.ndarray) -> bytes:
+        """One 8-byte key per LSH bucket ``(band, band key)``, all of them concatenated (``bands * 8``
+        bytes): ``bucket_key`` of each band."""
+        return b"".join(bucket_key(band, key) for band, key in enumerate(self.band_keys(signature)))
+
+
+BUCKET_KEY_BYTES = 8
+_BAND_STRIDE = 0x9E3779B97F4A7C15  # odd: adding a multiple of it per band is a bijection of each band's keys
+
+
+def bucket_key(band: int, key: int) -> bytes:
+    """The bucket ``(band, key)`` in 8 bytes: the band key shifted by a fixed odd stride per band.
+    Within a band two documents share a bucket exactly when they share the band key, as with
+    ``(band, key)``; keys of two different bands coincide with probability 2^-64 a pair, and such
+    a coincidence joins two documents into one bucket like any 64-bit hash collision would."""
+    return ((key + band * _BAND_STRIDE) % 2**64).to_bytes(BUCKET_KEY_BYTES, "big")
+
 
 def s_curve(similarity: float, bands: int, rows: int) -> float:
     """Probability that two documents of Jaccard ``similarity`` share at least one band."""

@@ -9,25 +9,31 @@ combiner as exact dedup does.
 
 NearDedup: MinHash LSH clusters resolved inside Beam, with no step that gathers them on one worker.
 
-1. Each document gets a MinHash signature and one bucket per band: ``(band, band hash)``.
-2. Clusters are the connected components of "shares a bucket", found by min-label propagation:
-   every document starts labelled with its own rank (a string that sorts the preferred survivor
-   first: smallest id, newest, or longest, ties broken by id); each round, every bucket takes the
-   smallest label of its members (a combiner: no bucket's members are held together) and every
-   member takes the smallest label of its buckets. After ``rounds`` rounds a document whose label
-   is its own rank survives; the others are removed as near-duplicates of a better-ranked document.
-   A component whose members are more than ``rounds`` bucket-hops from its best document can keep
-   more than one survivor: the rounds bound the work and can only keep too much, never remove a
-   document that has no near-duplicate.
-3. Pushing a bucket's label back to its members groups the members of ordinary buckets; buckets
-   with more than ``hot_bucket_size`` members (a boilerplate page copied a million times) are
-   counted first and their labels travel as a side input instead, so no group exceeds that size.
+1. Each document gets its rank (``survivor.compact_rank``: 16 or 24 bytes that sort the preferred
+   survivor first: smallest id, newest, or longest, ties broken by id) and one 8-byte key per LSH
+   bucket ``(band, band hash)``; the document itself travels packed (``clusters.pack_document``).
+2. Bucket sizes are counted (a combiner); a bucket with more than ``hot_bucket_size`` members (a
+   boilerplate page copied a million times) is hot: its memberships are never grouped together,
+   each goes alone and its label reaches its members by side input, so no group exceeds that size.
+3. Clusters are the connected components of "shares a bucket", found by min-label propagation
+   (``clusters``): the memberships are grouped by bucket once; each round, every bucket of two or
+   more documents sends its smallest member label to its members, and every member takes the
+   smallest label of its buckets. A bucket of one document never changes a label, so it is left
+   out, and a document in no such bucket never takes part: it keeps its own rank and survives
+   alone. After ``rounds`` rounds a document whose label is its own rank survives, with the number
+   of documents that took its rank; the others are removed as near-duplicates of a better-ranked
+   document. A component whose members are more than ``rounds`` bucket-hops from its best document
+   can keep more than one survivor: the rounds bound the work and can only keep too much, never
+   remove a document that has no near-duplicate.
+4. Every element is bytes or an int under Beam's own coders (nothing is pickled by the runner),
+   and the stages are few: on Flink, each output of a fused stage is shipped to each of that
+   stage's consumers, so the documents leave their stage beside only their bucket keys.
 """
 
 from dataclasses import dataclass, replace
 
 import apache_beam as beam
-from apache_beam import coders
+from apache_beam import coders, typehints
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate, window
 from apache_beam.transforms.timeutil import TimeDomain
@@ -36,11 +42,25 @@ from apache_beam.utils.timestamp import Timestamp
 from transforms.common import reasons
 from transforms.common.records import Document
 from transforms.common.stage import StageCounters
+from transforms.dedup.clusters import (
+    HOT,
+    bucket_round,
+    hot_bucket_of,
+    membership_key,
+    node_label,
+    pack_document,
+    split_buckets,
+    survivors,
+    tally,
+    unpack_document,
+    verdict,
+    verdict_votes,
+)
 from transforms.dedup.cross_crawl import CrossCrawlSettings, DocumentKeys, read_index_keys
 from transforms.dedup.minhash import MinHasher, shingles
 from transforms.dedup.normalize import exact_dedup_key, normalize_capture_url
 from transforms.dedup.seen_before import InBatch, SeenSettings, kept_earlier, published_digests, still_remembered
-from transforms.dedup.survivor import survivor_key, survivor_rank
+from transforms.dedup.survivor import compact_rank, survivor_key
 
 
 class KeepSurvivor(beam.CombineFn):
@@ -158,8 +178,20 @@ class NearDedupSettings:
     survivor: str = "smallest_id"
 
 
+# Near dedup's elements are bytes (ranks, bucket keys, packed documents) and ints under Beam's own
+# coders (BytesCoder, VarIntCoder, TupleCoder), never Beam's pickling coder: the runner shuffles 8-,
+# 16- and 24-byte keys as they are. The final join's values are a packed document or a verdict, which Beam's
+# FastPrimitivesCoder writes with a one-byte type tag.
+KEYED = typehints.Tuple[bytes, bytes]
+MESSAGE = typehints.Tuple[bytes, typehints.Tuple[bytes, bytes]]
+VOTE = typehints.Tuple[bytes, int]
+JOINED = typehints.Tuple[bytes, typehints.Union[bytes, int]]
+
+
 class SignFn(beam.DoFn):
-    MEMBERSHIPS = "memberships"
+    """A document -> (its rank, the document packed) and, tagged, (its rank, its bucket keys)."""
+
+    BUCKETS = "buckets"
 
     def __init__(self, settings: NearDedupSettings) -> None:
         self.settings = settings
@@ -168,34 +200,23 @@ class SignFn(beam.DoFn):
         self.hasher = MinHasher(self.settings.bands, self.settings.rows, self.settings.seed)
 
     def process(self, doc: Document):  # noqa: ANN201 - a DoFn generator
-        rank = survivor_rank(doc, self.settings.survivor)
+        node = compact_rank(doc, self.settings.survivor)
         signature = self.hasher.signature(shingles(doc.text, self.settings.ngram))
-        for band, key in enumerate(self.hasher.band_keys(signature)):
-            yield beam.pvalue.TaggedOutput(self.MEMBERSHIPS, (f"{band:02d}{key:016x}", rank))
-        yield rank, doc
+        yield beam.pvalue.TaggedOutput(self.BUCKETS, (node, self.hasher.bucket_keys(signature)))
+        yield node, pack_document(doc)
 
 
-class PushColdBucketLabelFn(beam.DoFn):
-    """A bucket of at most hot_bucket_size members: its label to each member."""
-
-    def __init__(self) -> None:
-        self.group_sizes = Metrics.distribution(reasons.NEAR_DEDUP, "bucket_group_size")
-
-    def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
-        _, joined = grouped
-        labels = list(joined["label"])
-        members = list(joined["member"])
-        if members:  # none for a hot bucket: its label travels by side input
-            self.group_sizes.update(len(members))
-        for member in members:
-            yield member, labels[0]
+def each_membership(grouped: tuple):  # noqa: ANN201 - a generator for FlatMap
+    node, bucket_keys = grouped
+    for keys in bucket_keys:
+        for bucket in split_buckets(keys):
+            yield bucket, node
 
 
-def push_hot_bucket_label(membership: tuple, hot_labels: dict):  # noqa: ANN201 - a generator for FlatMap
-    bucket, member = membership
-    label = hot_labels.get(bucket)
-    if label is not None:
-        yield member, label
+def route_memberships(element: tuple, hot: dict):  # noqa: ANN201 - a generator for FlatMap
+    node, keys = element
+    for bucket in split_buckets(keys):
+        yield membership_key(bucket, node, bucket in hot), node
 
 
 class KeepHotBucketsFn(beam.DoFn):
@@ -211,42 +232,65 @@ class KeepHotBucketsFn(beam.DoFn):
             yield count
 
 
-class PropagateLabels(beam.PTransform):
-    """One round: bucket minima from member labels, then member minima from bucket labels."""
+class BucketRoundFn(beam.DoFn):
+    """A grouped bucket -> its smallest label to each member; a hot membership -> a HOT message to its
+    member and (tagged) the member's label towards the bucket's smallest (a combiner)."""
 
-    def expand(self, inputs):  # noqa: ANN001, ANN201 - Beam reads these hints; a tuple input has none
-        labels, memberships, hot = inputs
-        # A copy of the memberships per round: without the break, runners fuse the consumers of
-        # every round into one stage that waits on a later round's side input (a deadlock). A
-        # GroupByKey, not a Reshuffle: Beam's Flink runner (2.62) fed this graph's Reshuffle None.
-        memberships = (memberships
-                       | "KeyedByItself" >> beam.Map(lambda m: (m, None))
-                       | "MembershipsOfThisRound" >> beam.GroupByKey()
-                       | "Membership" >> beam.Map(lambda kv: kv[0]))
-        member_labels = (
-            {"buckets": memberships | "ByMember" >> beam.Map(lambda m: (m[1], m[0])), "label": labels}
-            | "JoinLabelsToBuckets" >> beam.CoGroupByKey()
-            | "LabelPerBucket" >> beam.FlatMap(
-                lambda kv: ((bucket, min(kv[1]["label"])) for bucket in kv[1]["buckets"]))
-        )
-        bucket_labels = member_labels | "SmallestLabelPerBucket" >> beam.CombinePerKey(min)
-        hot_labels = bucket_labels | "HotBucketLabels" >> beam.Filter(
-            lambda kv, hot_keys: kv[0] in hot_keys, hot_keys=beam.pvalue.AsDict(hot))
-        # Hot buckets are left out before the join: their members never meet in one group.
-        cold_memberships = memberships | "ColdBucketsOnly" >> beam.Filter(
-            lambda m, hot_keys: m[0] not in hot_keys, hot_keys=beam.pvalue.AsDict(hot))
-        from_cold = (
-            {"label": bucket_labels, "member": cold_memberships}
-            | "JoinBucketsToMembers" >> beam.CoGroupByKey()
-            | "PushColdBucketLabels" >> beam.ParDo(PushColdBucketLabelFn())
-        )
-        from_hot = memberships | "PushHotBucketLabels" >> beam.FlatMap(
-            push_hot_bucket_label, hot_labels=beam.pvalue.AsDict(hot_labels))
-        return (
-            (labels, from_cold, from_hot)
-            | "AllProposals" >> beam.Flatten()
-            | "SmallestLabelPerMember" >> beam.CombinePerKey(min)
-        )
+    HOT_LABELS = "hot_labels"
+
+    def __init__(self, first: bool) -> None:
+        self.first = first  # round 1 groups bare members, whose label is their own rank
+
+    def setup(self) -> None:
+        self.group_sizes = Metrics.distribution(reasons.NEAR_DEDUP, "bucket_group_size")
+
+    def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
+        key, members = grouped
+        members = [(node, node) for node in members] if self.first else list(members)
+        bucket = hot_bucket_of(key)
+        if bucket is None:
+            self.group_sizes.update(len(members))
+            yield from bucket_round(key, members)
+            return
+        for node, label in members:
+            yield node, (bucket, HOT)
+            yield beam.pvalue.TaggedOutput(self.HOT_LABELS, (bucket, label))
+
+
+class NodeRoundFn(beam.DoFn):
+    """A member's messages -> its new label: to its buckets for the next round, or after the last
+    round as verdict votes."""
+
+    def __init__(self, last: bool) -> None:
+        self.last = last
+
+    def process(self, grouped: tuple, hot_labels: dict):  # noqa: ANN201 - a DoFn generator
+        node, messages = grouped
+        label, cold, hot = node_label(messages, hot_labels)
+        if self.last:
+            yield from verdict_votes(node, label)
+            return
+        for bucket in cold:
+            yield bucket, (node, label)
+        for bucket in hot:
+            yield membership_key(bucket, node, hot=True), (node, label)
+
+
+class VerdictFn(beam.CombineFn):
+    def create_accumulator(self) -> tuple:
+        return tally()
+
+    def add_input(self, accumulator: tuple, vote: int) -> tuple:
+        return tally([vote], [accumulator])
+
+    def merge_accumulators(self, accumulators: list) -> tuple:
+        return tally(tallies=accumulators)
+
+    def extract_output(self, accumulator: tuple) -> int:
+        return verdict(accumulator)
+
+    def get_accumulator_coder(self) -> coders.Coder:
+        return coders.TupleCoder([coders.VarIntCoder(), coders.BooleanCoder()])
 
 
 class KeepSurvivorsFn(beam.DoFn):
@@ -254,43 +298,70 @@ class KeepSurvivorsFn(beam.DoFn):
         self.counters = StageCounters(reasons.NEAR_DEDUP)
 
     def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
-        rank, joined = grouped
-        (doc,) = joined["doc"]
-        (label,) = joined["label"]
-        self.counters.inc(reasons.IN)
-        if label != rank:
-            self.counters.inc(reasons.NEAR_DUPLICATE)
-            return
-        size = max(joined["cluster_size"], default=1)
-        self.counters.inc(reasons.OUT)
-        yield replace(doc, near_dup_cluster_size=size)
+        _, values = grouped
+        documents, verdicts = [], []
+        for value in values:
+            (documents if isinstance(value, bytes) else verdicts).append(value)
+        documents = [unpack_document(packed) for packed in documents]
+        kept = survivors(documents, verdicts)
+        self.counters.inc(reasons.IN, len(documents))
+        if len(kept) < len(documents):
+            self.counters.inc(reasons.NEAR_DUPLICATE, len(documents) - len(kept))
+        self.counters.inc(reasons.OUT, len(kept))
+        for doc, size in kept:
+            yield replace(doc, near_dup_cluster_size=size)
+
+
+class Round(beam.PTransform):
+    """One round of label propagation: grouped buckets -> the members' labels, grouped by bucket for
+    the next round or, after the last, as verdict votes."""
+
+    def __init__(self, first: bool, last: bool) -> None:
+        super().__init__()
+        self.first, self.last = first, last
+
+    def expand(self, grouped: beam.PCollection) -> beam.PCollection:
+        to_members = grouped | "BucketLabels" >> beam.ParDo(BucketRoundFn(self.first)).with_output_types(
+            MESSAGE, **{BucketRoundFn.HOT_LABELS: KEYED}).with_outputs(BucketRoundFn.HOT_LABELS, main="messages")
+        hot_labels = to_members[BucketRoundFn.HOT_LABELS] | "HotBucketLabels" >> beam.CombinePerKey(min)
+        labelled = (to_members.messages
+                    | "GroupMembers" >> beam.GroupByKey()
+                    | "MemberLabels" >> beam.ParDo(NodeRoundFn(self.last), hot_labels=beam.pvalue.AsDict(hot_labels)
+                                                   ).with_output_types(VOTE if self.last else MESSAGE))
+        return labelled if self.last else labelled | "GroupBucketsForNextRound" >> beam.GroupByKey()
 
 
 class NearDedup(beam.PTransform):
     def __init__(self, settings: NearDedupSettings) -> None:
         super().__init__()
+        if settings.rounds < 1:
+            raise ValueError(f"near dedup needs at least one round, not {settings.rounds}")
         self.settings = settings
 
     def expand(self, docs: beam.PCollection) -> beam.PCollection:
         s = self.settings
-        signed = docs | "SignAndBand" >> beam.ParDo(SignFn(s)).with_outputs(SignFn.MEMBERSHIPS, main="docs")
-        memberships, ranked_docs = signed[SignFn.MEMBERSHIPS], signed.docs
-        hot = (
-            memberships
-            | "CountBucketMembers" >> beam.combiners.Count.PerKey()
-            | "HotBuckets" >> beam.ParDo(KeepHotBucketsFn(s.hot_bucket_size))
-        )
-        labels = ranked_docs | "OwnRankAsLabel" >> beam.Map(lambda kv: (kv[0], kv[0]))
+        signed = docs | "SignAndBand" >> beam.ParDo(SignFn(s)).with_output_types(
+            KEYED, **{SignFn.BUCKETS: KEYED}).with_outputs(SignFn.BUCKETS, main="packed")
+        bucket_keys = signed[SignFn.BUCKETS]
+        # Beam's Flink runner sends every output of a fused stage to the consumers of each of its
+        # outputs: this grouping keeps the counting out of the stage that emits the documents, which
+        # then leave it beside their bucket keys only, not beside the counts as well.
+        hot = (bucket_keys
+               | "OncePerDocument" >> beam.GroupByKey()
+               | "EachMembership" >> beam.FlatMap(each_membership).with_output_types(KEYED)
+               | "CountBucketMembers" >> beam.combiners.Count.PerKey()
+               | "HotBuckets" >> beam.ParDo(KeepHotBucketsFn(s.hot_bucket_size)))
+        grouped = (bucket_keys
+                   | "RouteMemberships" >> beam.FlatMap(route_memberships, hot=beam.pvalue.AsDict(hot)
+                                                        ).with_output_types(KEYED)
+                   | "GroupBuckets" >> beam.GroupByKey())
         for number in range(1, s.rounds + 1):
-            labels = (labels, memberships, hot) | f"Round{number}" >> PropagateLabels()
-        cluster_sizes = (
-            labels
-            | "ByLabel" >> beam.Map(lambda kv: (kv[1], 1))
-            | "ClusterSizes" >> beam.CombinePerKey(sum)
-        )
+            grouped = grouped | f"Round{number}" >> Round(first=number == 1, last=number == s.rounds)
+        verdicts = grouped | "Verdicts" >> beam.CombinePerKey(VerdictFn()).with_output_types(VOTE)
         return (
-            {"doc": ranked_docs, "label": labels, "cluster_size": cluster_sizes}
-            | "JoinDocsLabelsSizes" >> beam.CoGroupByKey()
+            (signed.packed, verdicts)
+            | "DocumentsAndVerdicts" >> beam.Flatten().with_output_types(JOINED)
+            | "JoinVerdicts" >> beam.GroupByKey()
             | "KeepSurvivors" >> beam.ParDo(KeepSurvivorsFn())
         )
 

@@ -6,6 +6,10 @@ gzip). ``GzipMemberReader`` decompresses member by member (with ISA-L's inflate,
 fastwarc's own speed), remembers where each member starts in the file and in the decompressed
 stream, and records what went wrong instead of hiding it. Every view answers ``locate``: the file
 byte range to read and how many decompressed bytes to skip to find a record again.
+
+A reader asks ``locate`` about records in file order, so the gzip reader forgets the members
+before the last record it was asked about: what it keeps is bounded by the largest record, not by
+the number of records in the file (a Common Crawl file has about 100,000 members).
 """
 
 import bisect
@@ -83,8 +87,9 @@ class GzipMemberReader(DecompressedView):
         self._out, self._out_index = b"", 0
         self._produced = 0
         self._raw_done = False
-        self.member_starts: list[int] = []  # decompressed offset where each member starts
-        self.member_offsets: list[int] = []  # file offset of each member
+        # Decompressed offset and file offset of each member from the last record located on.
+        self.member_starts: list[int] = []
+        self.member_offsets: list[int] = []
         self.end_offset = 0  # file offset after the last complete member
 
     def _has_input(self) -> bool:
@@ -146,7 +151,14 @@ class GzipMemberReader(DecompressedView):
         return max(0, bisect.bisect_right(self.member_starts, position) - 1)
 
     def locate(self, start: int, end: int) -> Location:
+        """Where the record at decompressed ``start`` to ``end`` lies in the file. Records are located
+        in file order: members before ``start``'s are forgotten, and no later call may start before it."""
+        if self.member_starts and start < self.member_starts[0]:
+            raise ValueError(f"record at {start} located after one at {self.member_starts[0]} or later")
         first = self._member_at(start)
+        if first:
+            del self.member_starts[:first], self.member_offsets[:first]
+            first = 0
         last = self._member_at(max(start, end - 1))
         if last + 1 < len(self.member_offsets):
             stop = self.member_offsets[last + 1]

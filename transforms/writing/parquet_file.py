@@ -2,6 +2,8 @@
 
 import hashlib
 import io
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -25,22 +27,52 @@ class WrittenFile:
     sha256: str
 
 
-def parquet_bytes(rows: list[dict], schema: pa.Schema, settings: ParquetSettings) -> bytes:
-    table = pa.Table.from_pylist(rows, schema=schema)
+def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSettings) -> bytes:
+    """The Parquet file of ``rows``, in their order, in row groups of ``row_group_rows``.
+
+    Rows are taken and converted one row group at a time, so a shard of any size holds one row
+    group in Arrow, never the whole table; the bytes are those of ``pq.write_table`` on the whole
+    table with ``row_group_size=row_group_rows`` (each row group is encoded on its own either way).
+    Text goes to Arrow as UTF-8 bytes (see ``_as_utf8``), so the rows' strings are left as they were.
+    """
     level = settings.compression_level if settings.compression in ("zstd", "gzip", "brotli") else None
     if settings.compression == "gzip" and level is not None:
         level = min(level, 9)
     sink = io.BytesIO()
-    pq.write_table(
-        table,
+    rows = iter(rows)
+    with pq.ParquetWriter(
         sink,
+        schema,
         compression=settings.compression,
         compression_level=level,
-        row_group_size=settings.row_group_rows,
         use_dictionary=[name for name in DICTIONARY_COLUMNS if name in schema.names],
         write_statistics=True,
-    )
+    ) as writer:
+        first = True
+        while group := [_as_utf8(row) for row in itertools.islice(rows, settings.row_group_rows)]:
+            writer.write_table(pa.Table.from_pylist(group, schema=schema), row_group_size=settings.row_group_rows)
+            first = False
+        if first:
+            writer.write_table(schema.empty_table())  # no rows: one empty row group, as write_table writes
     return sink.getvalue()
+
+
+def _as_utf8(row: dict) -> dict:
+    """The row with its non-ASCII strings as UTF-8 bytes, which Arrow takes as they are for a string column.
+
+    Arrow converts a ``str`` through CPython's UTF-8 view of it, and CPython keeps that view inside the
+    string for as long as the string lives: a shard's documents, held until the whole shard is written,
+    would each carry their text twice (as characters, at 1, 2 or 4 bytes each, and as UTF-8). The
+    bytes made here go with the row group. An ASCII string is its own UTF-8 and is passed as it is; a
+    string that cannot be UTF-8 (a lone surrogate) too, and Arrow refuses it as before."""
+    converted = dict(row)
+    for name, value in row.items():
+        if type(value) is str and not value.isascii():
+            try:
+                converted[name] = value.encode("utf-8")
+            except UnicodeEncodeError:
+                pass
+    return converted
 
 
 def sha256_hex(data: bytes) -> str:

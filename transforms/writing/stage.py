@@ -74,19 +74,19 @@ class WriteShardFn(beam.DoFn):
             root = f"{root}/{BATCHES_DIR}/{batch_name(*window_ms(batch))}"
         with self.clock:
             ordered = sorted((i for i in items if i is not None), key=spec.sort_key)
-            rows = [spec.to_row(item) for item in ordered]
-            data = parquet_bytes(rows, spec.schema, spec.settings)
+            # Rows are made as the Parquet writer takes them, one row group at a time.
+            data = parquet_bytes(map(spec.to_row, ordered), spec.schema, spec.settings)
             sha256 = sha256_hex(data)
             relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
             if spec.write:
                 write_bytes(f"{root}/{relative}", data)
         self.counters.inc(reasons.FILES)
-        self.counters.inc(spec.counted_as, len(rows))
+        self.counters.inc(spec.counted_as, len(ordered))
         if self.by_value is not None:
             for value, n in collections.Counter(map(spec.count_by, ordered)).items():
                 if value is not None:
                     self.by_value.inc(value, n)
-        yield WrittenFile(path=relative, rows=len(rows), bytes=len(data), sha256=sha256)
+        yield WrittenFile(path=relative, rows=len(ordered), bytes=len(data), sha256=sha256)
 
 
 class WriteParquetShards(beam.PTransform):
@@ -102,7 +102,9 @@ class WriteParquetShards(beam.PTransform):
         num_shards, shard_key = self.spec.num_shards, self.spec.shard_key
         keyed = items | "KeyByShard" >> beam.Map(lambda item: (shard_of(shard_key(item), num_shards), item))
         if self.every_batch is None:
-            every_index = items.pipeline | "EveryShardIndex" >> beam.Create([(i, None) for i in range(num_shards)])
+            # Without Create's own reshuffle: the markers go straight to the GroupByKey.
+            every_index = items.pipeline | "EveryShardIndex" >> beam.Create(
+                [(i, None) for i in range(num_shards)], reshuffle=False)
         else:
             every_index = self.every_batch | "EveryShardIndex" >> beam.FlatMap(
                 lambda _: [(i, None) for i in range(num_shards)])

@@ -1,0 +1,345 @@
+"""Peak memory of the default build at two shard sizes: does it grow with the shard?
+
+Two WARC files in Common Crawl's layout (bench/big_shard.py: about 0.25 and 1 GiB compressed, the
+benchmark's real pages copied with a sentence of their own each, cached under ~/.cache/warcforge/
+bench/) go through the default recipe (a recipe with only input.paths: resiliparse_pruned
+extraction, exact dedup, 4 Parquet files).
+
+DirectRunner: ``warcforge build`` in a subprocess, as a user runs it. Every SAMPLE_EVERY_S the
+resident memory (VmRSS in /proc) of each process of its tree is read and summed: the peak of that
+sum is the whole run's peak (a sampled figure: a spike shorter than the interval can be missed).
+Each process's own peak is the kernel's VmHWM (exact), read while it runs; the largest is reported.
+
+Flink: the loopback session cluster (deploy/flink/local-cluster.sh, on free ports; the caller holds
+/tmp/warcforge-flink.lock, see the Makefile) runs the same build with Beam's FlinkRunner and SDK
+workers from an EXTERNAL Beam worker pool, as deploy/flink does on Kubernetes. Each SDK worker's
+peak is its VmHWM, read from /proc while it runs; the Flink JVMs are not counted (their heap is
+fixed by deploy/flink/local-config.yaml). No memory cgroup is used for the figures: a cgroup also
+counts the page cache of the file read, which says nothing about the pipeline.
+
+Writes docs/SHARD-MEMORY.md. SHARD_MEMORY_SIZES (GiB, default "0.25,1") and SHARD_MEMORY_RUNNERS
+(default "direct,flink") narrow a run.
+"""
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import apache_beam  # noqa: E402
+
+from bench.big_shard import GIB, big_shard  # noqa: E402
+from bench.flink_session import flink_cluster, flink_options  # noqa: E402
+from bench.hot_bucket_memory import start_pool  # noqa: E402
+from bench.report import write_report  # noqa: E402
+
+OUT = REPO / "docs" / "SHARD-MEMORY.md"
+WORK = REPO / "build" / "bench-shard-memory"
+WARCFORGE = str(Path(sys.executable).parent / "warcforge")
+SIZES_GIB = tuple(float(s) for s in os.environ.get("SHARD_MEMORY_SIZES", "0.25,1").split(","))
+RUNNERS = tuple(os.environ.get("SHARD_MEMORY_RUNNERS", "direct,flink").split(","))
+SAMPLE_EVERY_S = 0.2
+RUN_TIMEOUT_S = 3600
+LIMIT_MIB = 2048  # issue #18: the whole local run under 2 GiB
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command name) of every process now."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1: text.rindex(")")], text[text.rindex(")") + 2:].split()
+        found[int(stat.parent.name)] = (int(rest[1]), name)
+    return found
+
+
+def _memory_kb(pid: int) -> tuple[int, int, int]:
+    """(VmRSS, VmHWM) in kB and user+system CPU ticks of a process; zeros when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0, 0
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    kb = [int(fields.get(key, "0 kB").split()[0]) for key in ("VmRSS", "VmHWM")]
+    return kb[0], kb[1], int(ticks[11]) + int(ticks[12])
+
+
+class TreeSampler(threading.Thread):
+    """Samples the processes under ``root`` (itself included unless ``skip_root``) every SAMPLE_EVERY_S."""
+
+    def __init__(self, root: int, skip_root: bool = False) -> None:
+        super().__init__(daemon=True)
+        self.root, self.skip_root = root, skip_root
+        self.stop = threading.Event()
+        self.peak_sum_kb = 0
+        self.peaks: dict[int, int] = {}  # pid -> VmHWM kB
+        self.cpu_ticks: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+
+    def tree(self) -> list[int]:
+        processes = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _) in processes.items():
+            children.setdefault(parent, []).append(pid)
+        found, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        for pid in found:
+            self.names.setdefault(pid, processes.get(pid, (0, "?"))[1])
+        return [p for p in found if not (self.skip_root and p == self.root)]
+
+    def sample(self) -> None:
+        total = 0
+        for pid in self.tree():
+            rss, hwm, ticks = _memory_kb(pid)
+            total += rss
+            if hwm:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
+                self.cpu_ticks[pid] = max(self.cpu_ticks.get(pid, 0), ticks)
+        self.peak_sum_kb = max(self.peak_sum_kb, total)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.sample()
+            self.stop.wait(SAMPLE_EVERY_S)
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join()
+
+
+def write_recipe(shard: Path) -> Path:
+    WORK.mkdir(parents=True, exist_ok=True)
+    recipe = WORK / f"recipe-{shard.stem.split('.')[0]}.yaml"
+    recipe.write_text(json.dumps({"name": "shard-memory", "input": {"paths": [str(shard)]}}))  # JSON is YAML
+    return recipe
+
+
+def build_command(recipe: Path, output: Path, *beam_args: str) -> list[str]:
+    return [WARCFORGE, "build", "--config", str(recipe), "--output", str(output), "--overwrite", "--progress", "none",
+            "--quiet", *beam_args]
+
+
+def documents_of(output: Path) -> int:
+    return json.loads((output / "manifest.json").read_text())["documents"]
+
+
+def direct_run(shard: Path) -> dict:
+    recipe, output = write_recipe(shard), WORK / "out-direct"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(build_command(recipe, output), stdout=subprocess.DEVNULL, cwd=WORK)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    try:
+        returncode = process.wait(timeout=RUN_TIMEOUT_S)
+    finally:
+        sampler.finish()
+    seconds = time.perf_counter() - started
+    if returncode != 0:
+        raise RuntimeError(f"the build exited {returncode}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"documents": documents_of(output), "seconds": seconds, "cpu_s": cpu,
+            "tree_mb": sampler.peak_sum_kb / 1024, "largest_mb": max(sampler.peaks.values()) / 1024,
+            "processes": len(sampler.peaks)}
+
+
+def flink_run(shard: Path, rest_port: int, jar: str) -> dict:
+    recipe, output = write_recipe(shard), WORK / "out-flink"
+    pool, pool_port = start_pool(None)
+    try:
+        sampler = TreeSampler(pool.pid, skip_root=True)  # the pool starts each SDK worker as its child
+        sampler.start()
+        started = time.perf_counter()
+        try:
+            flink = flink_options(rest_port, jar, "--environment_type=EXTERNAL",
+                                  f"--environment_config=localhost:{pool_port}")
+            subprocess.run(build_command(recipe, output, *flink), stdout=subprocess.DEVNULL, cwd=WORK, check=True,
+                           timeout=RUN_TIMEOUT_S)
+        finally:
+            sampler.finish()
+        seconds = time.perf_counter() - started
+    finally:
+        pool.terminate()
+        pool.wait(timeout=30)
+    if not sampler.peaks:
+        raise RuntimeError("no SDK worker process of the pool was seen; nothing to report")
+    workers = sorted(sampler.peaks.values(), reverse=True)
+    return {"documents": documents_of(output), "seconds": seconds,
+            "cpu_s": sum(sampler.cpu_ticks.values()) / CLOCK_TICKS,
+            "worker_mb": [kb / 1024 for kb in workers], "workers_sum_mb": sampler.peak_sum_kb / 1024}
+
+
+def machine() -> str:
+    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                     if line.startswith("MemTotal:"))
+    return (f"{platform.machine()}, {os.cpu_count()} cores, {memory_kb / 2**20:.0f} GiB of memory, Linux "
+            f"{platform.release()}, Python {platform.python_version()}, Beam {apache_beam.__version__}")
+
+
+def growth(rows: list[tuple[dict, dict]], key: str) -> str:
+    """The figure's change from the smallest to the largest shard, per GiB of input and per 1,000 documents."""
+    (small_info, small), (large_info, large) = rows[0], rows[-1]
+    gib = (large_info["bytes"] - small_info["bytes"]) / GIB
+    documents = large["documents"] - small["documents"]
+    value = lambda r: max(r[key]) if isinstance(r[key], list) else r[key]  # noqa: E731
+    delta = value(large) - value(small)
+    if gib <= 0 or documents <= 0:
+        return "n/a (one size only)"
+    return (f"{delta:+,.0f} MiB ({delta / gib:+,.0f} MiB per GiB of input, {delta / documents * 1000:+,.1f} MiB per "
+            "1,000 documents)")
+
+
+def under_limit(mib: float) -> str:
+    return "under" if mib < LIMIT_MIB else "**over**"
+
+
+def main() -> int:
+    shards = [big_shard(int(size * GIB)) for size in SIZES_GIB]
+    direct, flink = [], []
+    if "direct" in RUNNERS:
+        for path, info in shards:
+            result = direct_run(path)
+            print(f"DirectRunner, {info['bytes'] / GIB:.2f} GiB: {result}", flush=True)
+            direct.append((info, result))
+    if "flink" in RUNNERS:
+        with flink_cluster() as (rest_port, jar):
+            for path, info in shards:
+                result = flink_run(path, rest_port, jar)
+                print(f"Flink, {info['bytes'] / GIB:.2f} GiB: {result}", flush=True)
+                flink.append((info, result))
+    source = shards[0][1]["source"]
+    lines = [
+        "# Peak memory against shard size",
+        "",
+        "The default recipe (only `input.paths`: resiliparse_pruned extraction, exact dedup, 4 Parquet files) on "
+        "one WARC file in Common Crawl's layout (a gzip member per record, warcinfo first, then request, response "
+        f"and metadata per capture), generated by bench/big_shard.py from {source}: each page copied with its own "
+        "URL, record ids and a sentence of its own, so exact dedup keeps every copy. Machine: "
+        f"{machine()}. Produced by `make bench` (bench/shard_memory.py); every row below comes from the same run. "
+        "MiB throughout.",
+        "",
+    ]
+    if direct:
+        lines += [
+            "## DirectRunner",
+            "",
+            "`warcforge build` in a subprocess (its launcher and the build it starts; Beam's DirectRunner runs the "
+            "batch job inside the build's process, on the FnApiRunner). Whole tree: the sum of VmRSS over the "
+            f"process tree, read from /proc every {SAMPLE_EVERY_S} s (a spike shorter than that can be missed); "
+            "largest process: the kernel's own peak (VmHWM) of the largest process.",
+            "",
+            "| shard (compressed) | captures | documents | seconds | CPU seconds | peak RSS, whole tree | peak RSS, "
+            "largest process | processes |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *[f"| {info['bytes'] / GIB:.2f} GiB | {info['captures']:,} | {r['documents']:,} | {r['seconds']:.0f} "
+              f"| {r['cpu_s']:.0f} | {r['tree_mb']:,.0f} ({under_limit(r['tree_mb'])} 2 GiB) | {r['largest_mb']:,.0f} "
+              f"| {r['processes']} |" for info, r in direct],
+            "",
+            f"Growth from the smallest to the largest shard, whole tree: {growth(direct, 'tree_mb')}.",
+            "",
+        ]
+    if flink:
+        lines += [
+            "## Flink, per SDK worker",
+            "",
+            "The loopback Flink 1.19.3 session cluster (deploy/flink/local-cluster.sh: one TaskManager, 2 slots), "
+            "Beam's FlinkRunner with `--parallelism=2` and SDK workers from an EXTERNAL worker pool; the runner "
+            "starts a new SDK worker when a stage finds none alive, so a job has several, one after another. Per "
+            "SDK worker: its VmHWM read from /proc while it runs; all SDK workers together: the sum of their VmRSS "
+            f"every {SAMPLE_EVERY_S} s. CPU seconds are the SDK workers' own. The Flink JVMs are not counted.",
+            "",
+            "| shard (compressed) | documents | seconds | SDK workers' CPU seconds | peak RSS of each SDK worker "
+            "(largest first) | peak RSS, all SDK workers together |",
+            "|---:|---:|---:|---:|---|---:|",
+            *[f"| {info['bytes'] / GIB:.2f} GiB | {r['documents']:,} | {r['seconds']:.0f} | {r['cpu_s']:.0f} "
+              f"| {', '.join(f'{mb:,.0f}' for mb in r['worker_mb'])} | {r['workers_sum_mb']:,.0f} |"
+              for info, r in flink],
+            "",
+            f"Growth from the smallest to the largest shard, largest SDK worker: {growth(flink, 'worker_mb')}.",
+            "",
+        ]
+    lines += FINDINGS
+    write_report(OUT, lines)
+    return 0
+
+
+# What holds memory per document: found while fixing issue #18 (malloc statistics and RSS logged from inside
+# the stages, tracemalloc, the runners' code), on the machine above with the 1 GiB file (34,217 documents).
+# These figures are not re-measured by this bench; the tables above are.
+FINDINGS = [
+    "## What holds memory per document",
+    "",
+    "Found while fixing issue #18 (glibc's malloc statistics and RSS logged from inside the stages, tracemalloc, "
+    "the runners' code), with the 1 GiB file (34,217 documents, 222 MB of text as UTF-8: 6.5 kB a document, "
+    "held by Python at about 13 kB since most texts have a character outside Latin-1). Not re-measured by this "
+    "bench.",
+    "",
+    "1. **Exact dedup's pre-combine table, in the read stage (on every runner).** `ExactDedup` is a "
+    "`CombinePerKey` whose accumulator is the whole surviving `Document`; Beam lifts it into a partial combine "
+    "fused after extraction (the FnApiRunner always, the FlinkRunner through the SDK's batch pre-optimization), "
+    "whose table keeps every distinct document until the bundle ends or 100,000 keys are held (Beam's "
+    "`PGBKCVOperation.max_keys`). Flink batch gives a partition one bundle, so the table holds every document "
+    "the worker has read, up to 100,000: in the read stage's SDK worker, memory in use grew by 12 kB a page "
+    "(62 MiB at 2,000 pages, 439 MiB at 34,000), and its peak went from 516 MiB at 0.25 GiB to 1,003 MiB at "
+    "1 GiB. This is the growth issue #18 saw (258 MB at 20,000 documents, 537 MB at 200,000: the table stops "
+    "at 100,000). With `ExactDedup` as a `GroupByKey` and a survivor pick instead (tried in a copy, not "
+    "committed: transforms/dedup is being reworked by another engineer), nothing is lifted, Flink groups by "
+    "sorting (and spills), and the read stage's SDK worker peaked at 339 MiB at 0.25 GiB and 348 MiB at 1 GiB: "
+    "flat. The survivors are then picked after the shuffle; every document is shuffled once either way.",
+    "2. **One output shard is one group (Flink).** `WriteParquetShards` groups a shard's rows with a "
+    "`GroupByKey` on the shard index and sorts them, so a shard's bytes depend only on its rows. Flink batch "
+    "builds each group as one list and sends it to the SDK worker as one element: the worker holds the "
+    "encoded group (about 7.5 kB a document, in gRPC's buffers and again as Python bytes), the decoded "
+    "documents (about 15 kB each) and the writer's row group, and the two slots' bundles share one SDK worker. "
+    "At 1 GiB (4 shards of about 8,550 documents): 400 MiB while exact dedup's merge ran, 1,190 MiB on entering "
+    "the first shard (451 MiB of large buffers, 467 MiB of small allocations in use), 1,517 MiB at the peak. "
+    "This grows with the documents of an output shard (documents / `output.num_shards`), on any runner whose "
+    "groups arrive whole; not bounded by the code yet (left: a writer that sorts bounded runs and merges them "
+    "into the shard's file, with the same bytes).",
+    "3. **The DirectRunner's own buffers.** Beam's FnApiRunner keeps every `GroupByKey`'s whole input in the "
+    "driver process (the encoded documents, per key) and joins it into one stream when the next stage reads it. "
+    "At 1 GiB, at the boundary between exact dedup and the writer: 758 MiB of large buffers (malloc's mmap "
+    "figure), plus 836 MiB of heap that glibc keeps after the pre-combine table is freed (43 MiB in use of an "
+    "879 MiB heap): together most of the peak. Both grow with the documents, by the runner's design: the "
+    "DirectRunner is for local runs, and a crawl-sized build belongs on a cluster runner.",
+    "",
+    "Fixed here (issue #18), each with a test in tests/test_bounded_memory.py:",
+    "",
+    "- The gzip reader (transforms/reading/gzip_members.py) kept two list entries (about 80 bytes) per gzip "
+    "member for the whole file: 8 MiB for this 1 GiB file's 103,474 records, about 46 MiB at 200,000 captures "
+    "(600,000 members). Records are located in file order, so it now forgets the members before the record it "
+    "last located: at most 3 entries.",
+    "- The Parquet writer (transforms/writing/) built every row of a shard as a dict, then the whole shard as "
+    "one Arrow table, and Arrow's conversion left a UTF-8 copy of every text inside the documents (CPython "
+    "keeps it in the string), which live until the shard is written. It now converts and writes one row group "
+    "(`output.row_group_rows`) at a time and hands Arrow the text as UTF-8 bytes: the same file, byte for byte. "
+    "On one 8,558-document shard of the 1 GiB run, the writer's peak above the documents went from 124 to "
+    "102 MiB with the default 10,000-row groups (the shard is one group), and from 96 to 6 MiB with 1,000-row "
+    "groups: what the writer adds is one row group, whatever the shard's size.",
+    "",
+    "Looked at and not holding memory per document: the stage counters and the progress tally (one entry "
+    "per counter name), `StageClock`, `ResumableFile` (no per-record state), `read_shard` (one record held "
+    "back), the record views.",
+    "",
+]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
