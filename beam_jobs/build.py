@@ -3,6 +3,7 @@
 Unknown flags are Beam pipeline options (``--runner``, ``--direct_num_workers``, ...).
 """
 
+import gc
 import hashlib
 import json
 import logging
@@ -46,7 +47,14 @@ from beam_jobs.plan import build_plan, format_plan
 from beam_jobs.progress import ProgressDisplay, resolve_mode
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import build_manifest, collect_counts, format_summary, pointer_manifest
-from beam_jobs.runners import check_runner_name, check_runner_options, dry_run_report, is_dataflow, runner_name
+from beam_jobs.runners import (
+    check_runner_name,
+    check_runner_options,
+    direct_batch_runner,
+    dry_run_report,
+    is_dataflow,
+    runner_name,
+)
 from beam_jobs.scratch import temp_files_in_scratch_dir
 from transforms.common import reasons
 from transforms.common.errors import MissingInputError, RecipeError
@@ -187,10 +195,14 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
-        pipeline = beam.Pipeline(options=options)
+        pipeline = beam.Pipeline(runner=direct_batch_runner(options), options=options)
         cross_crawl = cross_crawl_settings(recipe, list(request.earlier_index_files))
         pointers = recipe.output.format == "pointers"
         assemble(pipeline, recipe, inputs, staging, cross_crawl, pointers)
+        # What this process holds by now (Python, Beam, the graph) lives to the end of the build: frozen, the
+        # collector's full passes skip it while in-process workers extract pages and while the report is
+        # drawn (see settle_heap); after the build it can be collected again.
+        gc.freeze()
         state, result = run_with_progress(pipeline, request.progress, inputs)
         if state != PipelineState.DONE:
             raise RunFailedError(f"pipeline ended in state {state}; nothing was published")
@@ -237,6 +249,8 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     except BaseException:
         session.discard(staging)
         raise
+    finally:
+        gc.unfreeze()
     return manifest
 
 

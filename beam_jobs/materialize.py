@@ -30,7 +30,7 @@ from beam_jobs.interrupts import Interrupts
 from beam_jobs.lock import LOCK_FILE, LockDriftError, drift_message, lock_differences, locked_inputs, read_lock
 from beam_jobs.materialize_pipeline import MISSING_DIR, assemble_materialize
 from beam_jobs.pipeline import FILE_LIST
-from beam_jobs.runners import check_runner_name
+from beam_jobs.runners import check_runner_name, direct_batch_runner
 from beam_jobs.scratch import temp_files_in_scratch_dir
 from transforms.common import reasons
 from transforms.common.errors import MissingInputError, WarcforgeError
@@ -126,7 +126,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                 write_bytes(f"{staging}/{entry['path']}", _read(f"{source}/{entry['path']}"))
             pointer_files = [f"{source}/{f['path']}" for section in POINTER_SECTIONS
                              for f in pointed["files"].get(section, [])]
-            pipeline = beam.Pipeline(options=options)
+            pipeline = beam.Pipeline(runner=direct_batch_runner(options), options=options)
             assemble_materialize(pipeline, recipe, pointer_files, urls, staging,
                                  rejected_shards=len(full["files"]["rejected"]))
             result = pipeline.run()

@@ -1,11 +1,11 @@
 """The build pipeline's graph: read, extract, deduplicate, write. Assembly only, no rules."""
 
-import json
 import operator
 
 import apache_beam as beam
 
 from beam_jobs.recipe import Recipe
+from beam_jobs.run_lists import FAILED_SHARDS_LIST, FILE_LIST, listed, write_json_lists
 from transforms.common import reasons
 from transforms.dedup.cross_crawl import CrossCrawlSettings
 from transforms.dedup.stage import CrossCrawlDedup, DedupByUrl, ExactDedup, NearDedup, NearDedupSettings
@@ -40,7 +40,7 @@ from transforms.writing.schema import (
     rejected_shard_key,
     rejected_sort_key,
 )
-from transforms.writing.stage import ShardSpec, WriteParquetShards, write_bytes
+from transforms.writing.stage import ShardSpec, WriteParquetShards
 
 DOCUMENTS_DIR = "data"
 DEAD_LETTER_DIR = "dead_letter"
@@ -48,23 +48,21 @@ REJECTED_DIR = "rejected"
 INDEX_DIR = "index"
 POINTERS_DIR = "pointers"
 REJECTED_POINTERS_DIR = "rejected_pointers"
-FILE_LIST = "_files.json"
-FAILED_SHARDS_LIST = "_failed_shards.json"
 
 
-def write_json_list(items: list[dict], staging_root: str, name: str, sort_key: str) -> None:
-    listing = sorted(items, key=lambda item: item[sort_key])
-    write_bytes(f"{staging_root}/{name}", json.dumps(listing).encode("utf-8"))
-
-
-def write_file_list(written: list[beam.PCollection], staging_root: str) -> None:
-    """Every file the writers wrote (or described), as one sorted list in ``_files.json`` under staging."""
+def write_file_list(written: list[beam.PCollection], staging_root: str,
+                    failed_shards: beam.PCollection | None = None) -> None:
+    """Every file the writers wrote (or described), as one sorted list in ``_files.json`` under staging; given
+    ``failed_shards``, those as ``_failed_shards.json``, gathered with the files: each global gathering costs
+    the runner stages of its own. Every writer writes a file for each of its shards, so the gathering is never
+    empty and needs no default (a default for an empty input is another stage)."""
+    lists = ((FILE_LIST, "path"),) + (((FAILED_SHARDS_LIST, "warc_path"),) if failed_shards is not None else ())
     _ = (
-        written
+        [*written, *([failed_shards] if failed_shards is not None else [])]
         | "AllWrittenFiles" >> beam.Flatten()
-        | "DescribeFiles" >> beam.Map(vars)
-        | "CollectFileList" >> beam.combiners.ToList()
-        | "WriteFileList" >> beam.Map(write_json_list, staging_root, FILE_LIST, "path")
+        | "DescribeFiles" >> beam.Map(listed)
+        | "CollectFileList" >> beam.combiners.ToList().without_defaults()
+        | "WriteFileList" >> beam.Map(write_json_lists, staging_root, lists)
     )
 
 
@@ -163,7 +161,7 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
 
     read = (
         pipeline
-        | "ListInputFiles" >> beam.Create(inputs)
+        | "ListInputFiles" >> beam.Create(inputs, reshuffle=False)  # ReadWarcShards spreads them over workers
         | "ReadWarcShards" >> ReadWarcShards(read_settings(recipe))
     )
     documents, rejected, extracted = document_stages(read.pages, recipe)
@@ -201,9 +199,4 @@ def assemble(pipeline: beam.Pipeline, recipe: Recipe, inputs: list[InputFile], s
                 staging_root, REJECTED_POINTERS_DIR, out.rejected_shards, REJECTED_POINTER_SCHEMA,
                 rejected_pointer_row, rejected_sort_key, rejected_shard_key, settings, reasons.REJECTED,
                 counter_stage=reasons.POINTERS)))
-    write_file_list(written, staging_root)
-    _ = (
-        read.failed_shards
-        | "CollectFailedShards" >> beam.combiners.ToList()
-        | "WriteFailedShards" >> beam.Map(write_json_list, staging_root, FAILED_SHARDS_LIST, "warc_path")
-    )
+    write_file_list(written, staging_root, read.failed_shards)

@@ -13,10 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Column
-
 from transforms.common import reasons
 
 MODES = ("auto", "bar", "log", "none")
@@ -97,6 +93,18 @@ class ProgressDisplay:
                 print(f"warcforge: progress: {line(self.snapshot(), self.total_files, self.total_bytes)}",
                       file=sys.stderr, flush=True)
             return
+        # rich is loaded for the bar only: a build with --quiet or a log never needs it.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.table import Column
+
         # A copy of stderr: on Ctrl-C the build points stderr at /dev/null to silence Beam's workers, and the
         # bar must still put the cursor back and end its line on the terminal.
         terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")

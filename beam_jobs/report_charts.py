@@ -8,14 +8,17 @@ without plotly.js, which the page carries once.
 
 import html
 from collections import Counter
+from functools import cache
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from beam_jobs.run_report import STAGES
 from transforms.common import reasons
 
 TEMPLATE = "plotly_white"
+TRACE_TYPES = ("bar", "funnel")  # what the charts here draw
 COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#bab0ac",
           "#ff9da6", "#83bcb6")
 STAGE_COLORS = {stage: COLORS[i % len(COLORS)] for i, stage in enumerate(STAGES)}
@@ -38,9 +41,19 @@ def to_div(fig: go.Figure, div_id: str) -> str:
                        config={"displaylogo": False}, default_width="100%")
 
 
+@cache
+def _template() -> go.layout.Template:
+    """TEMPLATE with the defaults of the trace types drawn here only: the same charts, without validating
+    (and importing the classes of) the twenty-odd other types' defaults for every figure, nor carrying
+    them in the page."""
+    whole = pio.templates[TEMPLATE]
+    return go.layout.Template(layout=whole.layout, data={kind: whole.data[kind] for kind in TRACE_TYPES
+                                                         if whole.data[kind]})
+
+
 def _figure(title: str, height: int, **layout: object) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(template=TEMPLATE, title={"text": title, "x": 0.005, "xanchor": "left"}, height=height,
+    fig.update_layout(template=_template(), title={"text": title, "x": 0.005, "xanchor": "left"}, height=height,
                       margin={"l": 10, "r": 30, "t": 60, "b": 10}, font={"size": 13}, **layout)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)

@@ -5,7 +5,9 @@ first tries Prism: ``SubprocessJobServer.start`` makes ``beam-temp*`` and only t
 binary; where there is none to download (offline, or no release for this platform) the start fails, the
 job server is never registered to stop at exit, and the folder stays. Staging the SDK's dependencies
 (``environments.python_sdk_dependencies``, once for Prism's environment and once for the loopback one)
-makes a ``tmp*`` folder each and ``beam-requirements-cache``, and nothing removes them.
+makes a ``tmp*`` folder each and ``beam-requirements-cache``, and nothing removes them. (A build and a
+materialize on the DirectRunner now run Beam's FnApiRunner directly, ``runners.direct_batch_runner``, and
+make no attempt at Prism; the folder still takes what other runners and Beam's staging leave.)
 
 All of them are made through ``tempfile``, so for the length of a run ``tempfile.tempdir`` points at a
 ``warcforge-*`` folder of this process, made inside the temp directory. It is removed when the process

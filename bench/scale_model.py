@@ -117,8 +117,9 @@ def main() -> int:
               "Published, not measured here (the sources name them; what each covers differs):", "",
               "| pipeline | published figure | what it covers |", "|---|---|---|",
               *[f"| {name} | {figure} | {covers} |" for name, figure, covers in PUBLISHED], "",
-              "Measured here: datatrove's FineWeb configuration on the same real pages "
-              "(docs/BENCH-FILTER-PARITY.md and docs/BENCH-EXTRACTION.md hold those runs).", "",
+              "Measured here on the same real pages: datatrove 0.10.1's four FineWeb quality filters beside "
+              "warcforge's, CPU per document (docs/BENCH-FILTER-PARITY.md), and trafilatura, the extractor "
+              "FineWeb used, beside resiliparse (docs/BENCH-EXTRACTION.md).", "",
               "## Cores beyond two", "",
               "The 1/4/8/16-worker curve on Flink beside the plain loop's own curve was not measured: no machine "
               "with more than this one's 2 cores was at hand for this run.", ""]

@@ -39,7 +39,7 @@ import apache_beam  # noqa: E402
 from bench.big_shard import GIB, big_shard  # noqa: E402
 from bench.flink_session import flink_cluster, flink_options  # noqa: E402
 from bench.hot_bucket_memory import start_pool  # noqa: E402
-from bench.report import write_report  # noqa: E402
+from bench.report import write_figures, write_report  # noqa: E402
 
 OUT = REPO / "docs" / "SHARD-MEMORY.md"
 WORK = REPO / "build" / "bench-shard-memory"
@@ -277,6 +277,11 @@ def main() -> int:
         ]
     lines += FINDINGS
     write_report(OUT, lines)
+    summary = [f"DirectRunner, whole local run, {info['bytes'] / GIB:.2f} GiB shard: {r['tree_mb']:,.0f} MiB peak"
+               for info, r in direct]
+    summary += [f"Flink, largest SDK worker, {info['bytes'] / GIB:.2f} GiB shard: {max(r['worker_mb']):,.0f} MiB peak"
+                for info, r in flink]
+    write_figures("shard_memory", {"summary": summary + ["what holds memory per document: docs/SHARD-MEMORY.md"]})
     return 0
 
 

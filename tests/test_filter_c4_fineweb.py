@@ -7,8 +7,9 @@ FineWebQualityFilter (with the same settings), which the rules follow.
 import pytest
 
 from tests.filter_texts import distinct_words, sentence_lines
-from transforms.filters.c4 import C4Params, c4_clean, c4_line_reason, count_sentences
+from transforms.filters.c4 import C4Params, c4_clean, c4_line_reason
 from transforms.filters.fineweb_quality import FineWebQualityParams, fineweb_quality
+from transforms.filters.sentences import count_sentences
 
 P = C4Params()
 

@@ -10,7 +10,7 @@ import apache_beam as beam
 
 from transforms.common import reasons
 from transforms.common.records import PageRecord, Rejected
-from transforms.common.stage import StageClock, StageCounters
+from transforms.common.stage import StageClock, StageCounters, settle_heap
 from transforms.extraction.html_text import ExtractOptions
 from transforms.extraction.page_text import PRUNED, TRAFILATURA, make_document, page_to_text
 from transforms.extraction.time_limited import CallTimedOut, TimeLimitedWorker
@@ -38,6 +38,7 @@ class ExtractTextFn(beam.DoFn):
         self.progress = StageCounters(reasons.PROGRESS)
         self.clock = StageClock(self.progress, reasons.EXTRACT)
         self.worker = TimeLimitedWorker(TRAFILATURA_CALL) if self.settings.extractor == TRAFILATURA else None
+        settle_heap()  # extraction makes most of a worker's garbage
 
     def teardown(self) -> None:
         self.progress.flush()

@@ -15,8 +15,6 @@ lines joined by single line breaks, and the rules after C4 read that text.
 import re
 from dataclasses import dataclass
 
-from transforms.filters.sentences import count_sentences
-
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 END_MARKS = (".", "?", "!", '"', "'")
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
@@ -71,6 +69,8 @@ _PAGE_REASONS = ("c4_lorem_ipsum", "c4_curly_bracket")
 def c4_clean(text: str, p: C4Params = C4Params()) -> tuple[str | None, str, dict[str, int]]:
     """(drop reason or None, the cleaned text, dropped lines per line reason). Blank lines are left out
     without being counted."""
+    from transforms.filters.sentences import count_sentences  # the word splitter's tables: built on first use
+
     kept, dropped, sentences = [], {}, 0
     for raw in text.splitlines():
         if not (stripped := raw.strip()):

@@ -12,7 +12,6 @@ other than line breaks; and there are at most 0.3 line breaks per word (spaCy's 
 from dataclasses import dataclass
 
 from transforms.filters.text_units import duplicates, ends_a_sentence
-from transforms.filters.word_tokens import word_tokens
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,8 @@ class FineWebQualityParams:
 
 
 def fineweb_quality(text: str, p: FineWebQualityParams = FineWebQualityParams()) -> str | None:
+    from transforms.filters.word_tokens import word_tokens  # its tables take 0.3 s: built when a rule first runs
+
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         return "fineweb_terminal_punctuation"

@@ -16,7 +16,6 @@ from functools import lru_cache
 from itertools import filterfalse
 
 from transforms.filters.text_units import SYMBOL_CHARACTERS
-from transforms.filters.word_tokens import word_tokens
 
 BULLETS = ("•", "-")
 ELLIPSES = ("...", "…")
@@ -53,6 +52,8 @@ class GopherQualityParams:
 
 
 def gopher_quality(text: str, p: GopherQualityParams = GopherQualityParams()) -> str | None:
+    from transforms.filters.word_tokens import word_tokens  # its tables take 0.3 s: built when a rule first runs
+
     words = word_tokens(text)
     kinds = list(map(_word_kind, filterfalse(str.isalpha, words)))
     symbol_words, symbol_chars, letterless = map(sum, zip(*kinds, strict=True)) if kinds else (0, 0, 0)

@@ -24,7 +24,6 @@ from itertools import accumulate
 import numpy as np
 
 from transforms.filters.text_units import duplicates
-from transforms.filters.word_tokens import word_tokens
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 
@@ -139,6 +138,8 @@ def _lines(text: str) -> list[str]:
 
 
 def gopher_repetition(text: str, p: GopherRepetitionParams = GopherRepetitionParams()) -> str | None:
+    from transforms.filters.word_tokens import word_tokens  # its tables take 0.3 s: built when a rule first runs
+
     size = max(1, len(text))
     stripped = text.strip()
     paragraphs = _PARAGRAPH_BREAK.split(stripped) if "\n\n" in stripped else [stripped]
