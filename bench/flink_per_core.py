@@ -70,9 +70,11 @@ def counted_build(recipe: Path, beam_args: list[str], accounts: dict[str, CpuAcc
     with CpuAccount("driver") as driver:
         started = time.perf_counter()
         # The shell joins the cgroup before it becomes the build: everything the build starts is counted.
-        subprocess.run(["sh", "-c", f'echo $$ > {driver.path}/cgroup.procs && exec "$@"', "sh", WARCFORGE, "build",
-                        "--config", str(recipe), "--output", str(out), "--quiet", *beam_args], check=True,
-                       capture_output=True)
+        done = subprocess.run(["sh", "-c", f'echo $$ > {driver.path}/cgroup.procs && exec "$@"', "sh", WARCFORGE,
+                               "build", "--config", str(recipe), "--output", str(out), "--quiet", *beam_args],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"build failed ({' '.join(beam_args) or 'DirectRunner'}): {done.stderr[-3000:]}")
         wall = time.perf_counter() - started
         cpu = {"driver": driver.seconds()}
     cpu.update({name: account.seconds() - before[name] for name, account in accounts.items()})

@@ -43,7 +43,7 @@ PUBLISHED = [
 
 
 def missing(what: str) -> str:
-    return f"not measured in this run ({what} did not write its figures)"
+    return f"no figures in build/bench-figures/ from {what} (run it; its page in docs/ holds its last run)"
 
 
 def core_hours(rate_mb_s: float) -> float:
@@ -54,8 +54,9 @@ def main() -> int:
     pipeline, flink = read_figures("pipeline"), read_figures("flink")
     near, memory = read_figures("near_dedup"), read_figures("shard_memory")
     lines = ["# A 100 TiB crawl: the cost model", "",
-             f"From the figures `make bench` measured on this machine ({platform.machine()}, {os.cpu_count()} "
-             "cores) in the same run; bench/scale_model.py. Assumptions: "
+             f"From the figures the benchmarks last wrote on this machine ({platform.machine()}, {os.cpu_count()} "
+             "cores; build/bench-figures/, each bench's page in docs/ says when and under what load); "
+             "bench/scale_model.py. Assumptions: "
              f"{CRAWL_MB / 1e6:,.0f} TB (100 TiB) of compressed WARC in files of {FILE_MB:,.0f} MB "
              f"({CRAWL_MB / FILE_MB:,.0f} files); a core of the cluster as fast as one here; "
              "rates are marginal (a crawl-sized job pays its start-up once).", ""]
