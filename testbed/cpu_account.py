@@ -11,22 +11,17 @@ import os
 import uuid
 from pathlib import Path
 
+from testbed.memory_cap import own_cgroup
+
 _V1 = Path("/sys/fs/cgroup/cpuacct")
 _V2 = Path("/sys/fs/cgroup")
-
-
-def _own_v2() -> Path | None:
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":
-            return _V2 / path.lstrip("/")
-    return None
 
 
 def _parent() -> tuple[Path, str] | None:
     if (_V1 / "cpuacct.usage").exists() and os.access(_V1, os.W_OK):
         return _V1, "v1"
-    own = _own_v2()
+    v2 = own_cgroup(None)
+    own = _V2 / v2.lstrip("/") if v2 is not None else None
     if own is not None and (_V2 / "cgroup.controllers").exists():
         for parent in (own, own.parent):
             if (parent / "cgroup.procs").exists() and os.access(parent, os.W_OK):

@@ -17,7 +17,7 @@ _V1_ROOT = Path("/sys/fs/cgroup/memory")
 _V2_ROOT = Path("/sys/fs/cgroup")
 
 
-def _own_cgroup(v1_controller: str | None) -> str | None:
+def own_cgroup(v1_controller: str | None) -> str | None:
     """This process's cgroup path for a v1 controller, or its v2 path when the controller is None."""
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
@@ -28,12 +28,12 @@ def _own_cgroup(v1_controller: str | None) -> str | None:
 
 def _parent_dir() -> tuple[Path, str] | None:
     """Where to create the cap's cgroup, and the cgroup version there ('v1' or 'v2')."""
-    v1 = _own_cgroup("memory")
+    v1 = own_cgroup("memory")
     if v1 is not None:
         parent = _V1_ROOT / v1.lstrip("/")
         if (parent / "memory.limit_in_bytes").exists() and os.access(parent, os.W_OK):
             return parent, "v1"
-    v2 = _own_cgroup(None)
+    v2 = own_cgroup(None)
     if v2 is not None:
         own = _V2_ROOT / v2.lstrip("/")
         # A v2 cgroup that holds processes cannot delegate controllers (except the root), so the
