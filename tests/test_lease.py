@@ -1,13 +1,16 @@
 """The lease's rules on their own: who holds it, when it is stale, and that a lost lease is noticed."""
 
 import dataclasses
+import os
 import time
 
 import fsspec
 import pytest
 
+from transforms.common import atomic_files
 from transforms.common.errors import LeaseLostError, OutputBusyError
 from transforms.writing.lease import Holder, Lease, LeaseKeeper
+from transforms.writing.output_dir import OutputDir
 
 
 def elsewhere(ttl_s: float) -> Holder:
@@ -60,3 +63,25 @@ def test_a_keeper_that_cannot_renew_reports_the_lease_lost_in_time(local, monkey
         assert keeper._thread.is_alive()  # the error did not kill the renewals
         with pytest.raises(LeaseLostError, match="could not renew"):
             keeper.check()
+
+
+def test_a_build_racing_for_the_lease_is_refused_even_when_the_winner_sweeps_its_claim_away(local, monkeypatch):
+    """B writes its claim aside; A takes the lease in that moment and, cleaning the output of killed
+    builds' temporary files, removes B's. B is refused as busy, not failed by a missing file."""
+    fs, directory = local
+    write_temporary = atomic_files._write_temporary
+    winner = []
+
+    def a_takes_the_lease_meanwhile(beside: str, data: bytes) -> str:
+        temporary = write_temporary(beside, data)
+        if not winner:
+            winner.append(None)  # A's own claim goes through here too
+            winner[0] = OutputDir(directory).open(overwrite=True, holder=Holder.of_this_process("first"))
+        return temporary
+
+    monkeypatch.setattr(atomic_files, "_write_temporary", a_takes_the_lease_meanwhile)
+    with pytest.raises(OutputBusyError, match="is being written by first"):
+        Lease.acquire(fs, directory, Holder.of_this_process("second"), "out")
+    assert not [p for p in os.listdir(directory) if p.startswith(atomic_files.TEMPORARY_PREFIX)]
+    winner[0].close()
+    assert os.listdir(directory) == []

@@ -1,9 +1,10 @@
 """The two writes an output transaction is built from, on local disk and on object stores.
 
 - ``create_exclusive``: write a new file only if nothing is there, atomically: one of two
-  writers racing for the same name wins and the other gets ``FileExistsError``. Local disk uses
-  ``O_CREAT | O_EXCL``; S3 a conditional PUT (``If-None-Match: *``) and GCS a generation
-  precondition (``ifGenerationMatch=0``), both through fsspec's ``mode="create"``.
+  writers racing for the same name wins and the other gets ``FileExistsError``. Local disk
+  writes the bytes aside and hard-links them into place (``link`` fails if the name exists);
+  S3 uses a conditional PUT (``If-None-Match: *``) and GCS a generation precondition
+  (``ifGenerationMatch=0``), both through fsspec's ``mode="create"``.
 - ``replace_atomically``: a reader sees the old bytes or the new, never a mix or nothing. Local
   disk writes a temporary file (``.warcforge-tmp-*``) in the target's folder and renames it over
   the target; an object store's PUT replaces a whole object at once.
@@ -31,13 +32,7 @@ def has_atomic_create(fs: fsspec.AbstractFileSystem) -> bool:
 def create_exclusive(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` only if no file is there; raises ``FileExistsError`` otherwise."""
     if is_local_fs(fs):
-        # Written aside, then linked into place: link() fails if the name exists, and a reader
-        # never sees the file before its bytes are complete.
-        temporary = _write_temporary(path, data)
-        try:
-            os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
+        _link_exclusive(path, data)
         _sync_directory(posixpath.dirname(path))
         return
     fs.pipe_file(path, data, mode="create")
@@ -97,6 +92,28 @@ def _write_temporary(beside: str, data: bytes) -> str:
         stream.flush()
         os.fsync(stream.fileno())
     return temporary
+
+
+def _link_exclusive(path: str, data: bytes, attempts: int = 5) -> None:
+    # Written aside, then linked into place: link() fails if the name exists, and a reader never
+    # sees the file before its bytes are complete. The build holding an output's lease removes
+    # temporary files it finds there (a killed build's debris), and a build racing it for the
+    # lease writes its claim's temporary file in that same folder: when the claim's temporary
+    # file vanished before the link, it is written again, and the link then says who won.
+    for _ in range(attempts):
+        temporary = _write_temporary(path, data)
+        try:
+            os.link(temporary, path)
+            return
+        except FileNotFoundError:
+            if not os.path.isdir(posixpath.dirname(path) or "."):
+                raise
+        finally:
+            try:
+                os.unlink(temporary)
+            except FileNotFoundError:
+                pass
+    raise OSError(f"{path}: its temporary file was removed {attempts} times before it could be linked in place")
 
 
 def _sync_directory(path: str) -> None:
