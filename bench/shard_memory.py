@@ -17,6 +17,13 @@ peak is its VmHWM, read from /proc while it runs; the Flink JVMs are not counted
 fixed by deploy/flink/local-config.yaml). No memory cgroup is used for the figures: a cgroup also
 counts the page cache of the file read, which says nothing about the pipeline.
 
+The output's shard count is the recipe's (``output.num_shards``), not the input's: with the default 4
+Parquet files, a 4 times larger input file also makes 4 times larger output shards, and a writer
+holds one output shard's documents. So the largest input file is also built with its output shards
+scaled (``num_shards`` times the size ratio) to as many documents per output shard as the smallest
+run: that row shows what grows with the input file alone, as at crawl scale, where ``num_shards``
+is set for the whole crawl and an output shard's size does not depend on the input files' size.
+
 Writes docs/SHARD-MEMORY.md. SHARD_MEMORY_SIZES (GiB, default "0.25,1") and SHARD_MEMORY_RUNNERS
 (default "direct,flink") narrow a run.
 """
@@ -123,10 +130,14 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
-def write_recipe(shard: Path) -> Path:
+DEFAULT_SHARDS = 4  # the recipe's default output.num_shards
+
+
+def write_recipe(shard: Path, num_shards: int) -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
-    recipe = WORK / f"recipe-{shard.stem.split('.')[0]}.yaml"
-    recipe.write_text(json.dumps({"name": "shard-memory", "input": {"paths": [str(shard)]}}))  # JSON is YAML
+    recipe = WORK / f"recipe-{shard.stem.split('.')[0]}-{num_shards}.yaml"
+    recipe.write_text(json.dumps({"name": "shard-memory", "input": {"paths": [str(shard)]},  # JSON is YAML
+                                  "output": {"num_shards": num_shards}}))
     return recipe
 
 
@@ -139,8 +150,8 @@ def documents_of(output: Path) -> int:
     return json.loads((output / "manifest.json").read_text())["documents"]
 
 
-def direct_run(shard: Path) -> dict:
-    recipe, output = write_recipe(shard), WORK / "out-direct"
+def direct_run(shard: Path, num_shards: int) -> dict:
+    recipe, output = write_recipe(shard, num_shards), WORK / "out-direct"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(build_command(recipe, output), stdout=subprocess.DEVNULL, cwd=WORK)
@@ -160,8 +171,8 @@ def direct_run(shard: Path) -> dict:
             "processes": len(sampler.peaks)}
 
 
-def flink_run(shard: Path, rest_port: int, jar: str) -> dict:
-    recipe, output = write_recipe(shard), WORK / "out-flink"
+def flink_run(shard: Path, num_shards: int, rest_port: int, jar: str) -> dict:
+    recipe, output = write_recipe(shard, num_shards), WORK / "out-flink"
     pool, pool_port = start_pool(None)
     try:
         sampler = TreeSampler(pool.pid, skip_root=True)  # the pool starts each SDK worker as its child
@@ -206,24 +217,48 @@ def growth(rows: list[tuple[dict, dict]], key: str) -> str:
             "1,000 documents)")
 
 
+def growth_lines(rows: list[tuple[dict, dict]], key: str, what: str) -> list[str]:
+    """Growth with the output shards fixed (they grow with the input) and with them scaled (they do not)."""
+    fixed = [row for row in rows if row[0]["num_shards"] == DEFAULT_SHARDS]
+    lines = [f"- Growth from the smallest to the largest file, {DEFAULT_SHARDS} output shards (the output shards grow "
+             f"with the input file), {what}: {growth(fixed, key)}."]
+    if len(rows) > len(fixed):
+        lines.append(f"- Growth from the smallest to the largest file, as many documents per output shard (what "
+                     f"grows with the input file alone), {what}: {growth([rows[0], rows[-1]], key)}.")
+    return lines
+
+
 def under_limit(mib: float) -> str:
     return "under" if mib < LIMIT_MIB else "**over**"
+
+
+def runs_of(shards: list[tuple[Path, dict]]) -> list[tuple[Path, dict, int]]:
+    """Each file with the default output shards, then the largest with its output shards scaled."""
+    runs = [(path, info, DEFAULT_SHARDS) for path, info in shards]
+    if len(shards) > 1:
+        ratio = shards[-1][1]["bytes"] / shards[0][1]["bytes"]
+        runs.append((*shards[-1], round(DEFAULT_SHARDS * ratio)))
+    return runs
+
+
+def label(info: dict, num_shards: int) -> str:
+    return f"{info['bytes'] / GIB:.2f} GiB, {num_shards} output shards"
 
 
 def main() -> int:
     shards = [big_shard(int(size * GIB)) for size in SIZES_GIB]
     direct, flink = [], []
     if "direct" in RUNNERS:
-        for path, info in shards:
-            result = direct_run(path)
-            print(f"DirectRunner, {info['bytes'] / GIB:.2f} GiB: {result}", flush=True)
-            direct.append((info, result))
+        for path, info, num_shards in runs_of(shards):
+            result = direct_run(path, num_shards)
+            print(f"DirectRunner, {label(info, num_shards)}: {result}", flush=True)
+            direct.append(({**info, "num_shards": num_shards}, result))
     if "flink" in RUNNERS:
         with flink_cluster() as (rest_port, jar):
-            for path, info in shards:
-                result = flink_run(path, rest_port, jar)
-                print(f"Flink, {info['bytes'] / GIB:.2f} GiB: {result}", flush=True)
-                flink.append((info, result))
+            for path, info, num_shards in runs_of(shards):
+                result = flink_run(path, num_shards, rest_port, jar)
+                print(f"Flink, {label(info, num_shards)}: {result}", flush=True)
+                flink.append(({**info, "num_shards": num_shards}, result))
     source = shards[0][1]["source"]
     lines = [
         "# Peak memory against shard size",
@@ -245,14 +280,15 @@ def main() -> int:
             f"process tree, read from /proc every {SAMPLE_EVERY_S} s (a spike shorter than that can be missed); "
             "largest process: the kernel's own peak (VmHWM) of the largest process.",
             "",
-            "| shard (compressed) | captures | documents | seconds | CPU seconds | peak RSS, whole tree | peak RSS, "
-            "largest process | processes |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|",
-            *[f"| {info['bytes'] / GIB:.2f} GiB | {info['captures']:,} | {r['documents']:,} | {r['seconds']:.0f} "
+            "| shard (compressed) | output shards | captures | documents | seconds | CPU seconds | peak RSS, whole "
+            "tree | peak RSS, largest process | processes |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *[f"| {info['bytes'] / GIB:.2f} GiB | {info['num_shards']} | {info['captures']:,} | {r['documents']:,} "
+              f"| {r['seconds']:.0f} "
               f"| {r['cpu_s']:.0f} | {r['tree_mb']:,.0f} ({under_limit(r['tree_mb'])} 2 GiB) | {r['largest_mb']:,.0f} "
               f"| {r['processes']} |" for info, r in direct],
             "",
-            f"Growth from the smallest to the largest shard, whole tree: {growth(direct, 'tree_mb')}.",
+            *growth_lines(direct, "tree_mb", "whole tree"),
             "",
         ]
     if flink:
@@ -265,14 +301,15 @@ def main() -> int:
             "SDK worker: its VmHWM read from /proc while it runs; all SDK workers together: the sum of their VmRSS "
             f"every {SAMPLE_EVERY_S} s. CPU seconds are the SDK workers' own. The Flink JVMs are not counted.",
             "",
-            "| shard (compressed) | documents | seconds | SDK workers' CPU seconds | peak RSS of each SDK worker "
-            "(largest first) | peak RSS, all SDK workers together |",
-            "|---:|---:|---:|---:|---|---:|",
-            *[f"| {info['bytes'] / GIB:.2f} GiB | {r['documents']:,} | {r['seconds']:.0f} | {r['cpu_s']:.0f} "
+            "| shard (compressed) | output shards | documents | seconds | SDK workers' CPU seconds | peak RSS of "
+            "each SDK worker (largest first) | peak RSS, all SDK workers together |",
+            "|---:|---:|---:|---:|---:|---|---:|",
+            *[f"| {info['bytes'] / GIB:.2f} GiB | {info['num_shards']} | {r['documents']:,} | {r['seconds']:.0f} "
+              f"| {r['cpu_s']:.0f} "
               f"| {', '.join(f'{mb:,.0f}' for mb in r['worker_mb'])} | {r['workers_sum_mb']:,.0f} |"
               for info, r in flink],
             "",
-            f"Growth from the smallest to the largest shard, largest SDK worker: {growth(flink, 'worker_mb')}.",
+            *growth_lines(flink, "worker_mb", "largest SDK worker"),
             "",
         ]
     lines += FINDINGS
@@ -296,18 +333,20 @@ FINDINGS = [
     "held by Python at about 13 kB since most texts have a character outside Latin-1). Not re-measured by this "
     "bench.",
     "",
-    "1. **Exact dedup's pre-combine table, in the read stage (on every runner).** `ExactDedup` is a "
-    "`CombinePerKey` whose accumulator is the whole surviving `Document`; Beam lifts it into a partial combine "
-    "fused after extraction (the FnApiRunner always, the FlinkRunner through the SDK's batch pre-optimization), "
+    "1. **Exact dedup's pre-combine table, in the read stage (on every runner): bounded now.** `ExactDedup` was a"
+    " `CombinePerKey` whose accumulator is the whole surviving `Document`; Beam lifts that into a partial combine"
+    " fused after extraction (the FnApiRunner always, the FlinkRunner through the SDK's batch pre-optimization), "
     "whose table keeps every distinct document until the bundle ends or 100,000 keys are held (Beam's "
-    "`PGBKCVOperation.max_keys`). Flink batch gives a partition one bundle, so the table holds every document "
-    "the worker has read, up to 100,000: in the read stage's SDK worker, memory in use grew by 12 kB a page "
-    "(62 MiB at 2,000 pages, 439 MiB at 34,000), and its peak went from 516 MiB at 0.25 GiB to 1,003 MiB at "
-    "1 GiB. This is the growth issue #18 saw (258 MB at 20,000 documents, 537 MB at 200,000: the table stops "
-    "at 100,000). With `ExactDedup` as a `GroupByKey` and a survivor pick instead (tried in a copy, not "
-    "committed: transforms/dedup is being reworked by another engineer), nothing is lifted, Flink groups by "
-    "sorting (and spills), and the read stage's SDK worker peaked at 339 MiB at 0.25 GiB and 348 MiB at 1 GiB: "
-    "flat. The survivors are then picked after the shuffle; every document is shuffled once either way.",
+    "`PGBKCVOperation.max_keys`). Flink batch gives a partition one bundle, so the table held every document the "
+    "worker had read, up to 100,000: in the read stage's SDK worker, memory in use grew by 12 kB a page (62 MiB "
+    "at 2,000 pages, 439 MiB at 34,000), and its peak went from 516 MiB at 0.25 GiB to 1,003 MiB at 1 GiB (the "
+    "growth issue #18 saw: 258 MB at 20,000 documents, 537 MB at 200,000). Exact dedup and URL dedup now pre-"
+    "combine in a DoFn of their own (`CombinePerKeyBounded`, transforms/common/stage.py) whose table is bounded "
+    "to 32 MiB of documents, the least recently used sent on first (a page copied a million times stays in the "
+    "table and crosses the shuffle about once per bundle, as with Beam's lifting), then a `GroupByKey` and a "
+    "merge that takes a key's accumulators one at a time. The output is the same, byte for byte. On the "
+    "DirectRunner this also removed most of the heap glibc kept after the table was freed (item 3). Tests: "
+    "tests/test_bounded_combine.py.",
     "2. **One output shard is one group (Flink).** `WriteParquetShards` groups a shard's rows with a "
     "`GroupByKey` on the shard index and sorts them, so a shard's bytes depend only on its rows. Flink batch "
     "builds each group as one list and sends it to the SDK worker as one element: the worker holds the "
@@ -321,8 +360,8 @@ FINDINGS = [
     "3. **The DirectRunner's own buffers.** Beam's FnApiRunner keeps every `GroupByKey`'s whole input in the "
     "driver process (the encoded documents, per key) and joins it into one stream when the next stage reads it. "
     "At 1 GiB, at the boundary between exact dedup and the writer: 758 MiB of large buffers (malloc's mmap "
-    "figure), plus 836 MiB of heap that glibc keeps after the pre-combine table is freed (43 MiB in use of an "
-    "879 MiB heap): together most of the peak. Both grow with the documents, by the runner's design: the "
+    "figure), plus, before item 1 was bounded, 836 MiB of heap that glibc kept after the pre-combine table was "
+    "freed (43 MiB in use of an 879 MiB heap). The buffers grow with the documents, by the runner's design: the "
     "DirectRunner is for local runs, and a crawl-sized build belongs on a cluster runner.",
     "",
     "Fixed here (issue #18), each with a test in tests/test_bounded_memory.py:",

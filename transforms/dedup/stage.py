@@ -2,7 +2,9 @@
 
 ExactDedup keeps one survivor per group of documents with the same normalized text. A combiner
 keeps only the best copy and a count per key, so a group of a million copies costs one document
-of memory, and Beam can pre-combine before the shuffle.
+of memory, and it pre-combines before the shuffle in a table of bounded size
+(``transforms.common.stage.CombinePerKeyBounded``: Beam's own pre-combine keeps up to 100,000
+whole documents per bundle).
 
 DedupByUrl keeps one capture per normalized URL (``dedup.url``), the newest or the longest, with a
 combiner as exact dedup does.
@@ -30,6 +32,7 @@ NearDedup: MinHash LSH clusters resolved inside Beam, with no step that gathers 
    stage's consumers, so the documents leave their stage beside only their bucket keys.
 """
 
+import sys
 from dataclasses import dataclass, replace
 
 import apache_beam as beam
@@ -41,7 +44,7 @@ from apache_beam.utils.timestamp import Timestamp
 
 from transforms.common import reasons
 from transforms.common.records import Document
-from transforms.common.stage import StageCounters
+from transforms.common.stage import CombinePerKeyBounded, StageCounters
 from transforms.dedup.clusters import (
     HOT,
     bucket_round,
@@ -90,6 +93,12 @@ class KeepSurvivor(beam.CombineFn):
         return replace(best, duplicate_count=count)
 
 
+def survivor_weight(accumulator: tuple) -> int:
+    """About the memory a (best document, count) accumulator holds: its text and the rest of a document."""
+    best = accumulator[0]
+    return 1024 + (sys.getsizeof(best.text) if best is not None else 0)
+
+
 class CountDedupFn(beam.DoFn):
     def __init__(self, counted: str, stage: str = reasons.DEDUP_EXACT, removed: str = reasons.EXACT_DUPLICATE,
                  ) -> None:
@@ -120,7 +129,7 @@ class ExactDedup(beam.PTransform):
             docs
             | "CountIn" >> beam.ParDo(CountDedupFn(reasons.IN))
             | "KeyByNormalizedText" >> beam.Map(lambda doc: (exact_dedup_key(doc.text), doc))
-            | "KeepOneSurvivorPerText" >> beam.CombinePerKey(KeepSurvivor(self.survivor_rule))
+            | "KeepOneSurvivorPerText" >> CombinePerKeyBounded(KeepSurvivor(self.survivor_rule), survivor_weight)
             | "DropKeys" >> beam.Values()
             | "CountSurvivorsAndCopies" >> beam.ParDo(CountDedupFn(reasons.OUT))
         )
@@ -161,7 +170,7 @@ class DedupByUrl(beam.PTransform):
             docs
             | "CountIn" >> beam.ParDo(CountDedupFn(reasons.IN, reasons.DEDUP_URL, reasons.URL_DUPLICATE))
             | "KeyByUrl" >> beam.Map(lambda d: (normalize_capture_url(d.provenance.url, d.id), d))
-            | "KeepOneCapturePerUrl" >> beam.CombinePerKey(KeepCapture(self.rule))
+            | "KeepOneCapturePerUrl" >> CombinePerKeyBounded(KeepCapture(self.rule), survivor_weight)
             | "DropKeys" >> beam.Values()
             | "CountKept" >> beam.ParDo(CountDedupFn(reasons.OUT, reasons.DEDUP_URL, reasons.URL_DUPLICATE))
         )
