@@ -67,6 +67,10 @@ def worker_pool() -> tuple[subprocess.Popen, int]:
     return pool, port
 
 
+class BuildFailed(RuntimeError):
+    """A build of the bench failed; its stderr's end is the message."""
+
+
 def counted_build(recipe: Path, beam_args: list[str], accounts: dict[str, CpuAccount]) -> dict:
     """One ``warcforge build`` whose process tree is in a fresh cgroup; CPU per account, wall, documents."""
     out = WORK / f"flink-out-{recipe.stem}"
@@ -79,7 +83,7 @@ def counted_build(recipe: Path, beam_args: list[str], accounts: dict[str, CpuAcc
                                "build", "--config", str(recipe), "--output", str(out), "--quiet", *beam_args],
                               capture_output=True, text=True)
         if done.returncode:
-            raise SystemExit(f"build failed ({' '.join(beam_args) or 'DirectRunner'}): {done.stderr[-3000:]}")
+            raise BuildFailed(f"build failed ({' '.join(beam_args) or 'DirectRunner'}): {done.stderr[-3000:]}")
         wall = time.perf_counter() - started
         cpu = {"driver": driver.seconds()}
     cpu.update({name: account.seconds() - before[name] for name, account in accounts.items()})
@@ -132,8 +136,16 @@ def main() -> int:
             for runner, args in runners.items():
                 if runner.endswith("SDK workers") and near:
                     continue  # one recipe shows what a worker per slot changes
-                all_files = counted_build(whole, args, accounts if args else {})
-                first_file = counted_build(first, args, accounts if args else {})
+                try:
+                    all_files = counted_build(whole, args, accounts if args else {})
+                    first_file = counted_build(first, args, accounts if args else {})
+                except BuildFailed as failed:
+                    if runner in ("DirectRunner", "Flink"):
+                        raise
+                    print(failed, file=sys.stderr, flush=True)  # an option's row: said in the table, not fatal
+                    reason = str(failed).strip().splitlines()[-1][:160].replace("|", "/")
+                    rows.append(f"| {label} | {runner} | failed: {reason} | | | | | | |")
+                    continue
                 marginal = (size - small_size) / max(all_files["total"] - first_file["total"], 1e-9) / 1e6
                 fixed = first_file["total"] - small_size / 1e6 / marginal
                 rates[runner] = marginal
