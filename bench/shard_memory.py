@@ -314,9 +314,9 @@ def main() -> int:
         ]
     lines += FINDINGS
     write_report(OUT, lines)
-    summary = [f"DirectRunner, whole local run, {info['bytes'] / GIB:.2f} GiB shard: {r['tree_mb']:,.0f} MiB peak"
+    summary = [f"DirectRunner, whole local run, {label(info, info['num_shards'])}: {r['tree_mb']:,.0f} MiB peak"
                for info, r in direct]
-    summary += [f"Flink, largest SDK worker, {info['bytes'] / GIB:.2f} GiB shard: {max(r['worker_mb']):,.0f} MiB peak"
+    summary += [f"Flink, largest SDK worker, {label(info, info['num_shards'])}: {max(r['worker_mb']):,.0f} MiB peak"
                 for info, r in flink]
     write_figures("shard_memory", {"summary": summary + ["what holds memory per document: docs/SHARD-MEMORY.md"]})
     return 0
@@ -348,19 +348,27 @@ FINDINGS = [
     " bench since: the read stage's SDK worker on Flink (the smaller figure of each row) peaks at 354 to 412 MiB "
     "at either size, where it was 496 MiB at 0.25 GiB and 978 MiB at 1 GiB; the DirectRunner's whole run at 1 GiB"
     " peaks at 1,615 MiB, where it was 1,929. Tests: tests/test_bounded_combine.py.",
-    "2. **One output shard is one group (Flink).** `WriteParquetShards` groups a shard's rows with a `GroupByKey`"
-    " on the shard index and sorts them, so a shard's bytes depend only on its rows. Flink batch builds each "
-    "group as one list and sends it to the SDK worker as one element: the worker holds the encoded group (about "
-    "7.5 kB a document, in gRPC's buffers and again as Python bytes), the decoded documents (about 15 kB each) "
-    "and the writer's row group, and the two slots' bundles share one SDK worker. At 1 GiB (4 shards of about "
-    "8,550 documents): 400 MiB while exact dedup's merge ran, 1,190 MiB on entering the first shard (451 MiB of "
-    "large buffers, 467 MiB of small allocations in use), 1,517 MiB at the peak. This grows with the documents of"
-    " an output shard (documents / `output.num_shards`), on any runner whose groups arrive whole; not bounded by "
-    "the code yet (left: a writer that sorts bounded runs and merges them into the shard's file, with the same "
-    "bytes). With the output shards scaled to as many documents per shard (the third row of each table), the "
-    "largest SDK worker still grows by about 270 MiB from the 0.25 GiB file to the 1 GiB one, and the "
-    "DirectRunner's whole run by about 880 MiB (item 3); what holds the Flink worker's part is not traced yet "
-    "(that worker writes four times as many shards in turn).",
+    "2. **One output shard was one group (Flink): sorted in runs now.** `WriteParquetShards` grouped a shard's "
+    "rows with a `GroupByKey` on the shard index and sorted them. Flink batch builds each group as one list and "
+    "sends it to the SDK worker as one element, so the worker held a whole shard's documents decoded (about 15 "
+    "kB each), its encoded group (about 7.5 kB a document) and the writer's row group, and the two slots' "
+    "bundles share one SDK worker: at 1 GiB (4 shards of about 8,550 documents) 1,190 MiB on entering the first"
+    " shard, 1,517 MiB at the peak. The writer now sorts a shard in runs (transforms/writing/sorted_runs.py): "
+    "rows are grouped by (shard, run), 64 runs a shard by a hash of the row's key; each run is sorted, made "
+    "into rows and packed (pickled pairs of sort key and row, zstd, text as UTF-8); the shard's writer receives "
+    "the packed runs, not the documents, and merges them row by row into the Parquet writer. The "
+    "file is the same, byte for byte (tests/test_sorted_runs.py, and builds of real pages compared file by "
+    "file with the code before). Measured by this bench: the largest SDK worker at 1 GiB with 4 output shards "
+    "peaks at 1,166 MiB where it was 1,521, and with the output shards scaled (the third row) at 801 where it "
+    "was 1,006. What is left in that worker, traced by sampling its RSS beside the Flink job's running "
+    "vertices: it climbs from 505 to 1,070 MiB in the stage that writes the documents' shards, two shards at a "
+    "time (one per slot). The Parquet writer holds one row group (`output.row_group_rows`, 10,000 by default) "
+    "as Python rows and as an Arrow table before encoding it: measured in one process, writing 8,500 documents "
+    "of 7.8 kB of text each from packed runs peaks 180 MiB above the packed runs with 10,000-row groups and 43 "
+    "MiB with 1,000-row groups. An output shard of 8,550 documents is one row group at the default, so the "
+    "writer grows with the shard up to 10,000 documents, then stays at one row group. What the exact dedup "
+    "merge and run-sorting stages, which run beside each other in the same worker, leave behind (50 to 505 MiB"
+    " at 1 GiB) is not traced further.",
     "3. **The DirectRunner's own buffers.** Beam's FnApiRunner keeps every `GroupByKey`'s whole input in the "
     "driver process (the encoded documents, per key) and joins it into one stream when the next stage reads it. "
     "At 1 GiB, at the boundary between exact dedup and the writer: 758 MiB of large buffers (malloc's mmap "

@@ -33,7 +33,7 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
     Rows are taken and converted one row group at a time, so a shard of any size holds one row
     group in Arrow, never the whole table; the bytes are those of ``pq.write_table`` on the whole
     table with ``row_group_size=row_group_rows`` (each row group is encoded on its own either way).
-    Text goes to Arrow as UTF-8 bytes (see ``_as_utf8``), so the rows' strings are left as they were.
+    Text goes to Arrow as UTF-8 bytes (see ``as_utf8``), so the rows' strings are left as they were.
     """
     level = settings.compression_level if settings.compression in ("zstd", "gzip", "brotli") else None
     if settings.compression == "gzip" and level is not None:
@@ -49,7 +49,7 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
         write_statistics=True,
     ) as writer:
         first = True
-        while group := [_as_utf8(row) for row in itertools.islice(rows, settings.row_group_rows)]:
+        while group := [as_utf8(row) for row in itertools.islice(rows, settings.row_group_rows)]:
             writer.write_table(pa.Table.from_pylist(group, schema=schema), row_group_size=settings.row_group_rows)
             first = False
         if first:
@@ -57,7 +57,7 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
     return sink.getvalue()
 
 
-def _as_utf8(row: dict) -> dict:
+def as_utf8(row: dict) -> dict:
     """The row with its non-ASCII strings as UTF-8 bytes, which Arrow takes as they are for a string column.
 
     Arrow converts a ``str`` through CPython's UTF-8 view of it, and CPython keeps that view inside the

@@ -1,9 +1,11 @@
 """WriteParquetShards: rows to a fixed number of Parquet files whose bytes depend only on the rows.
 
-Each row goes to the shard its sort key hashes to, and each shard is sorted by that key before
-it is written, so neither bundle boundaries, worker count nor runner change a byte. Every shard
-index gets a file, empty or not, so the file list is fixed by the recipe. Files go under a
-staging root; publishing them is the job's last step.
+Each row goes to the shard its key hashes to, and each shard is sorted by its sort key before it
+is written, so neither bundle boundaries, worker count nor runner change a byte. The sort is done in
+runs (``sorted_runs``): a shard's rows are grouped and sorted in small runs, packed, and merged by
+the shard's writer, so no worker holds a whole shard's documents decoded. Every shard index gets a
+file, empty or not, so the file list is fixed by the recipe. Files go under a staging root;
+publishing them is the job's last step.
 """
 
 import collections
@@ -23,8 +25,9 @@ from transforms.common.batches import batch_name, window_ms
 from transforms.common.secrets import redact_text
 from transforms.common.stage import StageClock, StageCounters
 from transforms.writing.batch_publish import batch_manifest, publish_batch
-from transforms.writing.parquet_file import ParquetSettings, WrittenFile, parquet_bytes, sha256_hex
+from transforms.writing.parquet_file import ParquetSettings, WrittenFile, as_utf8, parquet_bytes, sha256_hex
 from transforms.writing.shards import shard_file_name, shard_of
+from transforms.writing.sorted_runs import merge_runs, pack_run, run_of
 
 log = logging.getLogger("warcforge.watch")
 
@@ -55,38 +58,68 @@ class ShardSpec:
     counter_stage: str = reasons.WRITE  # namespace of the files/rows counters
     # warcforge watch: files go to staging_root/batches/<batch>/<subdir>/, the batch named by the window.
     in_batches: bool = False
+    # Runs a shard is sorted in: what the writer of a shard holds decoded at once is about
+    # 1/runs_per_shard of the shard. The files' bytes do not depend on it.
+    runs_per_shard: int = 64
+
+
+class SortRunFn(beam.DoFn):
+    """((shard, run), items) -> (shard, (run, rows, packed rows)): one run sorted, made into rows and packed."""
+
+    def __init__(self, spec: ShardSpec) -> None:
+        self.spec = spec
+
+    def setup(self) -> None:
+        self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.WRITE)
+        self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
+
+    def process(self, run: tuple):  # noqa: ANN201 - a DoFn generator
+        (index, run_index), items = run
+        spec = self.spec
+        with self.clock:
+            ordered = sorted(((spec.sort_key(item), item) for item in items), key=_first)
+            if self.by_value is not None:
+                for value, n in collections.Counter(spec.count_by(item) for _, item in ordered).items():
+                    if value is not None:
+                        self.by_value.inc(value, n)
+            # Text is packed as UTF-8, the form Arrow takes, so the writer never makes it a str again.
+            packed = pack_run((key, as_utf8(spec.to_row(item))) for key, item in ordered)
+        yield index, (run_index, len(ordered), packed)
+
+
+def _first(pair: tuple) -> object:
+    return pair[0]
 
 
 class WriteShardFn(beam.DoFn):
+    """(shard, its packed runs and markers) -> the shard's file, its rows merged in sort order."""
+
     def __init__(self, spec: ShardSpec) -> None:
         self.spec = spec
 
     def setup(self) -> None:
         self.counters = StageCounters(self.spec.counter_stage)
         self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.WRITE)
-        self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
 
     def process(self, shard: tuple, batch=beam.DoFn.WindowParam):  # noqa: ANN001, ANN201 - a DoFn generator
-        index, items = shard
+        index, parts = shard
         spec = self.spec
         root = spec.staging_root
         if spec.in_batches:
             root = f"{root}/{BATCHES_DIR}/{batch_name(*window_ms(batch))}"
         with self.clock:
-            ordered = sorted((i for i in items if i is not None), key=spec.sort_key)
-            # Rows are made as the Parquet writer takes them, one row group at a time.
-            data = parquet_bytes(map(spec.to_row, ordered), spec.schema, spec.settings)
+            packed_runs = [part for part in parts if part is not None]  # None: the shard's marker
+            runs = [(run_index, packed) for run_index, _, packed in packed_runs]
+            rows = sum(count for _, count, _ in packed_runs)
+            # Rows are merged from the runs as the Parquet writer takes them, one row group at a time.
+            data = parquet_bytes(merge_runs(runs), spec.schema, spec.settings)
             sha256 = sha256_hex(data)
             relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
             if spec.write:
                 write_bytes(f"{root}/{relative}", data)
         self.counters.inc(reasons.FILES)
-        self.counters.inc(spec.counted_as, len(ordered))
-        if self.by_value is not None:
-            for value, n in collections.Counter(map(spec.count_by, ordered)).items():
-                if value is not None:
-                    self.by_value.inc(value, n)
-        yield WrittenFile(path=relative, rows=len(ordered), bytes=len(data), sha256=sha256)
+        self.counters.inc(spec.counted_as, rows)
+        yield WrittenFile(path=relative, rows=rows, bytes=len(data), sha256=sha256)
 
 
 class WriteParquetShards(beam.PTransform):
@@ -99,8 +132,12 @@ class WriteParquetShards(beam.PTransform):
         self.spec, self.every_batch = spec, every_batch
 
     def expand(self, items: beam.PCollection) -> beam.PCollection:
-        num_shards, shard_key = self.spec.num_shards, self.spec.shard_key
-        keyed = items | "KeyByShard" >> beam.Map(lambda item: (shard_of(shard_key(item), num_shards), item))
+        num_shards, shard_key, runs = self.spec.num_shards, self.spec.shard_key, self.spec.runs_per_shard
+
+        def shard_and_run(item: object) -> tuple[tuple[int, int], object]:
+            key = shard_key(item)
+            return (shard_of(key, num_shards), run_of(key, runs)), item
+
         if self.every_batch is None:
             # Without Create's own reshuffle: the markers go straight to the GroupByKey.
             every_index = items.pipeline | "EveryShardIndex" >> beam.Create(
@@ -108,11 +145,17 @@ class WriteParquetShards(beam.PTransform):
         else:
             every_index = self.every_batch | "EveryShardIndex" >> beam.FlatMap(
                 lambda _: [(i, None) for i in range(num_shards)])
+        sorted_runs = (
+            items
+            | "KeyByShardAndRun" >> beam.Map(shard_and_run)
+            | "GroupByRun" >> beam.GroupByKey()
+            | "SortRun" >> beam.ParDo(SortRunFn(self.spec))
+        )
         return (
-            (keyed, every_index)
+            (sorted_runs, every_index)
             | "WithEmptyShards" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
-            | "SortAndWriteShard" >> beam.ParDo(WriteShardFn(self.spec))
+            | "MergeAndWriteShard" >> beam.ParDo(WriteShardFn(self.spec))
         )
 
 
