@@ -296,7 +296,8 @@ def main() -> int:
             "## Flink, per SDK worker",
             "",
             "The loopback Flink 1.19.3 session cluster (deploy/flink/local-cluster.sh: one TaskManager, 2 slots), "
-            "Beam's FlinkRunner with `--parallelism=2` and SDK workers from an EXTERNAL worker pool; the runner "
+            "Beam's FlinkRunner with `--parallelism=2` and SDK workers from an EXTERNAL worker pool, started with "
+            "`MALLOC_ARENA_MAX=2` as deploy/docker/Dockerfile starts them; the runner "
             "starts a new SDK worker when a stage finds none alive, so a job has several, one after another. Per "
             "SDK worker: its VmHWM read from /proc while it runs; all SDK workers together: the sum of their VmRSS "
             f"every {SAMPLE_EVERY_S} s. CPU seconds are the SDK workers' own. The Flink JVMs are not counted.",
@@ -353,22 +354,31 @@ FINDINGS = [
     "sends it to the SDK worker as one element, so the worker held a whole shard's documents decoded (about 15 "
     "kB each), its encoded group (about 7.5 kB a document) and the writer's row group, and the two slots' "
     "bundles share one SDK worker: at 1 GiB (4 shards of about 8,550 documents) 1,190 MiB on entering the first"
-    " shard, 1,517 MiB at the peak. The writer now sorts a shard in runs (transforms/writing/sorted_runs.py): "
-    "rows are grouped by (shard, run), 64 runs a shard by a hash of the row's key; each run is sorted, made "
-    "into rows and packed (pickled pairs of sort key and row, zstd, text as UTF-8); the shard's writer receives "
-    "the packed runs, not the documents, and merges them row by row into the Parquet writer. The "
-    "file is the same, byte for byte (tests/test_sorted_runs.py, and builds of real pages compared file by "
-    "file with the code before). Measured by this bench: the largest SDK worker at 1 GiB with 4 output shards "
-    "peaks at 1,166 MiB where it was 1,521, and with the output shards scaled (the third row) at 801 where it "
-    "was 1,006. What is left in that worker, traced by sampling its RSS beside the Flink job's running "
-    "vertices: it climbs from 505 to 1,070 MiB in the stage that writes the documents' shards, two shards at a "
-    "time (one per slot). The Parquet writer holds one row group (`output.row_group_rows`, 10,000 by default) "
-    "as Python rows and as an Arrow table before encoding it: measured in one process, writing 8,500 documents "
-    "of 7.8 kB of text each from packed runs peaks 180 MiB above the packed runs with 10,000-row groups and 43 "
-    "MiB with 1,000-row groups. An output shard of 8,550 documents is one row group at the default, so the "
-    "writer grows with the shard up to 10,000 documents, then stays at one row group. What the exact dedup "
-    "merge and run-sorting stages, which run beside each other in the same worker, leave behind (50 to 505 MiB"
-    " at 1 GiB) is not traced further.",
+    " shard, 1,517 MiB at the peak. Three changes since, measured by this bench (the first alone, the other two "
+    "together; largest SDK worker at 0.25 GiB / 1 GiB with 4 output shards / 1 GiB with 16; before them 735 / "
+    "1,521 / 1,006 MiB):",
+    "   - The writer sorts a shard in runs (transforms/writing/sorted_runs.py): rows are grouped by (shard, "
+    "run), 64 runs a shard by a hash of the row's key; each run is sorted, made into rows and packed (pickled "
+    "pairs of sort key and row, zstd, text as UTF-8); the shard's writer receives the packed runs, not the "
+    "documents, and merges them row by row into the Parquet writer. The file is the same, byte for byte "
+    "(tests/test_sorted_runs.py, and builds of real pages compared file by file with the code before): 696 / "
+    "1,166 / 801 MiB.",
+    "   - The Parquet writer held a row group (`output.row_group_rows`, 10,000 by default) twice, as Python rows "
+    "and as the Arrow table made from them. It now takes each row apart as it comes, a string column straight "
+    "into Arrow's layout (transforms/writing/row_group.py; the same table, so the same file; "
+    "tests/test_row_group.py). Measured in one process, writing 8,500 documents of 7.8 kB of text each from "
+    "packed runs: 88 MiB above the packed runs, where it was 180.",
+    "   - The SDK workers run with two malloc arenas (`MALLOC_ARENA_MAX=2`, set by the worker image, "
+    "deploy/docker/Dockerfile): glibc gives each allocating thread an arena of its own and keeps what was "
+    "freed in it, and the SDK harness runs bundles on a pool of threads. With the two changes above: 504 / 940"
+    " / 552 MiB.",
+    "   What is left: with the output shards scaled to as many documents per shard, the largest SDK worker "
+    "grows by 47 MiB from 0.25 to 1 GiB, flat within this bench's noise. With 4 output shards it grows with "
+    "the documents of an output shard until they fill a row group (10,000 rows by default), then stays at one "
+    "row group per slot; by sampling its RSS beside the Flink job's running vertices, it climbs in the stage "
+    "that writes the documents' shards, two shards at a time (one per slot), from about 400 MiB, what the "
+    "exact dedup merge and run-sorting stages before it (running beside each other in the same worker) leave "
+    "behind, which is not traced further.",
     "3. **The DirectRunner's own buffers.** Beam's FnApiRunner keeps every `GroupByKey`'s whole input in the "
     "driver process (the encoded documents, per key) and joins it into one stream when the next stage reads it. "
     "At 1 GiB, at the boundary between exact dedup and the writer: 758 MiB of large buffers (malloc's mmap "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.writing.row_group import row_group_table
 from transforms.writing.schema import DICTIONARY_COLUMNS
 
 
@@ -33,7 +34,7 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
     Rows are taken and converted one row group at a time, so a shard of any size holds one row
     group in Arrow, never the whole table; the bytes are those of ``pq.write_table`` on the whole
     table with ``row_group_size=row_group_rows`` (each row group is encoded on its own either way).
-    Text goes to Arrow as UTF-8 bytes (see ``as_utf8``), so the rows' strings are left as they were.
+    A row is taken apart as it comes (``row_group_table``), so a row group's text is held about once.
     """
     level = settings.compression_level if settings.compression in ("zstd", "gzip", "brotli") else None
     if settings.compression == "gzip" and level is not None:
@@ -49,8 +50,8 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
         write_statistics=True,
     ) as writer:
         first = True
-        while group := [as_utf8(row) for row in itertools.islice(rows, settings.row_group_rows)]:
-            writer.write_table(pa.Table.from_pylist(group, schema=schema), row_group_size=settings.row_group_rows)
+        while (group := row_group_table(itertools.islice(rows, settings.row_group_rows), schema)).num_rows:
+            writer.write_table(group, row_group_size=settings.row_group_rows)
             first = False
         if first:
             writer.write_table(schema.empty_table())  # no rows: one empty row group, as write_table writes
@@ -58,13 +59,12 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
 
 
 def as_utf8(row: dict) -> dict:
-    """The row with its non-ASCII strings as UTF-8 bytes, which Arrow takes as they are for a string column.
+    """The row with its non-ASCII strings as UTF-8 bytes, the form a string column is written in.
 
-    Arrow converts a ``str`` through CPython's UTF-8 view of it, and CPython keeps that view inside the
-    string for as long as the string lives: a shard's documents, held until the whole shard is written,
-    would each carry their text twice (as characters, at 1, 2 or 4 bytes each, and as UTF-8). The
-    bytes made here go with the row group. An ASCII string is its own UTF-8 and is passed as it is; a
-    string that cannot be UTF-8 (a lone surrogate) too, and Arrow refuses it as before."""
+    A sorted run packs its rows this way (``sorted_runs``), so the writer reads the text back as bytes
+    and never makes it a ``str`` again (at 1, 2 or 4 bytes a character). An ASCII string is its own
+    UTF-8 and is passed as it is; a string that cannot be UTF-8 (a lone surrogate) too, and the writer
+    refuses it as before."""
     converted = dict(row)
     for name, value in row.items():
         if type(value) is str and not value.isascii():
