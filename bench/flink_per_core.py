@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.corpus import archive_files  # noqa: E402
+from bench.hot_bucket_memory import WORKER_ENV  # noqa: E402
 from bench.pipeline_throughput import RECIPES, WARCFORGE, WORK, copies_of, floor, load, write_recipe  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
 from testbed.cpu_account import CpuAccount  # noqa: E402
@@ -61,7 +62,7 @@ def flink_cluster() -> Iterator[tuple[int, str, list[int]]]:
 
 def worker_pool() -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **WORKER_ENV}
     pool = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main", f"--service_port={port}"],
                  port, "Beam's worker pool", env=env, cwd=REPO)
     return pool, port
@@ -164,7 +165,8 @@ def main() -> int:
         "",
         f"Flink 1.19.3 on loopback (deploy/flink/local-cluster.sh: one TaskManager, {SLOTS} slots, "
         f"`--parallelism={SLOTS}`), Beam's Flink job server, SDK workers from a Beam worker pool "
-        "(`--environment_type=EXTERNAL`). CPU is user and system time as the kernel counts it in a cgroup per "
+        "(`--environment_type=EXTERNAL`), started with `MALLOC_ARENA_MAX=2` as the worker image "
+        "(deploy/docker/Dockerfile) starts them. CPU is user and system time as the kernel counts it in a cgroup per "
         "part: the Flink JVMs (JobManager and TaskManager), the SDK workers (the pool and every worker it "
         "starts), and the driver (`warcforge build` and the job server it starts). The DirectRunner runs one "
         "in-process worker. Marginal: MB between the two runs, per CPU second between them; it leaves out each "

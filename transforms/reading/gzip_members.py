@@ -16,6 +16,7 @@ import bisect
 import io
 from dataclasses import dataclass
 
+import fastwarc  # noqa: F401 - the package before its submodules (see transforms/reading/record_views.py)
 from fastwarc.stream_io import Lz4Reader, ZstdReader
 from isal import isal_zlib
 

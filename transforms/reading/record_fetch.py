@@ -8,6 +8,7 @@ decompress those bytes and skip ``warc_inner_offset`` of them.
 import gzip
 import io
 
+import fastwarc  # noqa: F401 - the package before its submodules (see transforms/reading/record_views.py)
 import fsspec
 from fastwarc.stream_io import Lz4Reader, ZstdReader
 

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
 
+# The package before its submodules: fastwarc's __init__ imports fastwarc.warc and fastwarc.stream_io,
+# and `from fastwarc.warc import ...` takes the submodule's import lock before the package's. Two
+# threads importing fastwarc for the first time from different submodules (an SDK worker unpickling
+# two stages' DoFns at once) can then each hold a lock the other waits for, and CPython breaks that
+# by handing one of them the half-made package: "No module named 'fastwarc.warc'".
+import fastwarc  # noqa: F401
 from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from fastwarc.warc import WarcRecordPayloadReader
 from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator

@@ -18,8 +18,9 @@ from operator import itemgetter
 import zstandard
 
 # zstd's window bounds what each run's decompressor holds while the runs are merged: 128 KiB here,
-# so a shard merged from 64 runs holds 8 MiB of windows, whatever the runs' sizes. Text loses little
-# ratio to a smaller window. The packed form never reaches an output, so its bytes may change freely.
+# so a shard merged from 64 runs holds 8 MiB of windows, whatever the runs' sizes (about 16 MiB of
+# memory with the readers' buffers and one row waiting in each run). Text loses little ratio to a
+# smaller window. The packed form never reaches an output, so its bytes may change freely.
 _WINDOW_LOG = 17
 _LEVEL = 3
 _READ_BUFFER = 64 * 1024

@@ -45,6 +45,8 @@ class ShardSpec:
     num_shards: int
     schema: pa.Schema
     to_row: Callable[[object], dict]
+    # Rows with equal sort keys must have equal shard keys (every spec here sorts by its shard key
+    # first): they then share a run, and keep the order they had in one sort of the whole shard.
     sort_key: Callable[[object], tuple]
     shard_key: Callable[[object], str]
     settings: ParquetSettings
