@@ -127,6 +127,9 @@ def main() -> int:
                       f"--environment_config=localhost:{pool_port}"]
         accounts = {"Flink JVMs": jvms, "SDK workers": workers}
         idle = {name: idle_rate(account) for name, account in accounts.items()}
+        # One job first, not counted: the TaskManager compiles Flink's own code (network stack, sorters) in
+        # the first job it runs, which would otherwise be charged to the first recipe's larger run.
+        counted_build(write_recipe("flink-warm-up", small, {}), flink_args, {})
         runners = {"DirectRunner": [], "Flink": flink_args,
                    f"Flink, {SLOTS} SDK workers": [*flink_args, f"--sdk_worker_parallelism={SLOTS}"]}
         for number, (label, (sections, near)) in enumerate(list(RECIPES.items())[:2]):
@@ -166,7 +169,9 @@ def main() -> int:
         f"Flink 1.19.3 on loopback (deploy/flink/local-cluster.sh: one TaskManager, {SLOTS} slots, "
         f"`--parallelism={SLOTS}`), Beam's Flink job server, SDK workers from a Beam worker pool "
         "(`--environment_type=EXTERNAL`), started with `MALLOC_ARENA_MAX=2` as the worker image "
-        "(deploy/docker/Dockerfile) starts them. CPU is user and system time as the kernel counts it in a cgroup per "
+        "(deploy/docker/Dockerfile) starts them. The cluster runs one job (the default recipe on the smaller "
+        "input) before the measured ones, not counted: the TaskManager's JIT compiles Flink's own code in the "
+        "first job it runs. CPU is user and system time as the kernel counts it in a cgroup per "
         "part: the Flink JVMs (JobManager and TaskManager), the SDK workers (the pool and every worker it "
         "starts), and the driver (`warcforge build` and the job server it starts). The DirectRunner runs one "
         "in-process worker. Marginal: MB between the two runs, per CPU second between them; it leaves out each "
