@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 import apache_beam as beam
 import fsspec
@@ -79,7 +80,7 @@ class SortRunFn(beam.DoFn):
         (index, run_index), items = run
         spec = self.spec
         with self.clock:
-            ordered = sorted(((spec.sort_key(item), item) for item in items), key=_first)
+            ordered = sorted(((spec.sort_key(item), item) for item in items), key=itemgetter(0))
             if self.by_value is not None:
                 for value, n in collections.Counter(spec.count_by(item) for _, item in ordered).items():
                     if value is not None:
@@ -87,10 +88,6 @@ class SortRunFn(beam.DoFn):
             # Text is packed as UTF-8, the form Arrow takes, so the writer never makes it a str again.
             packed = pack_run((key, as_utf8(spec.to_row(item))) for key, item in ordered)
         yield index, (run_index, len(ordered), packed)
-
-
-def _first(pair: tuple) -> object:
-    return pair[0]
 
 
 class WriteShardFn(beam.DoFn):
