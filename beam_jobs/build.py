@@ -22,8 +22,9 @@ from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.build_args import UsageError, parse_build_args
-from beam_jobs.command import RunFailedError, run_command
+from beam_jobs.command import RunFailedError, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
+from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.lock import (
     LOCK_FILE,
@@ -369,4 +370,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    allow_forks_in_this_process()
+    exit_process(main())

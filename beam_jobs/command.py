@@ -5,10 +5,12 @@ naming what to fix, a failed pipeline exit 1, an interrupt 130 (143 for SIGTERM)
 skipped inputs 3; a traceback only with ``--verbose``. See ``build_args.EXIT_CODES``.
 """
 
+import gc
 import signal
 import sys
 import traceback
 from collections.abc import Callable
+from typing import NoReturn
 
 from beam_jobs.build_args import (
     EXIT_FAILED,
@@ -27,6 +29,18 @@ from transforms.reading.stage import ShardFailedError
 
 class RunFailedError(WarcforgeError):
     """The pipeline did not finish successfully; nothing was published."""
+
+
+def exit_process(status: int) -> NoReturn:
+    """End a job's process (its ``__main__``) with ``status``, sparing it the collector's last pass.
+
+    At shutdown Python collects once more over everything the process still holds: with Beam, the
+    graph and the runner loaded that is 0.4 CPU s, paid after the dataset is published and before the
+    command returns, by every build. Frozen, those objects are skipped; they are freed with the process.
+    Nothing is left to a finalizer: what a job writes is closed and published before it returns, and
+    atexit handlers (scratch folders) still run."""
+    gc.freeze()
+    sys.exit(status)
 
 
 def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],

@@ -24,8 +24,9 @@ from apache_beam.runners.runner import PipelineState
 
 from beam_jobs.build import show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
-from beam_jobs.command import RunFailedError, run_command
+from beam_jobs.command import RunFailedError, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
+from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.lock import LOCK_FILE, LockDriftError, drift_message, lock_differences, locked_inputs, read_lock
 from beam_jobs.materialize_pipeline import MISSING_DIR, assemble_materialize
@@ -202,4 +203,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    allow_forks_in_this_process()
+    exit_process(main())

@@ -73,6 +73,10 @@ class ProgressDisplay:
         self.started = time.monotonic()
 
     def __enter__(self) -> "ProgressDisplay":
+        if self.mode == "bar":
+            # Loaded here, not by the thread: the build may fork its workers while the thread runs, and a
+            # module the thread were importing at that moment would stay locked in the children.
+            import rich.progress  # noqa: F401
         if self.mode in ("bar", "log"):
             self._thread = threading.Thread(target=self._run, name="warcforge-progress", daemon=True)
             self._thread.start()

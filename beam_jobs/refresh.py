@@ -24,8 +24,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_jobs.build import LEASE_TTL_VARIABLE, BuildRequest, build_dataset, show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
-from beam_jobs.command import run_command
+from beam_jobs.command import exit_process, run_command
 from beam_jobs.crawls import INDEX_URL_VARIABLE
+from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts, Terminated
 from beam_jobs.pipeline import read_settings
 from beam_jobs.progress import MODES, resolve_mode
@@ -221,4 +222,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    allow_forks_in_this_process()
+    exit_process(main())

@@ -91,13 +91,13 @@ def test_ctrl_c_under_the_bar_gives_the_terminal_its_cursor_back(tmp_path):
 
 
 def _big_input(tmp_path):
-    """Enough copies of the sample for the build to run a while."""
+    """Enough copies of the sample for the build to run a while (seconds past the first draw of the bar)."""
     from sample_crawl.corpus import write_sample
 
     folder = tmp_path / "in"
     write_sample(folder)
     for path in sorted(folder.glob("*.warc.gz")):
-        for copy in range(3):
+        for copy in range(12):
             (folder / f"{path.stem}-{copy}.gz").write_bytes(path.read_bytes())
     return folder / "*.gz"
 
