@@ -37,6 +37,14 @@ def run(fn):
         p | beam.Create(list(range(20))) | beam.Reshuffle() | beam.Map(fn) | beam.Map(record)
     with open(os.environ["SEEN"]) as seen:
         return [json.loads(line) for line in seen]
+
+def print_outcome(fn):
+    try:
+        run(fn)
+    except Exception as exc:
+        print("failed:", exc)
+    else:
+        print("finished")
 """
 
 
@@ -108,12 +116,7 @@ def test_a_worker_that_dies_fails_the_run_at_once(tmp_path):
                 os._exit(7)
             return x
 
-        try:
-            run(die)
-        except Exception as exc:
-            print("failed:", exc)
-        else:
-            print("finished")
+        print_outcome(die)
     """, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].startswith("failed:")
@@ -129,12 +132,7 @@ def test_a_fork_killed_before_its_start_fails_the_run_instead_of_hanging(tmp_pat
             os.kill(self._idle[0].pid, signal.SIGKILL)
 
         forked_workers.WorkerForks.__init__ = killing_the_first
-        try:
-            run(lambda x: x)
-        except Exception as exc:
-            print("failed:", exc)
-        else:
-            print("finished")
+        print_outcome(lambda x: x)
     """, tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].startswith("failed:")
