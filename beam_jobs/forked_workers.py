@@ -48,6 +48,8 @@ from apache_beam.runners.worker import sdk_worker_main
 from apache_beam.utils import thread_pool_executor
 from google.protobuf import json_format, text_format
 
+from beam_jobs.worker_logs import WorkerLogServicer
+
 FORKED_URN = "warcforge:env:forked_python_sdk:v1"
 PR_SET_NAME = 15  # prctl(2)
 # What Beam's FnApiRunner runs for each worker in multi-processing mode; only that is replaced by a fork.
@@ -266,8 +268,7 @@ class ForkedSdkWorker:
         logging_server = grpc.server(thread_pool_executor.shared_unbounded_instance(), options=options)
         logging_port = logging_server.add_insecure_port("[::]:0")
         logging_server.start()
-        beam_fn_api_pb2_grpc.add_BeamFnLoggingServicer_to_server(local_job_service.BeamFnLoggingServicer(),
-                                                            logging_server)
+        beam_fn_api_pb2_grpc.add_BeamFnLoggingServicer_to_server(WorkerLogServicer(), logging_server)
         environ = dict(
             os.environ,
             CONTROL_API_SERVICE_DESCRIPTOR=text_format.MessageToString(

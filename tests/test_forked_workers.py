@@ -183,6 +183,19 @@ def test_a_build_whose_worker_is_killed_fails_and_publishes_nothing(tmp_path, sa
     assert not out.exists()
 
 
+def test_a_two_worker_build_tells_what_its_workers_log_as_a_one_worker_build_does(tmp_path, sample_dir):
+    files = sorted(sample_dir.glob("*.warc.gz"))
+    recipe = write_recipe(tmp_path / "r.yaml", [str(p) for p in files])
+    run = subprocess.run([WARCFORGE, "build", "--config", str(recipe), "--output", str(tmp_path / "out"),
+                          "--direct_num_workers", "2", "--direct_running_mode", "multi_processing"],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    reads = [line for line in run.stderr.splitlines() if line.startswith("warcforge: read ")]
+    assert sorted(line.split()[2].rstrip(":") for line in reads) == sorted(str(p) for p in files)
+    # The harness's start-up chatter, as Beam's servicer would have printed it, is not the user's business.
+    assert "local_job_service" not in run.stderr and "semi_persistent" not in run.stderr, run.stderr
+
+
 def _first_busy_worker(cli_pid: int, timeout: float = 60) -> int:
     """A forked worker of the build under ``cli_pid`` once it has started on pages (CPU time past its fork)."""
     deadline = time.monotonic() + timeout
