@@ -8,17 +8,14 @@ without plotly.js, which the page carries once.
 
 import html
 from collections import Counter
-from functools import cache
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 
+from beam_jobs.report_figure import Figure, bar
+from beam_jobs.report_figure import funnel as funnel_trace
 from beam_jobs.run_report import STAGES
 from transforms.common import reasons
 
-TEMPLATE = "plotly_white"
-TRACE_TYPES = ("bar", "funnel")  # what the charts here draw
 COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#bab0ac",
           "#ff9da6", "#83bcb6")
 STAGE_COLORS = {stage: COLORS[i % len(COLORS)] for i, stage in enumerate(STAGES)}
@@ -35,25 +32,14 @@ SECTION_ORDER = ("data", "pointers", "rejected", "rejected_pointers", "dead_lett
 COPY_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 10), (11, 100), (101, 1000), (1001, None))
 
 
-def to_div(fig: go.Figure, div_id: str) -> str:
+def to_div(fig: Figure, div_id: str) -> str:
     """The figure's ``<div>``: fixed id (the same page for the same dataset), no plotly.js, no MathJax."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=div_id,
-                       config={"displaylogo": False}, default_width="100%")
+    return fig.to_div(div_id)
 
 
-@cache
-def _template() -> go.layout.Template:
-    """TEMPLATE with the defaults of the trace types drawn here only: the same charts, without validating
-    (and importing the classes of) the twenty-odd other types' defaults for every figure, nor carrying
-    them in the page."""
-    whole = pio.templates[TEMPLATE]
-    return go.layout.Template(layout=whole.layout, data={kind: whole.data[kind] for kind in TRACE_TYPES
-                                                         if whole.data[kind]})
-
-
-def _figure(title: str, height: int, **layout: object) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(template=_template(), title={"text": title, "x": 0.005, "xanchor": "left"}, height=height,
+def _figure(title: str, height: int, **layout: object) -> Figure:
+    fig = Figure()
+    fig.update_layout(title={"text": title, "x": 0.005, "xanchor": "left"}, height=height,
                       margin={"l": 10, "r": 30, "t": 60, "b": 10}, font={"size": 13}, **layout)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
@@ -73,7 +59,7 @@ def _n(n: float) -> str:
     return f"{n:,}"
 
 
-def funnel(counts: dict, documents: int) -> go.Figure | None:
+def funnel(counts: dict, documents: int) -> Figure | None:
     """Records read, then what each stage passed on, then the documents published."""
     read = counts.get(reasons.READ, {})
     if reasons.IN not in read:
@@ -88,13 +74,13 @@ def funnel(counts: dict, documents: int) -> go.Figure | None:
     labels.append("published")
     values.append(documents)
     fig = _figure("From records read to documents published", 90 + 52 * len(labels), showlegend=False)
-    fig.add_trace(go.Funnel(y=labels, x=values, texttemplate="%{value:,}<br>%{percentInitial:.1%}",
+    fig.add_trace(funnel_trace(y=labels, x=values, texttemplate="%{value:,}<br>%{percentInitial:.1%}",
                             hovertemplate="%{y}: %{x:,}<extra></extra>", marker={"color": KEPT},
                             connector={"line": {"color": "#bbb"}}))
     return fig
 
 
-def drops(counts: dict) -> go.Figure | None:
+def drops(counts: dict) -> Figure | None:
     """Every reason a stage dropped elements for, one bar each, in pipeline order (log scale: 1 and 100,000 show)."""
     rows = []
     for stage in STAGES:
@@ -108,7 +94,7 @@ def drops(counts: dict) -> go.Figure | None:
                   legend={"title": {"text": "stage"}, "traceorder": "normal"})
     for stage in dict.fromkeys(stage for stage, _, _ in rows):
         mine = [(_e(reason), n) for s, reason, n in rows if s == stage]
-        fig.add_trace(go.Bar(name=stage, orientation="h", y=[f"{stage} · {r}" for r, _ in mine],
+        fig.add_trace(bar(name=stage, orientation="h", y=[f"{stage} · {r}" for r, _ in mine],
                              x=[n for _, n in mine], text=[_n(n) for _, n in mine], textposition="outside",
                              cliponaxis=False, marker={"color": STAGE_COLORS[stage]}))
     top = max(n for _, _, n in rows)
@@ -118,7 +104,7 @@ def drops(counts: dict) -> go.Figure | None:
     return fig
 
 
-def languages(by_language: dict[str, int]) -> go.Figure | None:
+def languages(by_language: dict[str, int]) -> Figure | None:
     """Documents per language, most first; past the first LANGUAGES_SHOWN, the rest in one bar."""
     if not by_language:
         return None
@@ -128,7 +114,7 @@ def languages(by_language: dict[str, int]) -> go.Figure | None:
         ordered = [*ordered[:LANGUAGES_SHOWN - 1], (f"{len(rest)} others", sum(n for _, n in rest))]
     fig = _figure(f"Documents per language ({len(by_language)} language{'s' if len(by_language) != 1 else ''})",
                   420, showlegend=False)
-    fig.add_trace(go.Bar(x=[lang for lang, _ in ordered], y=[n for _, n in ordered],
+    fig.add_trace(bar(x=[lang for lang, _ in ordered], y=[n for _, n in ordered],
                          text=[_n(n) for _, n in ordered], textposition="outside", cliponaxis=False,
                          width=0.5 if len(ordered) < 5 else None, marker={"color": KEPT}))
     fig.update_xaxes(title="language (fastText label)", type="category")
@@ -143,7 +129,7 @@ def _short(n: int) -> str:
     return str(n)
 
 
-def lengths(chars: np.ndarray, sampled: int, total: int) -> go.Figure | None:
+def lengths(chars: np.ndarray, sampled: int, total: int) -> Figure | None:
     """How long documents are, in 1-2-5 buckets of characters."""
     if not len(chars):
         return None
@@ -157,21 +143,21 @@ def lengths(chars: np.ndarray, sampled: int, total: int) -> go.Figure | None:
     fig = _figure(f"Document length in characters ({of} documents; median {_n(int(np.median(chars)))})", 420,
                   showlegend=False, bargap=0.05)
     counts = per_bucket[first:last + 1].tolist()
-    fig.add_trace(go.Bar(x=labels, y=counts, text=[_n(n) for n in counts], textposition="outside",
+    fig.add_trace(bar(x=labels, y=counts, text=[_n(n) for n in counts], textposition="outside",
                          cliponaxis=False, marker={"color": KEPT}))
     fig.update_xaxes(title="characters (from, included – to, excluded)", type="category")
     _counts_axis(fig.update_yaxes, max(counts), "documents")
     return fig
 
 
-def top_domains_kept(domains: Counter, sampled: int, total: int) -> go.Figure | None:
+def top_domains_kept(domains: Counter, sampled: int, total: int) -> Figure | None:
     if not domains:
         return None
     top = sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     of = "all" if sampled == total else f"{_n(sampled)} sampled of {_n(total)}"
     fig = _figure(f"Top {len(top)} domains kept (of {_n(len(domains))}, in {of} documents)",
                   110 + BAR_PX * len(top), showlegend=False)
-    fig.add_trace(go.Bar(orientation="h", y=[_e(d) for d, _ in top], x=[n for _, n in top],
+    fig.add_trace(bar(orientation="h", y=[_e(d) for d, _ in top], x=[n for _, n in top],
                          text=[_n(n) for _, n in top], textposition="outside", cliponaxis=False,
                          marker={"color": KEPT}))
     fig.update_yaxes(autorange="reversed", type="category")
@@ -179,7 +165,7 @@ def top_domains_kept(domains: Counter, sampled: int, total: int) -> go.Figure | 
     return fig
 
 
-def top_domains_dropped(rejected: Counter, dead: Counter, n_rejected: int, n_dead: int) -> go.Figure | None:
+def top_domains_dropped(rejected: Counter, dead: Counter, n_rejected: int, n_dead: int) -> Figure | None:
     """Domains of the sampled rejected documents and of the dead letters, stacked."""
     total = rejected + dead
     if not total:
@@ -192,7 +178,7 @@ def top_domains_dropped(rejected: Counter, dead: Counter, n_rejected: int, n_dea
                           "traceorder": "normal"})
     for name, counter, color in (("rejected by a filter (sampled)", rejected, DROPPED), ("dead letter", dead, DEAD)):
         if counter:
-            fig.add_trace(go.Bar(name=name, orientation="h", y=[_e(d) for d in top], x=[counter[d] for d in top],
+            fig.add_trace(bar(name=name, orientation="h", y=[_e(d) for d in top], x=[counter[d] for d in top],
                                  text=[_n(counter[d]) if counter[d] else "" for d in top], textposition="inside",
                                  textangle=0, insidetextanchor="middle", marker={"color": color}))
     fig.update_yaxes(autorange="reversed", type="category")
@@ -200,7 +186,7 @@ def top_domains_dropped(rejected: Counter, dead: Counter, n_rejected: int, n_dea
     return fig
 
 
-def copies(duplicate_count: Counter, cluster_size: Counter, sampled: int, total: int) -> go.Figure | None:
+def copies(duplicate_count: Counter, cluster_size: Counter, sampled: int, total: int) -> Figure | None:
     """duplicate_count and near_dup_cluster_size, side by side in shared buckets (log scale)."""
     if not duplicate_count and not cluster_size:
         return None
@@ -216,7 +202,7 @@ def copies(duplicate_count: Counter, cluster_size: Counter, sampled: int, total:
     fig = _figure(f"Copies per document ({of} documents; log scale)", 420, barmode="group",
                   legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     for (name, values), color in zip(series.items(), (KEPT, "#f58518"), strict=True):
-        fig.add_trace(go.Bar(name=name, x=labels, y=values[:last], text=[_n(n) if n else "" for n in values[:last]],
+        fig.add_trace(bar(name=name, x=labels, y=values[:last], text=[_n(n) if n else "" for n in values[:last]],
                              textposition="outside", cliponaxis=False, marker={"color": color}))
     fig.update_xaxes(title="copies seen (exact: duplicate_count; near: cluster size)", type="category")
     top = max(max(values) for values in series.values())
@@ -224,13 +210,13 @@ def copies(duplicate_count: Counter, cluster_size: Counter, sampled: int, total:
     return fig
 
 
-def dead_letters(counts: dict) -> go.Figure | None:
+def dead_letters(counts: dict) -> Figure | None:
     rows = [(stage, reason, n) for stage in STAGES for reason, n in sorted(counts.get(stage, {}).items())
             if reason in reasons.DEAD_LETTER_REASONS and n > 0]
     if not rows:
         return None
     fig = _figure(f"Dead letters by reason ({_n(sum(n for *_, n in rows))} counted)", 400, showlegend=False)
-    fig.add_trace(go.Bar(x=[f"{s} · {r}" for s, r, _ in rows], y=[n for *_, n in rows],
+    fig.add_trace(bar(x=[f"{s} · {r}" for s, r, _ in rows], y=[n for *_, n in rows],
                          text=[_n(n) for *_, n in rows], textposition="outside", cliponaxis=False,
                          marker={"color": [STAGE_COLORS[s] for s, _, _ in rows]}))
     fig.update_xaxes(title="stage · reason", type="category")
@@ -238,7 +224,7 @@ def dead_letters(counts: dict) -> go.Figure | None:
     return fig
 
 
-def sizes(inputs: list[dict], files: dict[str, list[dict]]) -> go.Figure | None:
+def sizes(inputs: list[dict], files: dict[str, list[dict]]) -> Figure | None:
     """Input bytes (the sizes the manifest knows), then output bytes per section."""
     known = [i["size"] for i in inputs if isinstance(i.get("size"), int)]
     bars = []
@@ -253,7 +239,7 @@ def sizes(inputs: list[dict], files: dict[str, list[dict]]) -> go.Figure | None:
     if not bars:
         return None
     fig = _figure("Input and output bytes", 130 + 40 * len(bars), showlegend=False)
-    fig.add_trace(go.Bar(orientation="h", y=[b[0] for b in bars], x=[b[1] for b in bars],
+    fig.add_trace(bar(orientation="h", y=[b[0] for b in bars], x=[b[1] for b in bars],
                          text=[_bytes(b[1]) for b in bars], textposition="outside", cliponaxis=False,
                          marker={"color": [b[2] for b in bars]}, hovertemplate="%{y}: %{x:,} bytes<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
@@ -272,7 +258,7 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
-def stage_time(stage_seconds: dict) -> go.Figure | None:
+def stage_time(stage_seconds: dict) -> Figure | None:
     order = {stage: i for i, stage in enumerate(STAGES)}
     rows = sorted(((str(s), float(t)) for s, t in stage_seconds.items() if isinstance(t, int | float)),
                   key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
@@ -280,7 +266,7 @@ def stage_time(stage_seconds: dict) -> go.Figure | None:
         return None
     fig = _figure(f"Time per stage ({sum(t for _, t in rows):,.1f} s summed over stages)", 130 + 30 * len(rows),
                   showlegend=False)
-    fig.add_trace(go.Bar(orientation="h", y=[_e(s) for s, _ in rows], x=[t for _, t in rows],
+    fig.add_trace(bar(orientation="h", y=[_e(s) for s, _ in rows], x=[t for _, t in rows],
                          text=[f"{t:,.1f} s" for _, t in rows], textposition="outside", cliponaxis=False,
                          marker={"color": [STAGE_COLORS.get(s, "#bab0ac") for s, _ in rows]}))
     fig.update_yaxes(autorange="reversed", type="category")

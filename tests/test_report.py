@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs
 
 from beam_jobs import report
 from beam_jobs.report_data import plan_sample, read_section
+from beam_jobs.report_figure import Figure, bar
 from tests.conftest import build, free_port, write_recipe
 
 CHARTS = ["funnel", "drops", "languages", "lengths", "copies", "domains-kept", "domains-dropped", "dead-letters",
@@ -185,3 +186,19 @@ def test_a_url_is_redacted_in_the_error_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("warcforge: error: http://<redacted>@127.0.0.1:") and "secret" not in err
     assert "abc" not in err and err.count("\n") == 1
+
+
+def test_a_figure_merges_settings_as_plotly_does_and_gives_titles_the_form_plotly_js_reads():
+    fig = Figure()
+    fig.update_layout(title={"text": "t", "x": 0.005}, legend={"title": {"text": "stage"}})
+    fig.update_layout(title={"xanchor": "left"})
+    fig.update_xaxes(type="log", title="elements dropped")
+    fig.update_xaxes(dtick=1)
+    fig.add_trace(bar(x=[1], y=[2]))
+    assert fig.layout["title"] == {"text": "t", "x": 0.005, "xanchor": "left"}
+    assert fig.layout["legend"] == {"title": {"text": "stage"}}
+    assert fig.layout["xaxis"] == {"type": "log", "title": {"text": "elements dropped"}, "dtick": 1}
+    assert set(fig.layout["template"]["data"]) <= {"bar", "funnel"}  # only the defaults of what the charts draw
+    assert fig.data == [{"type": "bar", "x": [1], "y": [2]}]
+    div = fig.to_div("chart-x")
+    assert '<div id="chart-x" class="plotly-graph-div"' in div and '"title":{"text":"elements dropped"}' in div
