@@ -22,7 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.build_args import UsageError, parse_build_args
-from beam_jobs.command import RunFailedError, exit_process, run_command
+from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
@@ -370,5 +370,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    collector_on()
     allow_forks_in_this_process()
     exit_process(main())

@@ -23,7 +23,8 @@ from importlib import metadata
 
 from beam_jobs.build_args import EXIT_CODES, EXIT_USAGE
 
-# name: (one-line description, how it runs). "session": ``python -m beam_jobs.<name>`` in its own session;
+# name: (one-line description, how it runs). "session": ``python -m beam_jobs.<name>`` in its own session
+# (through beam_jobs.job);
 # "import": ``beam_jobs.<name>.main(argv)`` in this process.
 COMMANDS = {
     "build": ("turn WARC shards into deduplicated, deterministic Parquet", "session"),
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] != command:
         parser.error(f"unrecognized arguments: {argv[0]} (a command's options go after its name)")
     if COMMANDS[command][1] == "session":
-        return run_in_own_session([sys.executable, "-m", f"beam_jobs.{command}", *rest])
+        # beam_jobs.job runs beam_jobs.<command> as ``python -m`` would, without the collector while it imports.
+        return run_in_own_session([sys.executable, "-m", "beam_jobs.job", command, *rest])
     name = MODULES.get(command, command)
     try:
         module = importlib.import_module(f"beam_jobs.{name}")

@@ -31,6 +31,14 @@ class RunFailedError(WarcforgeError):
     """The pipeline did not finish successfully; nothing was published."""
 
 
+def collector_on() -> None:
+    """First in a job's ``__main__``: the collector, which ``beam_jobs.job`` keeps off while a job imports,
+    runs again; what the imports made is frozen out of its full passes (it lives as long as the process)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def exit_process(status: int) -> NoReturn:
     """End a job's process (its ``__main__``) with ``status``, sparing it the collector's last pass.
 

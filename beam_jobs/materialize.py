@@ -24,7 +24,7 @@ from apache_beam.runners.runner import PipelineState
 
 from beam_jobs.build import show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
-from beam_jobs.command import RunFailedError, exit_process, run_command
+from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
@@ -203,5 +203,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    collector_on()
     allow_forks_in_this_process()
     exit_process(main())

@@ -24,7 +24,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_jobs.build import LEASE_TTL_VARIABLE, BuildRequest, build_dataset, show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
-from beam_jobs.command import exit_process, run_command
+from beam_jobs.command import collector_on, exit_process, run_command
 from beam_jobs.crawls import INDEX_URL_VARIABLE
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts, Terminated
@@ -222,5 +222,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    collector_on()
     allow_forks_in_this_process()
     exit_process(main())

@@ -39,7 +39,7 @@ from beam_jobs.build_args import (
     UsageError,
     parse_with_beam_options,
 )
-from beam_jobs.command import exit_process
+from beam_jobs.command import collector_on, exit_process
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import package_versions, recorded_recipe
 from beam_jobs.runners import RunnerOptionsError, check_runner_name, dry_run_report, is_dataflow, runner_name
@@ -467,4 +467,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    collector_on()
     exit_process(main())

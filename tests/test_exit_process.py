@@ -18,3 +18,24 @@ def test_exit_process_keeps_the_status_and_the_exit_handlers():
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 3, result.stderr
     assert result.stdout.splitlines() == ["handlers ran True"]
+
+
+def test_a_job_started_by_the_cli_imports_without_the_collector_and_runs_with_it(tmp_path):
+    # A job module of our own, started as warcforge starts one: what it saw while importing and once running.
+    package = tmp_path / "beam_jobs"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"__path__.append({str(REPO / 'beam_jobs')!r})\n")
+    (package / "probe_job.py").write_text(
+        "import gc, sys\n"
+        "AT_IMPORT = gc.isenabled()\n"
+        "if __name__ == '__main__':\n"
+        "    from beam_jobs.command import collector_on, exit_process\n"
+        "    collector_on()\n"
+        "    print(AT_IMPORT, gc.isenabled(), gc.get_freeze_count() > 0, sys.argv[1:], flush=True)\n"
+        "    exit_process(4)\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{REPO}"}
+    result = subprocess.run([sys.executable, "-m", "beam_jobs.job", "probe_job", "--a", "b"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 4, result.stderr
+    assert result.stdout.splitlines() == ["False True True ['--a', 'b']"]
+    assert result.stderr == ""
