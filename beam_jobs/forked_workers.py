@@ -36,11 +36,10 @@ from typing import NoReturn
 
 import grpc
 from apache_beam.portability import python_urns
-from apache_beam.portability.api import beam_fn_api_pb2, beam_fn_api_pb2_grpc, endpoints_pb2
+from apache_beam.portability.api import beam_fn_api_pb2_grpc, endpoints_pb2
 from apache_beam.runners.portability import local_job_service
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.fn_api_runner.worker_handlers import (
-    ControlFuture,
     GrpcWorkerHandler,
     WorkerHandler,
 )
@@ -48,6 +47,7 @@ from apache_beam.runners.worker import sdk_worker_main
 from apache_beam.utils import thread_pool_executor
 from google.protobuf import json_format, text_format
 
+from beam_jobs.worker_death import DeadWorkerConnection, LocalWorkerDiedError, close_dead_channel, quiet_after_death
 from beam_jobs.worker_logs import WorkerLogServicer
 
 FORKED_URN = "warcforge:env:forked_python_sdk:v1"
@@ -105,6 +105,23 @@ class WorkerFork:
                     self.returncode = -signal.SIGKILL
             return self.returncode
 
+    def poll(self) -> int | None:
+        """Its exit status if it has ended (reaping it), else None; never waits."""
+        with self._reaping:
+            if self.returncode is None:
+                with contextlib.suppress(ChildProcessError):
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                    if pid:
+                        self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+
+    def death(self) -> str | None:
+        """What ended it, if it ended with a failure before the build let it go."""
+        returncode = self.poll()
+        if not returncode:
+            return None
+        return f"local worker process {self.pid} ended with {_exit_description(returncode)}"
+
     def kill(self) -> None:
         """SIGKILL, unless already reaped (its pid may be another process's by then)."""
         if self.returncode is None:
@@ -159,6 +176,12 @@ class WorkerForks:
             fork = self._idle.pop(0)
             self._taken.append(fork)
             return fork
+
+    def first_death(self) -> str | None:
+        """What ended the first started child that died during the run, if one did."""
+        with self._lock:
+            taken = list(self._taken)
+        return next((death for death in map(WorkerFork.death, taken) if death), None)
 
     def close(self) -> None:
         """Let the unused children go and reap them; kill a started one still running (its runner is done)."""
@@ -281,11 +304,10 @@ class ForkedSdkWorker:
         try:
             with contextlib.suppress(OSError):  # a child already gone: its exit status says why
                 self.fork.start(environ)
-            if self.fork.wait():
-                death = RuntimeError(f"local worker process {self.fork.pid} ended with "
-                                     f"{_exit_description(self.fork.returncode)}")
-                log.error("%s", death)
-                self.on_death(death)
+            self.fork.wait()
+            death = self.fork.death()
+            if death:
+                self.on_death(LocalWorkerDiedError(death))
         finally:
             self.fork.kill()
             logging_server.stop(0)
@@ -325,46 +347,9 @@ class ForkedSdkWorkerHandler(GrpcWorkerHandler):
     def _worker_died(self, death: Exception) -> None:
         """Fail what the runner waits for from this worker, and what it asks of it from now on."""
         connection = self.control_conn
-        self.control_conn = _DeadWorkerConnection(connection, death)
+        self.control_conn = DeadWorkerConnection(connection, death)
         connection.abort(death)
-        _close_dead_channel(self.data_conn)
-
-
-def _close_dead_channel(channel: object) -> None:
-    """The runner, reading a bundle's outputs, stops at a closed channel. Closing it queues an end marker,
-    and the queue (Beam's ``_to_send``, up to 100 MB of the bundle's input, which nobody sends now) may be
-    full, with the runner blocked writing to it: it is emptied first, both in threads of their own."""
-    unsent = getattr(channel, "_to_send", None)
-    if unsent is not None:
-        threading.Thread(target=_discard_forever, args=(unsent,), name="dead-worker-input", daemon=True).start()
-    threading.Thread(target=_close_quietly, args=(channel,), name="dead-worker-close", daemon=True).start()
-
-
-def _discard_forever(unsent: object) -> None:
-    while True:
-        unsent.get()
-
-
-def _close_quietly(channel: object) -> None:
-    with contextlib.suppress(Exception):  # the channel's own error, already reported by Beam's reader
-        channel.close()
-
-
-class _DeadWorkerConnection:
-    """In place of a dead worker's control connection: every instruction fails at once with ``death``."""
-
-    def __init__(self, connection: object, death: Exception) -> None:
-        self._connection, self._death = connection, death
-
-    def push(self, request: object) -> ControlFuture | None:
-        if not isinstance(request, beam_fn_api_pb2.InstructionRequest):
-            return None  # the runner's end-of-stream marker, sent when it closes the connection
-        future = ControlFuture(request.instruction_id or "to-a-dead-worker")
-        future.abort(self._death)
-        return future
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._connection, name)
+        close_dead_channel(self.data_conn)
 
 
 class LocalRunner(fn_runner.FnApiRunner):
@@ -376,8 +361,15 @@ class LocalRunner(fn_runner.FnApiRunner):
                     and env.payload.decode() == BEAM_WORKER_COMMAND]
         if not _take_permission() or not replaced:
             return super().run_via_runner_api(pipeline_proto, options)
-        with forks_for_run(self._num_workers * len(replaced)) as forks:
+        with forks_for_run(self._num_workers * len(replaced)) as forks, quiet_after_death(
+                lambda: forks.first_death() is not None):
             for env in replaced:
                 env.urn = FORKED_URN
                 env.payload = json.dumps({"run": forks.key, "command": BEAM_WORKER_COMMAND}).encode()
-            return super().run_via_runner_api(pipeline_proto, options)
+            try:
+                return super().run_via_runner_api(pipeline_proto, options)
+            except Exception as exc:
+                death = forks.first_death()  # before the forks are let go: those the build kills are no deaths
+                if death:
+                    raise LocalWorkerDiedError(death) from exc
+                raise

@@ -3,6 +3,7 @@ pipeline in a Python of its own, whose children are then its workers alone."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -119,8 +120,9 @@ def test_a_worker_that_dies_fails_the_run_at_once(tmp_path):
         print_outcome(die)
     """, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1].startswith("failed:")
-    assert "local worker process" in result.stderr and "ended with exit status 7" in result.stderr
+    # The run's error names the worker and how it ended; the broken connections' tracebacks stay off stderr.
+    assert re.fullmatch(r"failed: local worker process \d+ ended with exit status 7", result.stdout.splitlines()[-1])
+    assert "Traceback" not in result.stderr and "RpcError" not in result.stderr, result.stderr
 
 
 def test_a_fork_killed_before_its_start_fails_the_run_instead_of_hanging(tmp_path):
@@ -135,8 +137,7 @@ def test_a_fork_killed_before_its_start_fails_the_run_instead_of_hanging(tmp_pat
         print_outcome(lambda x: x)
     """, tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1].startswith("failed:")
-    assert "ended with signal SIGKILL" in result.stderr
+    assert re.fullmatch(r"failed: local worker process \d+ ended with signal SIGKILL", result.stdout.splitlines()[-1])
 
 
 def test_forks_waiting_for_a_start_leave_when_their_build_is_killed():
@@ -178,8 +179,8 @@ def test_a_build_whose_worker_is_killed_fails_and_publishes_nothing(tmp_path, sa
     os.kill(victim, signal.SIGKILL)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 1, err
-    assert f"local worker process {victim} ended with signal SIGKILL" in err
-    assert err.strip().splitlines()[-1].startswith("warcforge: error: pipeline failed:")
+    assert err.strip().splitlines() == [f"warcforge: error: pipeline failed: local worker process {victim} ended with "
+                                        "signal SIGKILL; nothing was published"]
     assert not out.exists()
 
 
