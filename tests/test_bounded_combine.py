@@ -1,6 +1,7 @@
 """The bounded pre-combine: its table never holds more than its budget, hot keys stay in it, and the
 result is the combine's, whatever the budget, the order or the windows."""
 
+import pickle
 import random
 
 import apache_beam as beam
@@ -10,6 +11,7 @@ from apache_beam.transforms import window
 from apache_beam.utils.windowed_value import WindowedValue
 
 from tests.test_transforms import doc
+from transforms.common.packed import unpack
 from transforms.common.stage import CombinePerKeyBounded, PartialCombineFn
 from transforms.dedup.stage import KeepSurvivor, survivor_weight
 
@@ -34,7 +36,7 @@ def test_the_table_holds_no_more_than_its_budget_however_many_distinct_keys_pass
     sent, heaviest = run_partial(PartialCombineFn(KeepSurvivor("smallest_id"), survivor_weight, budget),
                                  [(d.text, d) for d in docs])
     assert heaviest <= budget + weight  # one accumulator over, then sent on at once
-    assert sorted(v.value[1][0].id for v in sent) == [d.id for d in docs]  # each sent once, none lost
+    assert sorted(unpack(v.value[1])[0].id for v in sent) == [d.id for d in docs]  # each sent once, none lost
     assert all(v.windows == (window.GlobalWindow(),) for v in sent)
 
 
@@ -45,7 +47,7 @@ def test_a_hot_key_stays_in_the_table_and_is_sent_once_per_bundle():
     budget = 30 * survivor_weight((cold[0], 1))
     sent, _ = run_partial(PartialCombineFn(KeepSurvivor("smallest_id"), survivor_weight, budget),
                           [(d.text, d) for d in interleaved])
-    hot_sent = [v.value[1] for v in sent if v.value[0] == "the same boilerplate"]
+    hot_sent = [unpack(v.value[1]) for v in sent if v.value[0] == "the same boilerplate"]
     assert len(hot_sent) == 1
     assert hot_sent[0][0].id == "h0000" and hot_sent[0][1] == 500
 
@@ -77,3 +79,12 @@ def test_keys_are_combined_per_window():
                | beam.MapTuple(lambda key, survivor, w=beam.DoFn.WindowParam: (w.start.micros // 10**6, key,
                                                                               survivor.id, survivor.duplicate_count)))
         assert_that(out, equal_to([(0, "x", "a", 2), (60, "x", "c", 1), (60, "y", "d", 1)]))
+
+
+def test_accumulators_cross_the_shuffle_packed_at_under_half_their_pickled_size():
+    docs = [doc(f"{i:04d}", " ".join(f"word{j % 97} of page {i}" for j in range(400))) for i in range(50)]
+    sent, _ = run_partial(PartialCombineFn(KeepSurvivor("smallest_id"), survivor_weight, 1 << 30),
+                          [(d.text, d) for d in docs])
+    assert all(isinstance(v.value[1], bytes) for v in sent)
+    assert sum(len(v.value[1]) for v in sent) < sum(len(pickle.dumps((d, 1))) for d in docs) / 2
+    assert [unpack(v.value[1]) for v in sent] == [(d, 1) for d in docs]

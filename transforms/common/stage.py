@@ -15,6 +15,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
+from transforms.common.packed import pack, unpack
 from transforms.common.progress import ProgressTally, process_tally
 
 
@@ -132,8 +133,9 @@ class PartialCombineFn(beam.DoFn):
 
 def _windowed(slot: tuple, accumulator: object) -> WindowedValue:
     # At the end of its window, as Beam's own pre-combine emits it: never behind the input's watermark.
+    # Packed: a document accumulator crosses the shuffle as a third of its text's size (transforms/common/packed.py).
     window, key = slot
-    return WindowedValue((key, accumulator), window.max_timestamp(), (window,))
+    return WindowedValue((key, pack(accumulator)), window.max_timestamp(), (window,))
 
 
 class MergeAccumulatorsFn(beam.DoFn):
@@ -148,7 +150,8 @@ class MergeAccumulatorsFn(beam.DoFn):
     def process(self, grouped: tuple):  # noqa: ANN201 - a DoFn generator
         key, accumulators = grouped
         merged = None
-        for accumulator in accumulators:
+        for packed in accumulators:
+            accumulator = unpack(packed)
             merged = accumulator if merged is None else self.combine_fn.merge_accumulators([merged, accumulator])
         yield key, self.combine_fn.extract_output(merged)
 
@@ -168,6 +171,7 @@ class CombinePerKeyBounded(beam.PTransform):
         return (
             keyed
             | "PreCombineWithinBundle" >> beam.ParDo(PartialCombineFn(self.combine_fn, self.weigh, self.budget))
+            .with_output_types(beam.typehints.KV[beam.typehints.Any, bytes])
             | "GroupAccumulatorsByKey" >> beam.GroupByKey()
             | "MergeAccumulators" >> beam.ParDo(MergeAccumulatorsFn(self.combine_fn))
         )

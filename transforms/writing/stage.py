@@ -23,6 +23,7 @@ from apache_beam.metrics import Metrics
 from transforms.common import reasons
 from transforms.common.batch_ledger import BATCHES_DIR, BatchLedger, FileHistory
 from transforms.common.batches import batch_name, window_ms
+from transforms.common.packed import pack, unpack
 from transforms.common.secrets import redact_text
 from transforms.common.stage import StageClock, StageCounters
 from transforms.writing.batch_publish import batch_manifest, publish_batch
@@ -80,7 +81,7 @@ class SortRunFn(beam.DoFn):
         (index, run_index), items = run
         spec = self.spec
         with self.clock:
-            ordered = sorted(((spec.sort_key(item), item) for item in items), key=itemgetter(0))
+            ordered = sorted(((spec.sort_key(item), item) for item in map(unpack, items)), key=itemgetter(0))
             if self.by_value is not None:
                 for value, n in collections.Counter(spec.count_by(item) for _, item in ordered).items():
                     if value is not None:
@@ -133,9 +134,11 @@ class WriteParquetShards(beam.PTransform):
     def expand(self, items: beam.PCollection) -> beam.PCollection:
         num_shards, shard_key, runs = self.spec.num_shards, self.spec.shard_key, self.spec.runs_per_shard
 
-        def shard_and_run(item: object) -> tuple[tuple[int, int], object]:
+        def shard_and_run(item: object) -> tuple[tuple[int, int], bytes]:
+            # Packed for the shuffle (transforms/common/packed.py): the documents of a whole output wait
+            # there, in the DirectRunner's own process, at about a third of their text's size.
             key = shard_key(item)
-            return (shard_of(key, num_shards), run_of(key, runs)), item
+            return (shard_of(key, num_shards), run_of(key, runs)), pack(item)
 
         if self.every_batch is None:
             # Without Create's own reshuffle: the markers go straight to the GroupByKey.
@@ -146,7 +149,8 @@ class WriteParquetShards(beam.PTransform):
                 lambda _: [(i, None) for i in range(num_shards)])
         sorted_runs = (
             items
-            | "KeyByShardAndRun" >> beam.Map(shard_and_run)
+            | "KeyByShardAndRun" >> beam.Map(shard_and_run).with_output_types(
+                beam.typehints.KV[beam.typehints.Tuple[int, int], bytes])
             | "GroupByRun" >> beam.GroupByKey()
             | "SortRun" >> beam.ParDo(SortRunFn(self.spec))
         )
