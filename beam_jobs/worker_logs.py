@@ -8,7 +8,7 @@ user as warnings on every run, and warcforge's own lines (a file read, a retry) 
 whose INFO the build never shows, so a two-worker build loses the progress lines a one-worker
 build prints. Here a record logged by warcforge's code goes to the ``warcforge.worker`` logger
 with its level and message, through the build's own handlers; Beam's records go to Beam's logger,
-errors as they are and the rest at DEBUG (seen with ``--verbose``).
+errors as they are and the rest at DEBUG.
 """
 
 import logging
