@@ -20,6 +20,7 @@ from plotly.offline import get_plotlyjs
 
 from beam_jobs import report_charts as charts
 from beam_jobs.report_data import SectionSample, read_section
+from beam_jobs.report_figure import Figure
 from transforms.common import reasons
 from transforms.common.atomic_files import read_bytes
 from transforms.common.errors import WarcforgeError
@@ -109,10 +110,10 @@ def _note(text: str) -> str:
     return f'<p class="note">{text}</p>'
 
 
-def _chart(fig: object, name: str, otherwise: str) -> str:
+def _chart(fig: Figure | None, name: str, otherwise: str) -> str:
     if fig is None:
         return _note(html.escape(otherwise))
-    return f'<div class="chart" data-chart="{name}">{charts.to_div(fig, f"chart-{name}")}</div>'
+    return f'<div class="chart" data-chart="{name}">{fig.to_div(f"chart-{name}")}</div>'
 
 
 def _table(headers: list[str], rows: list[list[object]], css: list[str] | None = None) -> str:

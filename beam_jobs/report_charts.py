@@ -2,7 +2,7 @@
 
 Each builder returns a figure, or None when there is nothing to draw (the page then says so in words).
 Labels that come from the data are HTML-escaped: Plotly reads ``<`` in a label as markup and shows
-entities as the characters they stand for. ``to_div`` gives a figure's ``<div>`` with a fixed id and
+entities as the characters they stand for. ``Figure.to_div`` gives a figure's ``<div>`` with a fixed id and
 without plotly.js, which the page carries once.
 """
 
@@ -30,11 +30,6 @@ LENGTH_EDGES = (0, *(m * 10**e for e in range(1, 7) for m in (1, 2, 5)), 10**7)
 # Buckets for duplicate_count and near_dup_cluster_size: (lowest, highest).
 SECTION_ORDER = ("data", "pointers", "rejected", "rejected_pointers", "dead_letter", "index", "missing")
 COPY_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 10), (11, 100), (101, 1000), (1001, None))
-
-
-def to_div(fig: Figure, div_id: str) -> str:
-    """The figure's ``<div>``: fixed id (the same page for the same dataset), no plotly.js, no MathJax."""
-    return fig.to_div(div_id)
 
 
 def _figure(title: str, height: int, **layout: object) -> Figure:
