@@ -32,7 +32,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import grpc
 from apache_beam.portability import python_urns
@@ -47,6 +47,8 @@ from apache_beam.runners.worker import sdk_worker_main
 from apache_beam.utils import thread_pool_executor
 from google.protobuf import json_format, text_format
 
+from beam_jobs.local_bundles import BoundedBundleManager, SpillingBundleContext
+from beam_jobs.local_shuffle import ShuffleSettings
 from beam_jobs.worker_death import DeadWorkerConnection, LocalWorkerDiedError, close_dead_channel, quiet_after_death
 from beam_jobs.worker_logs import WorkerLogServicer
 
@@ -353,7 +355,18 @@ class ForkedSdkWorkerHandler(GrpcWorkerHandler):
 
 
 class LocalRunner(fn_runner.FnApiRunner):
-    """Beam's FnApiRunner, whose multi-processing workers are forked from this process (see the module)."""
+    """Beam's FnApiRunner, whose multi-processing workers are forked from this process (see the module), and
+    whose shuffles spill to disk and bundles are bounded (``local_shuffle``, ``local_bundles``)."""
+
+    def __init__(self, shuffle: ShuffleSettings | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shuffle = shuffle or ShuffleSettings.from_environment()
+
+    def _get_bundle_manager(self, bundle_context_manager):  # noqa: ANN001, ANN202 - Beam's signature
+        fallback = super()._get_bundle_manager(bundle_context_manager)
+        SpillingBundleContext.adopt(bundle_context_manager, self.shuffle)
+        return BoundedBundleManager(bundle_context_manager, self._progress_frequency,
+                                    fallback._cache_token_generator, fallback, self.shuffle)
 
     def run_via_runner_api(self, pipeline_proto, options):  # noqa: ANN001, ANN201 - Beam's signature
         replaced = [env for env in pipeline_proto.components.environments.values()

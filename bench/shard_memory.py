@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -84,12 +85,24 @@ def _memory_kb(pid: int) -> tuple[int, int, int]:
     return kb[0], kb[1], int(ticks[11]) + int(ticks[12])
 
 
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(directory, name)).st_size
+            except OSError:  # removed between the listing and the stat
+                pass
+    return total
+
+
 class TreeSampler(threading.Thread):
     """Samples the processes under ``root`` (itself included unless ``skip_root``) every SAMPLE_EVERY_S."""
 
-    def __init__(self, root: int, skip_root: bool = False) -> None:
+    def __init__(self, root: int, skip_root: bool = False, folder: Path | None = None) -> None:
         super().__init__(daemon=True)
-        self.root, self.skip_root = root, skip_root
+        self.root, self.skip_root, self.folder = root, skip_root, folder
+        self.peak_folder_bytes = 0  # the most the files under ``folder`` (the run's temp folder) held
         self.stop = threading.Event()
         self.peak_sum_kb = 0
         self.peaks: dict[int, int] = {}  # pid -> VmHWM kB
@@ -119,6 +132,8 @@ class TreeSampler(threading.Thread):
                 self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
                 self.cpu_ticks[pid] = max(self.cpu_ticks.get(pid, 0), ticks)
         self.peak_sum_kb = max(self.peak_sum_kb, total)
+        if self.folder is not None:
+            self.peak_folder_bytes = max(self.peak_folder_bytes, _folder_bytes(self.folder))
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -154,8 +169,12 @@ def direct_run(shard: Path, num_shards: int) -> dict:
     recipe, output = write_recipe(shard, num_shards), WORK / "out-direct"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(build_command(recipe, output), stdout=subprocess.DEVNULL, cwd=WORK)
-    sampler = TreeSampler(process.pid)
+    scratch = WORK / "tmp-direct"  # the build's temp folder: where its shuffles spill
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    process = subprocess.Popen(build_command(recipe, output), stdout=subprocess.DEVNULL, cwd=WORK,
+                               env={**os.environ, "TMPDIR": str(scratch)})
+    sampler = TreeSampler(process.pid, folder=scratch)
     sampler.start()
     try:
         returncode = process.wait(timeout=RUN_TIMEOUT_S)
@@ -168,7 +187,7 @@ def direct_run(shard: Path, num_shards: int) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"documents": documents_of(output), "seconds": seconds, "cpu_s": cpu,
             "tree_mb": sampler.peak_sum_kb / 1024, "largest_mb": max(sampler.peaks.values()) / 1024,
-            "processes": len(sampler.peaks)}
+            "processes": len(sampler.peaks), "scratch_mb": sampler.peak_folder_bytes / 2**20}
 
 
 def flink_run(shard: Path, num_shards: int, rest_port: int, jar: str) -> dict:
@@ -278,15 +297,17 @@ def main() -> int:
             "`warcforge build` in a subprocess (its launcher and the build it starts; Beam's DirectRunner runs the "
             "batch job inside the build's process, on the FnApiRunner). Whole tree: the sum of VmRSS over the "
             f"process tree, read from /proc every {SAMPLE_EVERY_S} s (a spike shorter than that can be missed); "
-            "largest process: the kernel's own peak (VmHWM) of the largest process.",
+            "largest process: the kernel's own peak (VmHWM) of the largest process. Temp folder: the most its "
+            "files held at once (the build runs with `TMPDIR` set to a folder of its own, where the local runner's "
+            "shuffles spill; beam_jobs/local_shuffle.py), read at the same times.",
             "",
             "| shard (compressed) | output shards | captures | documents | seconds | CPU seconds | peak RSS, whole "
-            "tree | peak RSS, largest process | processes |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "tree | peak RSS, largest process | processes | temp folder, peak |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *[f"| {info['bytes'] / GIB:.2f} GiB | {info['num_shards']} | {info['captures']:,} | {r['documents']:,} "
               f"| {r['seconds']:.0f} "
               f"| {r['cpu_s']:.0f} | {r['tree_mb']:,.0f} ({under_limit(r['tree_mb'])} 2 GiB) | {r['largest_mb']:,.0f} "
-              f"| {r['processes']} |" for info, r in direct],
+              f"| {r['processes']} | {r['scratch_mb']:,.0f} |" for info, r in direct],
             "",
             *growth_lines(direct, "tree_mb", "whole tree"),
             "",
@@ -388,9 +409,17 @@ FINDINGS = [
     "two big shuffles (exact and URL dedup's accumulators, the writer's (shard, run) groups) packed "
     "(transforms/common/packed.py: pickled, zstd level 1, about a third of the text's size), which the runner "
     "neither decodes nor re-encodes: at 1 GiB with 4 output shards the whole run peaked at 1,503 MiB before, "
-    "and its growth from 0.25 GiB was +967 MiB (this bench, 2026-11-29). What is left still grows with the "
-    "documents, by the runner's design: the DirectRunner is for local runs, and a crawl-sized build belongs on "
-    "a cluster runner.",
+    "and its growth from 0.25 GiB was +967 MiB (this bench, 2026-11-29); after packing, 876 MiB and +403 MiB "
+    "(2026-11-30): what was left grew with the documents, four buffers of about 120 MiB each at 1 GiB (exact "
+    "dedup's accumulators, the writer's (shard, run) groups, the shards' packed runs twice, once as a `Flatten`'s "
+    "materialized output). Now the local runner's buffers spill (beam_jobs/local_shuffle.py): each holds at most "
+    "`WARCFORGE_LOCAL_SHUFFLE_MB` (32 MB by default) of encoded input, then writes it to a file in the run's "
+    "scratch folder, a group buffer as a run sorted by key, merged back by key when the next stage reads it; a "
+    "stage reads its input in bundles of half that, which the workers take one at a time "
+    "(beam_jobs/local_bundles.py); and an in-process worker's output reaches its buffer as the worker flushes it "
+    "(every 10 MB), not when the bundle ends. The files are the same, byte for byte (tests/test_local_shuffle.py). "
+    "What is left grows with the documents of one output shard (the shard's packed runs are one element), as on "
+    "Flink.",
     "",
     "Fixed here (issue #18), each with a test in tests/test_bounded_memory.py:",
     "",
