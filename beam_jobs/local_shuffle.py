@@ -181,8 +181,10 @@ class SpillingGroupingBuffer(execution.GroupingBuffer):
     def groups(self) -> Iterator[bytes]:
         """Each key's group, encoded as the grouped collection's elements."""
         self._read = True
-        if self._grouped_output is not None or not self._spillable:  # grouped by Beam's own code
-            yield from itertools.chain.from_iterable(self._grouped_output or super().partition(1))
+        if self._grouped_output is None and not self._spillable:
+            super().partition(max(1, len(self._table)))  # Beam's own grouping, a part per key
+        if self._grouped_output is not None:  # grouped by Beam's own code
+            yield from (piece for part in self._grouped_output for piece in part if piece)
             return
         if not self._runs:
             for key, values in list(self._table.items()):

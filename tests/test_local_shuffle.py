@@ -11,6 +11,7 @@ from pathlib import Path
 import apache_beam as beam
 import pytest
 from apache_beam.coders import coders
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.portability.fn_api_runner import execution
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import core, window
@@ -145,6 +146,17 @@ def test_a_stage_s_grouped_input_runs_as_several_bounded_bundles_on_the_local_ru
         out = (pipeline | beam.Create(pairs) | beam.GroupByKey() | beam.ParDo(CountBundles()))
         assert_that(out, equal_to([(key, sorted(values)) for key, values in expected_groups(pairs).items()]))
     assert len(BUNDLE_SIZES) > 3 and sum(BUNDLE_SIZES) == 97
+
+
+def test_with_two_workers_a_reshuffled_input_is_shared_out_a_few_elements_per_bundle(tmp_path):
+    BUNDLE_SIZES.clear()
+    options = PipelineOptions(["--direct_num_workers=2", "--direct_running_mode=multi_threading"])
+    with beam.Pipeline(runner=LocalRunner(shuffle=ShuffleSettings(10**6, 10**6, str(tmp_path))),
+                       options=options) as pipeline:
+        # as the build's reading: files reshuffled, then read; Beam gave each worker one bundle of half of them
+        out = (pipeline | beam.Create([(f"file-{i}", [i]) for i in range(16)]) | beam.ParDo(CountBundles()))
+        assert_that(out, equal_to([(f"file-{i}", [i]) for i in range(16)]))
+    assert sum(BUNDLE_SIZES) == 16 and len(BUNDLE_SIZES) >= 6
 
 
 class EmitMuch(beam.DoFn):
