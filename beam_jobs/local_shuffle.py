@@ -126,7 +126,6 @@ class SpillingGroupingBuffer(execution.GroupingBuffer):
     def spilled_runs(self) -> int:
         return len(self._runs)
 
-
     def append(self, elements_data: bytes) -> None:
         if self._read:
             raise RuntimeError("Grouping table append after read.")
