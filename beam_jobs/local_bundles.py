@@ -102,9 +102,7 @@ class BoundedBundleManager(fn_runner.BundleManager):
         chunks = _Shared(buffer.chunks(self.settings.bundle_bytes, max_keys))
 
         def run(handler: object) -> list[fn_runner.BundleProcessResult]:
-            manager = fn_runner.BundleManager(_PinnedContext(self.bundle_context_manager, handler),
-                                              self._progress_frequency,
-                                              cache_token_generator=self._cache_token_generator)
+            manager = self._manager_for(handler)
             results = []
             while (chunk := chunks.next()) is not None:
                 try:
@@ -126,11 +124,14 @@ class BoundedBundleManager(fn_runner.BundleManager):
                     chunks.stop()
                     raise
         if not results:  # an empty input is still a bundle: a DoFn may emit from finish_bundle
-            results = [fn_runner.BundleManager(
-                _PinnedContext(self.bundle_context_manager, handlers[0]), self._progress_frequency,
-                cache_token_generator=self._cache_token_generator).process_bundle(
-                    {name: []}, expected_outputs, {}, expected_output_timers, dry_run)]
+            results = [self._manager_for(handlers[0]).process_bundle({name: []}, expected_outputs, {},
+                                                                    expected_output_timers, dry_run)]
         return _merged(results)
+
+    def _manager_for(self, handler: object) -> fn_runner.BundleManager:
+        """Beam's own bundle manager, given only ``handler``'s worker."""
+        return fn_runner.BundleManager(_PinnedContext(self.bundle_context_manager, handler), self._progress_frequency,
+                                       cache_token_generator=self._cache_token_generator)
 
     def _bounded(self, inputs: Mapping, fired_timers: Mapping, expected_output_timers: Mapping) -> bool:
         """Whether this runs in bounded bundles. A small collection that was passed between stages whole

@@ -71,6 +71,17 @@ class SpillFile:
         self._finalizer = weakref.finalize(self, _remove, self.path)
         self._out = os.fdopen(fd, "wb", buffering=_FILE_BUFFER)
 
+    @classmethod
+    def written(cls, folder: str | None, records: Iterable[tuple[bytes, bytes]]) -> "SpillFile":
+        """A file holding ``records`` (key, element), closed."""
+        run = cls(folder)
+        try:
+            for key, element in records:
+                run.write(key, element)
+        finally:
+            run.close()
+        return run
+
     def write(self, key: bytes, element: bytes) -> None:
         self._out.write(_FRAME.pack(len(key), len(element)))
         self._out.write(key)
@@ -160,13 +171,7 @@ class SpillingGroupingBuffer(execution.GroupingBuffer):
         self._weight = 0
 
     def _written_run(self, table: dict) -> SpillFile:
-        run = SpillFile(self._settings.folder)
-        try:
-            for key in sorted(table):
-                run.write(key, self._encode(key, table[key]))
-        finally:
-            run.close()
-        return run
+        return SpillFile.written(self._settings.folder, ((key, self._encode(key, table[key])) for key in sorted(table)))
 
     def _encode(self, encoded_key: bytes, values: list) -> bytes:
         out = create_OutputStream()
@@ -259,13 +264,7 @@ class SpillingListBuffer(execution.ListBuffer):
         return self._weight
 
     def _spill(self) -> None:
-        run = SpillFile(self._settings.folder)
-        try:
-            for piece in self._inputs:
-                run.write(b"", piece)
-        finally:
-            run.close()
-        self._spilled.append(run)
+        self._spilled.append(SpillFile.written(self._settings.folder, ((b"", piece) for piece in self._inputs)))
         self._inputs, self._weight = [], 0
 
     def pieces(self) -> Iterator[bytes]:
