@@ -200,3 +200,23 @@ def test_an_exception_inside_one_record_costs_only_that_record(monkeypatch):
     assert [outcome(d) for d in decided] == ["page", "record_error", "page"]
     assert decided[1].detail == "RuntimeError: charset parser exploded"
     assert decided[1].provenance.url == "http://a.test/1" and decided[1].provenance.warc_length > 0
+
+
+def test_placing_a_decision_keeps_every_other_field():
+    # _placed builds the placed record field by field: a field added to a record type must not be dropped.
+    from dataclasses import fields, replace
+
+    from transforms.common.records import Provenance
+    from transforms.reading.classify_records import _placed
+    from transforms.reading.gzip_members import Location
+
+    prov = Provenance("s3://b/f.warc.gz", 7, -1, "<urn:uuid:1>", "2024-01-01T00:00:00Z", "https://a.example/",
+                      "sha1:X", "response", 5)
+    page = PageRecord(prov, "text/html", "latin-1", b"<p>x</p>", is_plain_text=True, truncated=True)
+    rejected = Rejected("read", "not_html", prov, "detail")
+    where = Location(100, 200, 3)
+    placed_prov = replace(prov, warc_offset=100, warc_length=200, warc_inner_offset=3)
+    assert _placed(page, where) == replace(page, provenance=placed_prov)
+    assert _placed(rejected, where) == replace(rejected, provenance=placed_prov)
+    # Every field above is set: a new one fails here until _placed and this test carry it.
+    assert [len(fields(t)) for t in (Provenance, PageRecord, Rejected)] == [9, 6, 4]
