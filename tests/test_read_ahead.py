@@ -68,3 +68,21 @@ def test_a_source_failing_mid_run_fails_the_run_after_the_records_before_it(tmp_
         for element in reader.process(InputFile(url=str(path), size=None)):
             seen.append(element)
     assert seen == pages
+
+
+def test_a_run_is_read_before_its_first_record_goes_on_and_holds_at_most_512_records(tmp_path, monkeypatch):
+    produced = []
+
+    def counted():
+        for number in range(600):  # records that hold no payload: only the record cap ends a run
+            produced.append(number)
+            yield page(number, 0)
+
+    path = tmp_path / "f.warc"
+    path.write_bytes(b"WARC/1.0\r\n")
+    monkeypatch.setattr(stage, "read_shard", lambda *args: counted())
+    reader = stage.ReadShardFn(stage.ReadSettings(ReadRules(), RetryPolicy(max_attempts=1)))
+    reader.setup()
+    read_when_seen = [len(produced) for _ in reader.process(InputFile(url=str(path), size=None))]
+    assert read_when_seen[0] == stage.READ_AHEAD_RECORDS == 512
+    assert read_when_seen[512] == 600 and len(read_when_seen) == 600

@@ -220,3 +220,31 @@ def test_placing_a_decision_keeps_every_other_field():
     assert _placed(rejected, where) == replace(rejected, provenance=placed_prov)
     # Every field above is set: a new one fails here until _placed and this test carry it.
     assert [len(fields(t)) for t in (Provenance, PageRecord, Rejected)] == [9, 6, 4]
+
+
+def _raise_in_charset_param(monkeypatch, exc: BaseException) -> None:
+    import transforms.reading.classify_records
+
+    def explode(content_type):
+        raise exc
+
+    monkeypatch.setattr(transforms.reading.classify_records, "charset_param", explode)
+
+
+def test_a_stop_raised_while_a_record_is_read_stops_the_read(monkeypatch):
+    # SIGTERM's exception in a build (beam_jobs.interrupts.Terminated) is a BaseException: taken for a
+    # broken record it would be counted as record_error and the build would go on.
+    class Stop(BaseException):
+        pass
+
+    _raise_in_charset_param(monkeypatch, Stop())
+    data = gzip_member(response("http://a.test/1", PAGE, [("Content-Type", "text/html")], record_id="1"))
+    with pytest.raises(Stop):
+        read_bytes(data)
+
+
+def test_a_rust_panic_while_a_record_is_read_costs_only_that_record(monkeypatch):
+    PanicException = type("PanicException", (BaseException,), {})  # as pyo3 names fastwarc's panics
+    _raise_in_charset_param(monkeypatch, PanicException("index out of bounds"))
+    data = gzip_member(response("http://a.test/1", PAGE, [("Content-Type", "text/html")], record_id="1"))
+    assert [outcome(d) for d in read_bytes(data)] == ["record_error"]

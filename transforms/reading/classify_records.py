@@ -108,6 +108,15 @@ SNIFF_HEAD_BYTES = 512
 _NOT_RECORD_FAILURES = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError, ShardUnavailable)
 
 
+def _is_record_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the file's doing: any Exception but the ones above, or a Rust panic in fastwarc
+    (pyo3's PanicException is a BaseException). Any other BaseException (Ctrl-C, the one a build raises
+    on SIGTERM, an exit) stops the read: counted as a broken record, it would let the build go on."""
+    if isinstance(exc, _NOT_RECORD_FAILURES):
+        return False
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def read_shard(
     stream: BinaryIO, warc_path: str, file_size: int, limits: ReadRules
 ) -> Iterator[PageRecord | Rejected]:
@@ -132,7 +141,7 @@ def read_shard(
             try:
                 decided = classify(record, warc_path, limits)
             except BaseException as exc:  # fastwarc's Rust panics are BaseExceptions too
-                if isinstance(exc, _NOT_RECORD_FAILURES):
+                if not _is_record_failure(exc):
                     raise
                 # One bad record must not cost the rest of the file.
                 decided = _reject(_provenance(record, warc_path), reasons.RECORD_ERROR, _describe(exc))
@@ -140,8 +149,8 @@ def read_shard(
                 yield _placed(pending, view.locate(pending_start, record.offset))
             pending, pending_start = decided, record.offset
     except BaseException as exc:
-        if isinstance(exc, _NOT_RECORD_FAILURES):
-            raise  # the source failed (ShardUnavailable), not the file: the caller decides
+        if not _is_record_failure(exc):
+            raise  # the source failed (ShardUnavailable), not the file, or the run is stopping: the caller decides
         failure = _describe(exc)
     if pending is None:
         if view.problem or failure or view.position == 0:
