@@ -15,20 +15,18 @@ def page(number: int, size: int) -> PageRecord:
     return PageRecord(prov, "text/html", None, b"x" * size, is_plain_text=False)
 
 
-def run(tmp_path, monkeypatch, decisions, skip: bool) -> list:
-    """ReadShardFn over a local file whose records are ``decisions`` (a generator function)."""
+def reading(tmp_path, monkeypatch, decisions, skip: bool = False):
+    """ReadShardFn.process over a local file whose records are ``decisions`` (a generator function)."""
     path = tmp_path / "f.warc"
     path.write_bytes(b"WARC/1.0\r\n")
     monkeypatch.setattr(stage, "read_shard", lambda *args: decisions())
     reader = stage.ReadShardFn(stage.ReadSettings(ReadRules(), RetryPolicy(max_attempts=1), skip_failed_shards=skip))
     reader.setup()
-    out = []
-    try:
-        for element in reader.process(InputFile(url=str(path), size=None)):
-            out.append(element)
-    finally:
-        reader.teardown()
-    return out
+    return reader.process(InputFile(url=str(path), size=None))
+
+
+def run(tmp_path, monkeypatch, decisions, skip: bool) -> list:
+    return list(reading(tmp_path, monkeypatch, decisions, skip))
 
 
 def test_records_go_on_in_order_across_runs(tmp_path, monkeypatch):
@@ -59,13 +57,8 @@ def test_a_source_failing_mid_run_fails_the_run_after_the_records_before_it(tmp_
         yield from pages
         raise ShardUnavailable("f.warc", "connection reset", 30)
 
-    path = tmp_path / "f.warc"
-    path.write_bytes(b"WARC/1.0\r\n")
-    monkeypatch.setattr(stage, "read_shard", lambda *args: three_then_gone())
-    reader = stage.ReadShardFn(stage.ReadSettings(ReadRules(), RetryPolicy(max_attempts=1)))
-    reader.setup()
     with pytest.raises(stage.ShardFailedError, match="connection reset"):
-        for element in reader.process(InputFile(url=str(path), size=None)):
+        for element in reading(tmp_path, monkeypatch, three_then_gone):
             seen.append(element)
     assert seen == pages
 
@@ -78,11 +71,6 @@ def test_a_run_is_read_before_its_first_record_goes_on_and_holds_at_most_512_rec
             produced.append(number)
             yield page(number, 0)
 
-    path = tmp_path / "f.warc"
-    path.write_bytes(b"WARC/1.0\r\n")
-    monkeypatch.setattr(stage, "read_shard", lambda *args: counted())
-    reader = stage.ReadShardFn(stage.ReadSettings(ReadRules(), RetryPolicy(max_attempts=1)))
-    reader.setup()
-    read_when_seen = [len(produced) for _ in reader.process(InputFile(url=str(path), size=None))]
+    read_when_seen = [len(produced) for _ in reading(tmp_path, monkeypatch, counted)]
     assert read_when_seen[0] == stage.READ_AHEAD_RECORDS == 512
     assert read_when_seen[512] == 600 and len(read_when_seen) == 600
