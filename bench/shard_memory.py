@@ -370,7 +370,7 @@ FINDINGS = [
     " bench since: the read stage's SDK worker on Flink (the smaller figure of each row) peaks at 354 to 412 MiB "
     "at either size, where it was 496 MiB at 0.25 GiB and 978 MiB at 1 GiB; the DirectRunner's whole run at 1 GiB"
     " peaks at 1,615 MiB, where it was 1,929. Tests: tests/test_bounded_combine.py.",
-    "2. **One output shard was one group (Flink): sorted in runs now.** `WriteParquetShards` grouped a shard's "
+    "2. **One output shard was one group (Flink): held packed now.** `WriteParquetShards` grouped a shard's "
     "rows with a `GroupByKey` on the shard index and sorted them. Flink batch builds each group as one list and "
     "sends it to the SDK worker as one element, so the worker held a whole shard's documents decoded (about 15 "
     "kB each), its encoded group (about 7.5 kB a document) and the writer's row group, and the two slots' "
@@ -382,8 +382,13 @@ FINDINGS = [
     "run), 64 runs a shard by a hash of the row's key; each run is sorted, made into rows and packed (pickled "
     "pairs of sort key and row, zstd, text as UTF-8); the shard's writer receives the packed runs, not the "
     "documents, and merges them row by row into the Parquet writer. The file is the same, byte for byte "
-    "(tests/test_sorted_runs.py, and builds of real pages compared file by file with the code before): 696 / "
-    "1,166 / 801 MiB.",
+    "(builds of real pages compared file by file with the code before): 696 / 1,166 / 801 MiB. Since "
+    "2026-12-01 the writer sorts keys instead of runs: each item crosses the shuffle packed "
+    "(transforms/common/packed.py) beside its sort key, and the shard's writer sorts the (key, packed item) "
+    "pairs and unpacks each item only as the Parquet writer takes its row, letting its packed form go "
+    "(transforms/writing/stage.py, tests/test_shard_writer.py). The files are the same, byte for byte; a "
+    "document is packed once on its way to the writer instead of twice, and the writer has one shuffle fewer. "
+    "The tables above are with it.",
     "   - The Parquet writer held a row group (`output.row_group_rows`, 10,000 by default) twice, as Python rows "
     "and as the Arrow table made from them. It now takes each row apart as it comes, a string column straight "
     "into Arrow's layout (transforms/writing/row_group.py; the same table, so the same file; "
@@ -398,8 +403,8 @@ FINDINGS = [
     "the documents of an output shard until they fill a row group (10,000 rows by default), then stays at one "
     "row group per slot; by sampling its RSS beside the Flink job's running vertices, it climbs in the stage "
     "that writes the documents' shards, two shards at a time (one per slot), from about 400 MiB, what the "
-    "exact dedup merge and run-sorting stages before it (running beside each other in the same worker) leave "
-    "behind, which is not traced further.",
+    "exact dedup merge and run-sorting stages before it (running beside each other in the same worker) left "
+    "behind, which was not traced further.",
     "3. **The DirectRunner's own buffers.** Beam's FnApiRunner keeps every `GroupByKey`'s whole input in the "
     "driver process (the encoded documents, per key) and joins it into one stream when the next stage reads it. "
     "At 1 GiB, at the boundary between exact dedup and the writer: 758 MiB of large buffers (malloc's mmap "
@@ -418,8 +423,8 @@ FINDINGS = [
     "stage reads its input in bundles of half that, which the workers take one at a time "
     "(beam_jobs/local_bundles.py); and an in-process worker's output reaches its buffer as the worker flushes it "
     "(every 10 MB), not when the bundle ends. The files are the same, byte for byte (tests/test_local_shuffle.py). "
-    "What is left grows with the documents of one output shard (the shard's packed runs are one element), as on "
-    "Flink.",
+    "What is left grows with the documents of one output shard (the shard's packed items are one element), as "
+    "on Flink.",
     "",
     "Fixed here (issue #18), each with a test in tests/test_bounded_memory.py:",
     "",

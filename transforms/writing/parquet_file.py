@@ -58,22 +58,5 @@ def parquet_bytes(rows: Iterable[dict], schema: pa.Schema, settings: ParquetSett
     return sink.getvalue()
 
 
-def as_utf8(row: dict) -> dict:
-    """The row with its non-ASCII strings as UTF-8 bytes, the form a string column is written in.
-
-    A sorted run packs its rows this way (``sorted_runs``), so the writer reads the text back as bytes
-    and never makes it a ``str`` again (at 1, 2 or 4 bytes a character). An ASCII string is its own
-    UTF-8 and is passed as it is; a string that cannot be UTF-8 (a lone surrogate) too, and the writer
-    refuses it as before."""
-    converted = dict(row)
-    for name, value in row.items():
-        if type(value) is str and not value.isascii():
-            try:
-                converted[name] = value.encode("utf-8")
-            except UnicodeEncodeError:
-                pass
-    return converted
-
-
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -1,19 +1,19 @@
 """WriteParquetShards: rows to a fixed number of Parquet files whose bytes depend only on the rows.
 
 Each row goes to the shard its key hashes to, and each shard is sorted by its sort key before it
-is written, so neither bundle boundaries, worker count nor runner change a byte. The sort is done in
-runs (``sorted_runs``): a shard's rows are grouped and sorted in small runs, packed, and merged by
-the shard's writer, so no worker holds a whole shard's documents decoded. Every shard index gets a
-file, empty or not, so the file list is fixed by the recipe. Files go under a staging root;
-publishing them is the job's last step.
+is written, so neither bundle boundaries, worker count nor runner change a byte. An item crosses the
+shuffle packed (``transforms.common.packed``) beside its sort key: the shard's writer sorts the keys,
+not the items, and unpacks one item at a time as the Parquet writer takes its row, so no worker holds
+a shard's items decoded, and each item is packed and unpacked once. Every shard index gets a file,
+empty or not, so the file list is fixed by the recipe. Files go under a staging root; publishing them
+is the job's last step.
 """
 
 import collections
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 
 import apache_beam as beam
 import fsspec
@@ -27,9 +27,8 @@ from transforms.common.packed import pack, unpack
 from transforms.common.secrets import redact_text
 from transforms.common.stage import StageClock, StageCounters
 from transforms.writing.batch_publish import batch_manifest, publish_batch
-from transforms.writing.parquet_file import ParquetSettings, WrittenFile, as_utf8, parquet_bytes, sha256_hex
+from transforms.writing.parquet_file import ParquetSettings, WrittenFile, parquet_bytes, sha256_hex
 from transforms.writing.shards import shard_file_name, shard_of
-from transforms.writing.sorted_runs import merge_runs, pack_run, run_of
 
 log = logging.getLogger("warcforge.watch")
 
@@ -47,8 +46,8 @@ class ShardSpec:
     num_shards: int
     schema: pa.Schema
     to_row: Callable[[object], dict]
-    # Rows with equal sort keys must have equal shard keys (every spec here sorts by its shard key
-    # first): they then share a run, and keep the order they had in one sort of the whole shard.
+    # A shard's rows are in the order of their sort keys (of values that compare with each other's),
+    # rows whose keys are equal in the order of their packed items' bytes.
     sort_key: Callable[[object], tuple]
     shard_key: Callable[[object], str]
     settings: ParquetSettings
@@ -62,37 +61,10 @@ class ShardSpec:
     counter_stage: str = reasons.WRITE  # namespace of the files/rows counters
     # warcforge watch: files go to staging_root/batches/<batch>/<subdir>/, the batch named by the window.
     in_batches: bool = False
-    # Runs a shard is sorted in: what the writer of a shard holds decoded at once is about
-    # 1/runs_per_shard of the shard. The files' bytes do not depend on it.
-    runs_per_shard: int = 64
-
-
-class SortRunFn(beam.DoFn):
-    """((shard, run), items) -> (shard, (run, rows, packed rows)): one run sorted, made into rows and packed."""
-
-    def __init__(self, spec: ShardSpec) -> None:
-        self.spec = spec
-
-    def setup(self) -> None:
-        self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.WRITE)
-        self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
-
-    def process(self, run: tuple):  # noqa: ANN201 - a DoFn generator
-        (index, run_index), items = run
-        spec = self.spec
-        with self.clock:
-            ordered = sorted(((spec.sort_key(item), item) for item in map(unpack, items)), key=itemgetter(0))
-            if self.by_value is not None:
-                for value, n in collections.Counter(spec.count_by(item) for _, item in ordered).items():
-                    if value is not None:
-                        self.by_value.inc(value, n)
-            # Text is packed as UTF-8, the form Arrow takes, so the writer never makes it a str again.
-            packed = pack_run((key, as_utf8(spec.to_row(item))) for key, item in ordered)
-        yield index, (run_index, len(ordered), packed)
 
 
 class WriteShardFn(beam.DoFn):
-    """(shard, its packed runs and markers) -> the shard's file, its rows merged in sort order."""
+    """(shard, its (sort key, packed item) pairs and its marker) -> the shard's file, rows in sort order."""
 
     def __init__(self, spec: ShardSpec) -> None:
         self.spec = spec
@@ -100,6 +72,7 @@ class WriteShardFn(beam.DoFn):
     def setup(self) -> None:
         self.counters = StageCounters(self.spec.counter_stage)
         self.clock = StageClock(StageCounters(reasons.PROGRESS), reasons.WRITE)
+        self.by_value = StageCounters(self.spec.count_in) if self.spec.count_by is not None else None
 
     def process(self, shard: tuple, batch=beam.DoFn.WindowParam):  # noqa: ANN001, ANN201 - a DoFn generator
         index, parts = shard
@@ -108,18 +81,32 @@ class WriteShardFn(beam.DoFn):
         if spec.in_batches:
             root = f"{root}/{BATCHES_DIR}/{batch_name(*window_ms(batch))}"
         with self.clock:
-            packed_runs = [part for part in parts if part is not None]  # None: the shard's marker
-            runs = [(run_index, packed) for run_index, _, packed in packed_runs]
-            rows = sum(count for _, count, _ in packed_runs)
-            # Rows are merged from the runs as the Parquet writer takes them, one row group at a time.
-            data = parquet_bytes(merge_runs(runs), spec.schema, spec.settings)
+            # Items with equal sort keys (one record read twice) are ordered by their packed bytes, so the
+            # order never depends on the order the shuffle gave. None: the shard's marker.
+            keyed = sorted(part for part in parts if part is not None)
+            rows = len(keyed)
+            tally: collections.Counter = collections.Counter()
+            data = parquet_bytes(self._rows_in_order(keyed, tally), spec.schema, spec.settings)
             sha256 = sha256_hex(data)
             relative = shard_file_name(spec.subdir, index, spec.num_shards, sha256)
             if spec.write:
                 write_bytes(f"{root}/{relative}", data)
+        if self.by_value is not None:
+            for value, n in sorted(tally.items()):
+                self.by_value.inc(value, n)
         self.counters.inc(reasons.FILES)
         self.counters.inc(spec.counted_as, rows)
         yield WrittenFile(path=relative, rows=rows, bytes=len(data), sha256=sha256)
+
+    def _rows_in_order(self, keyed: list, tally: collections.Counter) -> Iterator[dict]:
+        """Each item's row, unpacked as the writer takes it; its packed form is let go once it is."""
+        count_by = self.spec.count_by
+        for position, (_, packed) in enumerate(keyed):
+            keyed[position] = None
+            item = unpack(packed)
+            if count_by is not None and (value := count_by(item)) is not None:
+                tally[value] += 1
+            yield self.spec.to_row(item)
 
 
 class WriteParquetShards(beam.PTransform):
@@ -132,13 +119,12 @@ class WriteParquetShards(beam.PTransform):
         self.spec, self.every_batch = spec, every_batch
 
     def expand(self, items: beam.PCollection) -> beam.PCollection:
-        num_shards, shard_key, runs = self.spec.num_shards, self.spec.shard_key, self.spec.runs_per_shard
+        num_shards, shard_key, sort_key = self.spec.num_shards, self.spec.shard_key, self.spec.sort_key
 
-        def shard_and_run(item: object) -> tuple[tuple[int, int], bytes]:
+        def keyed_for_shard(item: object) -> tuple[int, tuple[tuple, bytes]]:
             # Packed for the shuffle (transforms/common/packed.py): the documents of a whole output wait
             # there, in the DirectRunner's own process, at about a third of their text's size.
-            key = shard_key(item)
-            return (shard_of(key, num_shards), run_of(key, runs)), pack(item)
+            return shard_of(shard_key(item), num_shards), (sort_key(item), pack(item))
 
         if self.every_batch is None:
             # Without Create's own reshuffle: the markers go straight to the GroupByKey.
@@ -147,18 +133,14 @@ class WriteParquetShards(beam.PTransform):
         else:
             every_index = self.every_batch | "EveryShardIndex" >> beam.FlatMap(
                 lambda _: [(i, None) for i in range(num_shards)])
-        sorted_runs = (
-            items
-            | "KeyByShardAndRun" >> beam.Map(shard_and_run).with_output_types(
-                beam.typehints.KV[beam.typehints.Tuple[int, int], bytes])
-            | "GroupByRun" >> beam.GroupByKey()
-            | "SortRun" >> beam.ParDo(SortRunFn(self.spec))
-        )
+        # Typed Any, as the markers are: with the value typed, Flink's streaming runner took a marker's None
+        # as a null, which its state for the grouping refuses (the watch tests in tests/test_flink.py).
+        keyed = items | "KeyByShard" >> beam.Map(keyed_for_shard).with_output_types(beam.typehints.Any)
         return (
-            (sorted_runs, every_index)
+            (keyed, every_index)
             | "WithEmptyShards" >> beam.Flatten()
             | "GroupByShard" >> beam.GroupByKey()
-            | "MergeAndWriteShard" >> beam.ParDo(WriteShardFn(self.spec))
+            | "SortAndWriteShard" >> beam.ParDo(WriteShardFn(self.spec))
         )
 
 
