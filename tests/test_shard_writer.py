@@ -9,12 +9,12 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 
 import transforms.writing.stage as stage
-from transforms.common.packed import pack, unpack
+from transforms.common.packed import unpack
 from transforms.common.records import Document, Provenance
 from transforms.writing.parquet_file import ParquetSettings, parquet_bytes
 from transforms.writing.schema import DOCUMENT_SCHEMA, document_row, document_shard_key, document_sort_key
 from transforms.writing.shards import shard_of
-from transforms.writing.stage import ShardSpec, WriteParquetShards, WriteShardFn
+from transforms.writing.stage import ShardSpec, WriteParquetShards, WriteShardFn, shard_entry
 
 WORDS = ["plain", "Grüße", "日本語のテキスト", "emoji 🙂", "", "x" * 3000]
 
@@ -35,12 +35,20 @@ def _spec(root: str, shards: int = 3, rows_per_group: int = 17) -> ShardSpec:
                      ParquetSettings(row_group_rows=rows_per_group), "documents")
 
 
-def _write_shard(spec: ShardSpec, documents: list[Document]) -> bytes:
-    """The shard file WriteShardFn writes for ``documents`` given in this order (with the shard's marker)."""
+def _entries(spec: ShardSpec, documents: list[Document]) -> list[tuple[tuple, bytes]]:
+    """The (sort key, packed item) values ``documents`` reach their shard's writer as, in this order."""
+    return [shard_entry(d, spec)[1] for d in documents]
+
+
+def _writer(spec: ShardSpec) -> WriteShardFn:
     fn = WriteShardFn(spec)
     fn.setup()
-    parts = [None, *((document_sort_key(d), pack(d)) for d in documents)]
-    (written,) = fn.process((0, parts))
+    return fn
+
+
+def _write_shard(spec: ShardSpec, documents: list[Document]) -> bytes:
+    """The shard file WriteShardFn writes for ``documents`` given in this order (with the shard's marker)."""
+    (written,) = _writer(spec).process((0, [None, *_entries(spec, documents)]))
     return Path(spec.staging_root, written.path).read_bytes()
 
 
@@ -79,10 +87,9 @@ def test_the_writer_unpacks_an_item_only_as_its_row_is_taken_and_lets_its_packed
 
     monkeypatch.setattr(stage, "unpack", counting_unpack)
     documents = sorted(_documents(50), key=document_sort_key)
-    keyed = [(document_sort_key(d), pack(d)) for d in documents]
-    fn = WriteShardFn(_spec("unused"))
-    fn.setup()
-    rows = fn._rows_in_order(keyed, collections.Counter())
+    spec = _spec("unused")
+    keyed = _entries(spec, documents)
+    rows = _writer(spec)._rows_in_order(keyed, collections.Counter())
     first = [next(rows) for _ in range(5)]
     assert [row["id"] for row in first] == [d.id for d in documents[:5]]
     assert len(unpacked) == 5
@@ -94,9 +101,8 @@ def test_rows_are_counted_by_value_once_per_shard(tmp_path):
     documents = _documents(60)
     spec = ShardSpec(str(tmp_path), "data", 1, DOCUMENT_SCHEMA, document_row, document_sort_key, document_shard_key,
                      ParquetSettings(), "documents", count_by=lambda d: d.language, count_in="languages")
-    fn = WriteShardFn(spec)
-    fn.setup()
+    fn = _writer(spec)
     counted = []
     fn.by_value.inc = lambda value, n=1: counted.append((value, n))
-    list(fn.process((0, [(document_sort_key(d), pack(d)) for d in documents])))
+    list(fn.process((0, _entries(spec, documents))))
     assert counted == [("en", sum(1 for d in documents if d.language == "en"))]

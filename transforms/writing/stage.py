@@ -63,6 +63,14 @@ class ShardSpec:
     in_batches: bool = False
 
 
+def shard_entry(item: object, spec: ShardSpec) -> tuple[int, tuple[tuple, bytes]]:
+    """(its shard, (its sort key, the item packed)): what an item crosses the shuffle to its writer as.
+
+    Packed (transforms/common/packed.py): the documents of a whole output wait in the shuffle, in the
+    DirectRunner's own process, at about a third of their text's size."""
+    return shard_of(spec.shard_key(item), spec.num_shards), (spec.sort_key(item), pack(item))
+
+
 class WriteShardFn(beam.DoFn):
     """(shard, its (sort key, packed item) pairs and its marker) -> the shard's file, rows in sort order."""
 
@@ -119,13 +127,7 @@ class WriteParquetShards(beam.PTransform):
         self.spec, self.every_batch = spec, every_batch
 
     def expand(self, items: beam.PCollection) -> beam.PCollection:
-        num_shards, shard_key, sort_key = self.spec.num_shards, self.spec.shard_key, self.spec.sort_key
-
-        def keyed_for_shard(item: object) -> tuple[int, tuple[tuple, bytes]]:
-            # Packed for the shuffle (transforms/common/packed.py): the documents of a whole output wait
-            # there, in the DirectRunner's own process, at about a third of their text's size.
-            return shard_of(shard_key(item), num_shards), (sort_key(item), pack(item))
-
+        num_shards = self.spec.num_shards
         if self.every_batch is None:
             # Without Create's own reshuffle: the markers go straight to the GroupByKey.
             every_index = items.pipeline | "EveryShardIndex" >> beam.Create(
@@ -135,7 +137,7 @@ class WriteParquetShards(beam.PTransform):
                 lambda _: [(i, None) for i in range(num_shards)])
         # Typed Any, as the markers are: with the value typed, Flink's streaming runner took a marker's None
         # as a null, which its state for the grouping refuses (the watch tests in tests/test_flink.py).
-        keyed = items | "KeyByShard" >> beam.Map(keyed_for_shard).with_output_types(beam.typehints.Any)
+        keyed = items | "KeyByShard" >> beam.Map(shard_entry, self.spec).with_output_types(beam.typehints.Any)
         return (
             (keyed, every_index)
             | "WithEmptyShards" >> beam.Flatten()
