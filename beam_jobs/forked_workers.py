@@ -51,6 +51,7 @@ from beam_jobs.local_bundles import BoundedBundleManager, SpillingBundleContext
 from beam_jobs.local_shuffle import ShuffleSettings
 from beam_jobs.worker_death import DeadWorkerConnection, LocalWorkerDiedError, close_dead_channel, quiet_after_death
 from beam_jobs.worker_logs import WorkerLogServicer
+from transforms.common.packed import in_process_packing
 
 FORKED_URN = "warcforge:env:forked_python_sdk:v1"
 PR_SET_NAME = 15  # prctl(2)
@@ -369,6 +370,11 @@ class LocalRunner(fn_runner.FnApiRunner):
                                     fallback._cache_token_generator, fallback, self.shuffle)
 
     def run_via_runner_api(self, pipeline_proto, options):  # noqa: ANN001, ANN201 - Beam's signature
+        # Its shuffles stay in this process and its forks: documents cross them uncompressed (packed.py).
+        with in_process_packing():
+            return self._run_via_runner_api(pipeline_proto, options)
+
+    def _run_via_runner_api(self, pipeline_proto, options):  # noqa: ANN001, ANN202 - Beam's signature
         replaced = [env for env in pipeline_proto.components.environments.values()
                     if env.urn == python_urns.SUBPROCESS_SDK
                     and env.payload.decode() == BEAM_WORKER_COMMAND]

@@ -26,6 +26,7 @@ from beam_jobs.local_shuffle import (
     SpillingListBuffer,
 )
 from tests.conftest import WARCFORGE, build, published_bytes, write_recipe
+from transforms.common.packed import ZSTD_FRAME, in_process_packing, pack
 
 PRE = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(), coders.BytesCoder()]))
 POST = coders.WindowedValueCoder(coders.TupleCoder([coders.StrUtf8Coder(), coders.IterableCoder(coders.BytesCoder())]))
@@ -244,3 +245,19 @@ def test_a_spill_file_cut_short_is_an_error_that_names_it(tmp_path):
     Path(run.path).write_bytes(Path(run.path).read_bytes()[:5])
     with pytest.raises(OSError, match="cut short"):
         list(run.records())
+
+
+
+def _packed_head(element: int) -> bytes:
+    return pack(element)[:4]
+
+
+def test_on_the_local_runner_values_are_packed_for_a_shuffle_that_stays_in_the_process(tmp_path):
+    # transforms/common/packed.py: no compression while the local runner runs, and compression again after.
+    with in_process_packing():
+        plain = [_packed_head(1), _packed_head(2)]
+    assert not any(head.startswith(ZSTD_FRAME) for head in plain)
+    with beam.Pipeline(runner=LocalRunner(shuffle=ShuffleSettings(10**6, 10**6, str(tmp_path)))) as pipeline:
+        heads = pipeline | beam.Create([1, 2]) | beam.Map(_packed_head)
+        assert_that(heads, equal_to(plain))
+    assert _packed_head(1) == ZSTD_FRAME

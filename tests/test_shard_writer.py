@@ -9,7 +9,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 
 import transforms.writing.stage as stage
-from transforms.common.packed import unpack
+from transforms.common.packed import ZSTD_FRAME, in_process_packing, unpack
 from transforms.common.records import Document, Provenance
 from transforms.writing.parquet_file import ParquetSettings, parquet_bytes
 from transforms.writing.schema import DOCUMENT_SCHEMA, document_row, document_shard_key, document_sort_key
@@ -106,3 +106,28 @@ def test_rows_are_counted_by_value_once_per_shard(tmp_path):
     fn.by_value.inc = lambda value, n=1: counted.append((value, n))
     list(fn.process((0, _entries(spec, documents))))
     assert counted == [("en", sum(1 for d in documents if d.language == "en"))]
+
+
+def test_a_shard_is_the_same_file_whether_its_items_crossed_compressed_or_not(tmp_path):
+    # The local runner packs without compressing (transforms/common/packed.py); a cluster runner's workers
+    # compress. Tied rows (the twins) are ordered by their pickles, which are the same either way.
+    documents = _documents(40)
+    twins = [Document(d.id, d.text, d.provenance, d.content_type, d.charset, d.text_sha256, language=lang)
+             for d in documents[:10] for lang in ("de", "fr", None)]
+    items = documents + twins
+    spec = _spec(str(tmp_path / "compressed"), shards=1)
+    compressed = _entries(spec, items)
+    with in_process_packing():
+        plain = _entries(spec, items)
+    assert all(p.startswith(ZSTD_FRAME) for _, p in compressed)
+    assert not any(p.startswith(ZSTD_FRAME) for _, p in plain)
+    mixed = [c if i % 2 else p for i, (c, p) in enumerate(zip(compressed, plain, strict=True))]
+    files = set()
+    for name, entries in (("compressed", compressed), ("plain", plain), ("mixed", mixed)):
+        for seed in range(3):
+            shuffled = list(entries)
+            random.Random(seed).shuffle(shuffled)
+            spec = _spec(str(tmp_path / f"{name}-{seed}"), shards=1)
+            (written,) = _writer(spec).process((0, [None, *shuffled]))
+            files.add(Path(spec.staging_root, written.path).read_bytes())
+    assert len(files) == 1

@@ -23,7 +23,7 @@ from apache_beam.metrics import Metrics
 from transforms.common import reasons
 from transforms.common.batch_ledger import BATCHES_DIR, BatchLedger, FileHistory
 from transforms.common.batches import batch_name, window_ms
-from transforms.common.packed import pack, unpack
+from transforms.common.packed import pack, pickled, unpack
 from transforms.common.secrets import redact_text
 from transforms.common.stage import StageClock, StageCounters
 from transforms.writing.batch_publish import batch_manifest, publish_batch
@@ -47,7 +47,7 @@ class ShardSpec:
     schema: pa.Schema
     to_row: Callable[[object], dict]
     # A shard's rows are in the order of their sort keys (of values that compare with each other's),
-    # rows whose keys are equal in the order of their packed items' bytes.
+    # rows whose keys are equal in the order of their items' pickles.
     sort_key: Callable[[object], tuple]
     shard_key: Callable[[object], str]
     settings: ParquetSettings
@@ -71,6 +71,23 @@ def shard_entry(item: object, spec: ShardSpec) -> tuple[int, tuple[tuple, bytes]
     return shard_of(spec.shard_key(item), spec.num_shards), (spec.sort_key(item), pack(item))
 
 
+def _sort_key(part: tuple[tuple, bytes]) -> tuple:
+    return part[0]
+
+
+def _order_ties(keyed: list[tuple[tuple, bytes]]) -> None:
+    """Puts each run of items with equal sort keys (one record read twice) in the order of their pickles,
+    so the order never depends on the order the shuffle gave, nor on whether the items crossed it
+    compressed (``transforms.common.packed``)."""
+    start = 0
+    for end in range(1, len(keyed) + 1):
+        if end < len(keyed) and keyed[end][0] == keyed[start][0]:
+            continue
+        if end - start > 1:
+            keyed[start:end] = sorted(keyed[start:end], key=lambda part: pickled(part[1]))
+        start = end
+
+
 class WriteShardFn(beam.DoFn):
     """(shard, its (sort key, packed item) pairs and its marker) -> the shard's file, rows in sort order."""
 
@@ -89,9 +106,8 @@ class WriteShardFn(beam.DoFn):
         if spec.in_batches:
             root = f"{root}/{BATCHES_DIR}/{batch_name(*window_ms(batch))}"
         with self.clock:
-            # Items with equal sort keys (one record read twice) are ordered by their packed bytes, so the
-            # order never depends on the order the shuffle gave. None: the shard's marker.
-            keyed = sorted(part for part in parts if part is not None)
+            keyed = sorted((part for part in parts if part is not None), key=_sort_key)  # None: the marker
+            _order_ties(keyed)
             rows = len(keyed)
             tally: collections.Counter = collections.Counter()
             data = parquet_bytes(self._rows_in_order(keyed, tally), spec.schema, spec.settings)
