@@ -30,6 +30,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
@@ -99,14 +100,25 @@ class WorkerFork:
             os.close(self.start_fd)
 
     def wait(self) -> int:
-        with self._reaping:
-            if self.returncode is None:
+        """Its exit status once it has ended (reaping it). It polls: a blocking ``waitpid`` would hold the lock
+        while the child runs, and a thread asking whether a worker died meanwhile (``poll``, from a log filter on
+        one of gRPC's threads when the other worker died) would wait with it: the run's clean-up, which joins
+        that thread before it lets this child go, hung (1 run in 4 of tests/test_forked_workers.py)."""
+        pause = 0.001
+        while True:
+            with self._reaping:
+                if self.returncode is not None:
+                    return self.returncode
                 try:
-                    _, status = os.waitpid(self.pid, 0)
-                    self.returncode = os.waitstatus_to_exitcode(status)
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
                 except ChildProcessError:  # reaped elsewhere: its status is not ours to know
                     self.returncode = -signal.SIGKILL
-            return self.returncode
+                    return self.returncode
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+                    return self.returncode
+            time.sleep(pause)
+            pause = min(2 * pause, 0.05)
 
     def poll(self) -> int | None:
         """Its exit status if it has ended (reaping it), else None; never waits."""
@@ -130,6 +142,11 @@ class WorkerFork:
         if self.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
+
+
+# How long a broken connection to a worker is taken to maybe be its death not yet readable: what Beam logs of
+# it (in a healthy run, nothing) waits that long at most, and so does a failed run's error.
+DEATH_SHOWS_WITHIN_S = 1.0
 
 
 class WorkerForks:
@@ -180,11 +197,18 @@ class WorkerForks:
             self._taken.append(fork)
             return fork
 
-    def first_death(self) -> str | None:
-        """What ended the first started child that died during the run, if one did."""
-        with self._lock:
-            taken = list(self._taken)
-        return next((death for death in map(WorkerFork.death, taken) if death), None)
+    def first_death(self, within_s: float = 0.0) -> str | None:
+        """What ended the first started child that died during the run, if one did, looking again for up to
+        ``within_s``: a killed child's sockets close (and the run's connections to it break) a moment before
+        its exit status can be read."""
+        deadline = time.monotonic() + within_s
+        while True:
+            with self._lock:
+                taken = list(self._taken)
+            death = next((death for death in map(WorkerFork.death, taken) if death), None)
+            if death is not None or time.monotonic() >= deadline:
+                return death
+            time.sleep(0.01)
 
     def close(self) -> None:
         """Let the unused children go and reap them; kill a started one still running (its runner is done)."""
@@ -381,14 +405,15 @@ class LocalRunner(fn_runner.FnApiRunner):
         if not _take_permission() or not replaced:
             return super().run_via_runner_api(pipeline_proto, options)
         with forks_for_run(self._num_workers * len(replaced)) as forks, quiet_after_death(
-                lambda: forks.first_death() is not None):
+                lambda: forks.first_death(DEATH_SHOWS_WITHIN_S) is not None):
             for env in replaced:
                 env.urn = FORKED_URN
                 env.payload = json.dumps({"run": forks.key, "command": BEAM_WORKER_COMMAND}).encode()
             try:
                 return super().run_via_runner_api(pipeline_proto, options)
             except Exception as exc:
-                death = forks.first_death()  # before the forks are let go: those the build kills are no deaths
+                # Before the forks are let go: those the build kills are no deaths.
+                death = forks.first_death(DEATH_SHOWS_WITHIN_S)
                 if death:
                     raise LocalWorkerDiedError(death) from exc
                 raise
