@@ -261,3 +261,12 @@ def test_on_the_local_runner_values_are_packed_for_a_shuffle_that_stays_in_the_p
         heads = pipeline | beam.Create([1, 2]) | beam.Map(_packed_head)
         assert_that(heads, equal_to(plain))
     assert _packed_head(1) == ZSTD_FRAME
+
+
+def test_workers_in_processes_of_their_own_pack_compressed(tmp_path):
+    # Over gRPC the uncompressed bytes cost more than zstd saves (beam_jobs/forked_workers.py).
+    options = PipelineOptions(["--direct_num_workers=2", "--direct_running_mode=multi_processing"])
+    with beam.Pipeline(runner=LocalRunner(shuffle=ShuffleSettings(10**6, 10**6, str(tmp_path))),
+                       options=options) as pipeline:
+        heads = pipeline | beam.Create([1, 2]) | beam.Map(_packed_head)
+        assert_that(heads, equal_to([ZSTD_FRAME, ZSTD_FRAME]))

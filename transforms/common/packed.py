@@ -5,10 +5,12 @@ and over its network and disks. Pickled and compressed, a document of web text t
 of its UTF-8 size there, and as a ``bytes`` value it is neither decoded nor encoded again by the runner.
 
 warcforge's local runner (``beam_jobs.forked_workers.LocalRunner``) keeps its shuffles in its own
-processes, its buffers bounded by spilling to local disk (``beam_jobs.local_shuffle``): there the
+process, its buffers bounded by spilling to local disk (``beam_jobs.local_shuffle``): with its workers
+in that process too (one, or ``in_memory`` threads), outputs are handed over in memory, and the
 compression bought little memory and cost most of what a document's trip through a shuffle costs
 (zstd packs and unpacks a 6.5 kB text in about 55 µs, pickling alone in about 5 µs; two shuffles per
-document). So that runner packs without it while it runs (``in_process_packing``). ``unpack`` reads
+document). So such a run packs without it (``in_process_packing``); workers in processes of their own
+send their outputs over gRPC, where the larger bytes cost more than zstd does, and compress. ``unpack`` reads
 either form, and ``pickled`` gives the same bytes for both, for anything that must not depend on
 which one crossed (the writer's order of rows with equal sort keys). The compressors are per thread:
 an SDK worker runs bundles on several.
