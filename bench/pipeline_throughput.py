@@ -171,27 +171,43 @@ def paired_ratio(small_mb: float, large_mb: float, done: dict[str, list[Run]]) -
         for small, large, low in zip(done["small"], done["large"], done["floor"], strict=True))
 
 
+@dataclass
+class Span:
+    """The floor and the builds of a smaller and a larger input, interleaved (``interleaved``)."""
+    low: Run  # the floor's least CPU, on the larger input
+    first: Run  # the build on the smaller input, least CPU
+    whole: Run  # the build on the larger input, least CPU
+    marginal: float  # MB/s per CPU between the two builds
+    floor_rate: float  # MB/s per CPU of the floor
+    paired: float  # median over rounds of the round's own marginal ÷ floor
+
+
+def measure_span(small_recipe: Path, large_recipe: Path, large_inputs: list[str], near: bool, small_mb: float,
+                 large_mb: float) -> Span:
+    done = interleaved({"floor": partial(floor, large_inputs, near, 1),
+                        "large": partial(build, large_recipe, by="cpu", repeats=1),
+                        "small": partial(build, small_recipe, by="cpu", repeats=1)})
+    low, whole, first = least(done["floor"]), least(done["large"]), least(done["small"])
+    return Span(low, first, whole, marginal_rate(small_mb, large_mb, first, whole), large_mb / low.cpu,
+                paired_ratio(small_mb, large_mb, done))
+
+
 def per_core_rows(files: list[Path]) -> tuple[list[str], dict]:
     inputs = [str(p) for p in files]
     size, first_size = sum(p.stat().st_size for p in files) / 1e6, files[0].stat().st_size / 1e6
     rows, figures = [], {}
     imports = import_cost()
     for number, (label, (sections, near)) in enumerate(RECIPES.items()):
-        whole_recipe = write_recipe(f"recipe-{number}", inputs, sections)
-        first_recipe = write_recipe(f"recipe-{number}-first", inputs[:1], sections)
-        done = interleaved({"floor": partial(floor, inputs, near, 1),
-                            "large": partial(build, whole_recipe, by="cpu", repeats=1),
-                            "small": partial(build, first_recipe, by="cpu", repeats=1)})
-        low, whole, first = least(done["floor"]), least(done["large"]), least(done["small"])
-        marginal = marginal_rate(first_size, size, first, whole)
-        floor_rate = size / low.cpu
-        paired = paired_ratio(first_size, size, done)
-        start_up = first.cpu - first_size / marginal
+        span = measure_span(write_recipe(f"recipe-{number}-first", inputs[:1], sections),
+                            write_recipe(f"recipe-{number}", inputs, sections), inputs, near, first_size, size)
+        whole, marginal, floor_rate = span.whole, span.marginal, span.floor_rate
+        start_up = span.first.cpu - first_size / marginal
         figures[label] = {"marginal": marginal, "floor": floor_rate, "start_up": start_up, "cpu": whole.cpu,
-                          "documents_out": whole.documents, "documents_extracted": low.documents,
-                          "imports": imports, "start_up_beyond_imports": start_up - imports, "paired_ratio": paired}
+                          "documents_out": whole.documents, "documents_extracted": span.low.documents,
+                          "imports": imports, "start_up_beyond_imports": start_up - imports,
+                          "paired_ratio": span.paired}
         rows.append(f"| {label} | {whole.documents:,} | {whole.cpu:.1f} | {size / whole.cpu:.2f} | "
-                    f"{marginal:.2f} | {floor_rate:.2f} | {marginal / floor_rate:.2f}× | {paired:.2f}× | "
+                    f"{marginal:.2f} | {floor_rate:.2f} | {marginal / floor_rate:.2f}× | {span.paired:.2f}× | "
                     f"{start_up:.1f} | {start_up - imports:.1f} |")
         print(rows[-1], flush=True)
     return rows, figures
@@ -203,20 +219,14 @@ def wide_span_row() -> tuple[str, dict]:
     (small, _), (large, about) = (big_shard(size) for size in WIDE_SPAN)
     small_size, large_size = small.stat().st_size / 1e6, large.stat().st_size / 1e6
     sections, near = RECIPES[DEFAULT]
-    small_recipe = write_recipe("wide-small", [str(small)], sections)
-    large_recipe = write_recipe("wide-large", [str(large)], sections)
-    done = interleaved({"floor": partial(floor, [str(large)], near, 1),
-                        "large": partial(build, large_recipe, by="cpu", repeats=1),
-                        "small": partial(build, small_recipe, by="cpu", repeats=1)})
-    low, whole, first = least(done["floor"]), least(done["large"]), least(done["small"])
-    marginal = marginal_rate(small_size, large_size, first, whole)
-    floor_rate = large_size / low.cpu
-    paired = paired_ratio(small_size, large_size, done)
+    span = measure_span(write_recipe("wide-small", [str(small)], sections),
+                        write_recipe("wide-large", [str(large)], sections), [str(large)], near, small_size, large_size)
     row = (f"| {DEFAULT} | {small_size:.1f} / {large_size:.1f} | {about['captures']:,} | "
-           f"{whole.documents:,} | {first.cpu:.1f} / {whole.cpu:.1f} | {marginal:.2f} | {floor_rate:.2f} | "
-           f"{marginal / floor_rate:.2f}× | {paired:.2f}× |")
+           f"{span.whole.documents:,} | {span.first.cpu:.1f} / {span.whole.cpu:.1f} | {span.marginal:.2f} | "
+           f"{span.floor_rate:.2f} | {span.marginal / span.floor_rate:.2f}× | {span.paired:.2f}× |")
     print(row, flush=True)
-    return row, {"marginal": marginal, "floor": floor_rate, "mb": [small_size, large_size], "paired_ratio": paired}
+    return row, {"marginal": span.marginal, "floor": span.floor_rate, "mb": [small_size, large_size],
+                 "paired_ratio": span.paired}
 
 
 def scaling_rows(files: list[Path]) -> tuple[list[str], dict]:
