@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 import apache_beam as beam
 import fsspec
@@ -71,10 +72,6 @@ def shard_entry(item: object, spec: ShardSpec) -> tuple[int, tuple[tuple, bytes]
     return shard_of(spec.shard_key(item), spec.num_shards), (spec.sort_key(item), pack(item))
 
 
-def _sort_key(part: tuple[tuple, bytes]) -> tuple:
-    return part[0]
-
-
 def _order_ties(keyed: list[tuple[tuple, bytes]]) -> None:
     """Puts each run of items with equal sort keys (one record read twice) in the order of their pickles,
     so the order never depends on the order the shuffle gave, nor on whether the items crossed it
@@ -106,7 +103,7 @@ class WriteShardFn(beam.DoFn):
         if spec.in_batches:
             root = f"{root}/{BATCHES_DIR}/{batch_name(*window_ms(batch))}"
         with self.clock:
-            keyed = sorted((part for part in parts if part is not None), key=_sort_key)  # None: the marker
+            keyed = sorted((part for part in parts if part is not None), key=itemgetter(0))  # None: the marker
             _order_ties(keyed)
             rows = len(keyed)
             tally: collections.Counter = collections.Counter()
