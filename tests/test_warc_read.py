@@ -137,6 +137,17 @@ def test_garbled_status_line_is_an_invalid_http_head():
     assert [outcome(d) for d in read_bytes(gzip_member(warc_record(headers, block)))] == ["invalid_http_head"]
 
 
+def test_an_http_head_too_long_to_parse_costs_its_record_only():
+    # fastwarc refuses a head past its length limit; the records after it are still read.
+    block = b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 100_000 + b"\r\nContent-Type: text/html\r\n\r\n" + PAGE
+    headers = [("WARC-Type", "response"), ("WARC-Target-URI", "http://a.test/"),
+               ("Content-Type", "application/http; msgtype=response")]
+    data = gzip_member(warc_record(headers, block)) + gzip_member(response("http://a.test/next", PAGE))
+    decided = read_bytes(data)
+    assert [outcome(d) for d in decided] == ["invalid_http_head", "page"]
+    assert "header length" in decided[0].detail and decided[1].provenance.url == "http://a.test/next"
+
+
 def test_payload_size_limit_applies_to_declared_and_decoded_sizes():
     big = b"<html>" + b"x" * 5000 + b"</html>"
     limits = ReadRules(max_payload_bytes=2048)

@@ -38,7 +38,7 @@ NOT_HTML = "not_html"
 PAYLOAD_TOO_LARGE = "payload_too_large"
 WARC_TRUNCATED = "warc_truncated"  # the crawler cut the payload (WARC-Truncated header)
 # read: broken input, also written to the dead-letter output.
-INVALID_HTTP_HEAD = "invalid_http_head"  # a response whose HTTP status line does not parse
+INVALID_HTTP_HEAD = "invalid_http_head"  # a response whose HTTP status line or head does not parse
 TRUNCATED_PAYLOAD = "truncated_payload"
 CONTENT_DECODE_ERROR = "content_decode_error"
 RECORD_ERROR = "record_error"

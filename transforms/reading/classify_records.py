@@ -59,6 +59,8 @@ def classify(view: RecordView, warc_path: str, limits: ReadRules) -> PageRecord 
     scheme = (view.url or "").split(":", 1)[0].lower()
     if not view.is_http or scheme not in ("http", "https"):
         return _skipped(view, prov, reasons.NON_HTTP_RESPONSE)
+    if view.http_problem:
+        return _skipped(view, prov, reasons.INVALID_HTTP_HEAD, view.http_problem)
     if view.status is None or not 200 <= view.status <= 299:
         return _skipped(view, prov, reasons.http_status_reason(view.status))
     if view.payload_length > limits.max_payload_bytes:
@@ -89,11 +91,11 @@ def classify(view: RecordView, warc_path: str, limits: ReadRules) -> PageRecord 
                       truncated=bool(missing or view.warc_truncated))
 
 
-def _skipped(view: RecordView, prov: Provenance, reason: str) -> Rejected:
+def _skipped(view: RecordView, prov: Provenance, reason: str, detail: str = "") -> Rejected:
     missing = view.skip_payload()
     if missing:
         return _truncated(prov, None, missing)
-    return _reject(prov, reason)
+    return _reject(prov, reason, detail)
 
 
 def _truncated(prov: Provenance, got: int | None, missing: int) -> Rejected:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 # by handing one of them the half-made package: "No module named 'fastwarc.warc'".
 import fastwarc  # noqa: F401
 from fastwarc.warc import ArchiveIterator as FastArchiveIterator
-from fastwarc.warc import WarcRecordPayloadReader
+from fastwarc.warc import WarcRecord, WarcRecordPayloadReader, WarcRecordType
 from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator
 from warcio.limitreader import LimitReader
 
@@ -44,6 +44,7 @@ class RecordView:
     # Each returns how many declared payload bytes the file did not hold (0 when complete).
     read_payload: Callable[[], tuple[bytes, int]]
     skip_payload: Callable[[], int]
+    http_problem: str | None = None  # why the HTTP head could not be parsed, when it could not
 
 
 # zstd's skippable frames (Common Crawl's zstd WARCs start with one holding the dictionary).
@@ -91,12 +92,17 @@ def sniff_format(head: bytes) -> str:
 
 
 def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
-    for record in FastArchiveIterator(stream, parse_http=True, fsspec_args=False, stream_detect=False):
+    # HTTP heads are parsed for response records only: in Common Crawl's layout one record in three is a
+    # request, whose head nothing here reads. Parsed here, a head that fastwarc cannot parse (one longer
+    # than its limit) is that record's problem, not the end of the file, as it is inside the iterator.
+    for record in FastArchiveIterator(stream, parse_http=False, fsspec_args=False, stream_detect=False):
         headers = record.headers
-        http = record.http_headers if record.is_http else None
-        declared = record.content_length  # after the HTTP head: the payload's declared size
+        kind = record.record_type
+        problem = _parse_http(record) if kind == WarcRecordType.response else None
+        http = record.http_headers if record.is_http_parsed else None
+        declared = record.content_length  # after the HTTP head when parsed: the payload's declared size
         yield RecordView(
-            record_type=str(record.record_type),
+            record_type=str(kind),
             offset=record.stream_pos,
             record_id=record.record_id,
             date=headers.get("WARC-Date"),
@@ -110,7 +116,18 @@ def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
             payload_length=declared,
             read_payload=partial(_fastwarc_read, record.reader, declared),
             skip_payload=partial(_fastwarc_skip, record.reader, declared),
+            http_problem=problem,
         )
+
+
+def _parse_http(record: WarcRecord) -> str | None:
+    if not record.is_http:
+        return None
+    try:
+        record.parse_http()
+    except OSError as exc:
+        return str(exc)
+    return None
 
 
 def _fastwarc_read(reader: WarcRecordPayloadReader, declared: int) -> tuple[bytes, int]:
