@@ -46,6 +46,11 @@ def _reject(prov: Provenance, reason: str, detail: str = "") -> Rejected:
 
 def classify(view: RecordView, warc_path: str, limits: ReadRules) -> PageRecord | Rejected:
     prov = _provenance(view, warc_path)
+    if view.http_problem:
+        # After a failed parse, fastwarc's count of the bytes it skipped leaves out those it had buffered: not
+        # a sign of a cut-off record. One that is cut off is found where the file ends (_last_record_and_rest).
+        view.skip_payload()
+        return _reject(prov, reasons.INVALID_HTTP_HEAD, view.http_problem)
     if view.record_type == "conversion":
         payload, missing = view.read_payload()
         if missing and not limits.keep_truncated:
@@ -59,8 +64,6 @@ def classify(view: RecordView, warc_path: str, limits: ReadRules) -> PageRecord 
     scheme = (view.url or "").split(":", 1)[0].lower()
     if not view.is_http or scheme not in ("http", "https"):
         return _skipped(view, prov, reasons.NON_HTTP_RESPONSE)
-    if view.http_problem:
-        return _skipped(view, prov, reasons.INVALID_HTTP_HEAD, view.http_problem)
     if view.status is None or not 200 <= view.status <= 299:
         return _skipped(view, prov, reasons.http_status_reason(view.status))
     if view.payload_length > limits.max_payload_bytes:
@@ -91,11 +94,11 @@ def classify(view: RecordView, warc_path: str, limits: ReadRules) -> PageRecord 
                       truncated=bool(missing or view.warc_truncated))
 
 
-def _skipped(view: RecordView, prov: Provenance, reason: str, detail: str = "") -> Rejected:
+def _skipped(view: RecordView, prov: Provenance, reason: str) -> Rejected:
     missing = view.skip_payload()
     if missing:
         return _truncated(prov, None, missing)
-    return _reject(prov, reason, detail)
+    return _reject(prov, reason)
 
 
 def _truncated(prov: Provenance, got: int | None, missing: int) -> Rejected:

@@ -92,13 +92,14 @@ def sniff_format(head: bytes) -> str:
 
 
 def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
-    # HTTP heads are parsed for response records only: in Common Crawl's layout one record in three is a
-    # request, whose head nothing here reads. Parsed here, a head that fastwarc cannot parse (one longer
-    # than its limit) is that record's problem, not the end of the file, as it is inside the iterator.
+    # HTTP heads are parsed for the records whose payload is read (responses, and conversions that hold one)
+    # only: in Common Crawl's layout one record in three is a request, whose head nothing here reads. Parsed
+    # here, a head that fastwarc cannot parse (one longer than its limit) is that record's problem, not the
+    # end of the file, as it is inside the iterator.
     for record in FastArchiveIterator(stream, parse_http=False, fsspec_args=False, stream_detect=False):
         headers = record.headers
         kind = record.record_type
-        problem = _parse_http(record) if kind == WarcRecordType.response else None
+        problem = _parse_http(record) if kind in _PAYLOAD_READ else None
         http = record.http_headers if record.is_http_parsed else None
         declared = record.content_length  # after the HTTP head when parsed: the payload's declared size
         yield RecordView(
@@ -118,6 +119,9 @@ def fastwarc_views(stream: BinaryIO) -> Iterator[RecordView]:
             skip_payload=partial(_fastwarc_skip, record.reader, declared),
             http_problem=problem,
         )
+
+
+_PAYLOAD_READ = (WarcRecordType.response, WarcRecordType.conversion)
 
 
 def _parse_http(record: WarcRecord) -> str | None:
