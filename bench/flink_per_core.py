@@ -1,12 +1,14 @@
 """The build on the loopback Flink cluster, per core, against the DirectRunner and the plain loop.
 
 Same input for all three: copies of the real pages (links under distinct names), 4 and 12 by default
-(FLINK_BENCH_COPIES="4,12"). Flink is the
-session cluster of deploy/flink/local-cluster.sh (one JobManager, one TaskManager with 2 slots,
-``--parallelism=2``), Beam's Flink job server, and SDK workers from a Beam worker pool
-(``--environment_type=EXTERNAL``, as deploy/flink runs them). CPU is counted by the kernel in
-three cgroups, so exited workers and every JVM thread count: the Flink JVMs, the SDK workers (the
-pool and every worker it starts), and the driver (``warcforge build``, the job server it starts).
+(FLINK_BENCH_COPIES="4,12"). Flink is the session cluster of deploy/flink/local-cluster.sh (one
+JobManager, 2 slots, ``--parallelism=2``) in two shapes: a TaskManager per slot, as
+deploy/flink/session-cluster.yaml runs them, and one TaskManager with both slots (for the default
+recipe only). Beam's Flink job server submits; each TaskManager starts its SDK workers itself
+(``--environment_type=PROCESS``, testbed/sdk_worker_boot.py: Beam's worker pool cannot serve two
+TaskManagers). CPU is counted by the kernel in
+three cgroups, so exited workers and every JVM thread count: the Flink JVMs, the SDK workers,
+and the driver (``warcforge build``, the job server it starts).
 Each runner builds both inputs: the difference is the marginal rate, without the job's fixed cost
 (submission, the job server's start, the workers' start, the JIT's warm-up). The smaller input is
 already several copies because the Flink JVMs' JIT keeps compiling through a job's first hundred
@@ -35,20 +37,35 @@ from bench.hot_bucket_memory import WORKER_ENV  # noqa: E402
 from bench.pipeline_throughput import RECIPES, WARCFORGE, WORK, copies_of, floor, load, write_recipe  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
 from testbed.cpu_account import CpuAccount  # noqa: E402
-from testbed.local_services import free_port, serve  # noqa: E402
+from testbed.local_services import free_port  # noqa: E402
+from testbed.sdk_worker_boot import boot_script  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-FLINK.md"
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 CACHE = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
 SLOTS = 2
-SMALL_COPIES, LARGE_COPIES = (int(n) for n in os.environ.get("FLINK_BENCH_COPIES", "4,12").split(","))
+SMALL_COPIES, LARGE_COPIES = (int(n) for n in os.environ.get("FLINK_BENCH_COPIES", "4,20").split(","))
+# Each size runs this many times, in turn, and the least CPU of each counts: a Flink job's fixed CPU (the JVMs
+# load and compile Beam's runner classes anew for each job) moves by several seconds from one job to the next.
+ROUNDS = 2
+
+
+# The cluster shapes measured, by the row's name: how many TaskManagers share the SLOTS slots. A TaskManager
+# runs one SDK worker for all its slots (Beam's default --sdk_worker_parallelism=1), so the first shape gives
+# each slot a Python process of its own, as deploy/flink/session-cluster.yaml does; the second is Flink's
+# usual one, several slots to a TaskManager.
+FLINK = "Flink"
+SHARED_WORKER = f"Flink, one TaskManager with {SLOTS} slots"
+SHAPES = {FLINK: SLOTS, SHARED_WORKER: 1}
 
 
 @contextlib.contextmanager
-def flink_cluster() -> Iterator[tuple[int, str, list[int]]]:
-    """A loopback session cluster on free ports: its REST port, Beam's job server jar, its JVMs' pids."""
+def flink_cluster(taskmanagers: int) -> Iterator[tuple[int, str, list[int]]]:
+    """A loopback session cluster of ``taskmanagers`` TaskManagers sharing SLOTS slots, on free ports: its REST
+    port, Beam's job server jar, its JVMs' pids."""
     port = free_port()
-    env = {**os.environ, "FLINK_REST_PORT": str(port), "FLINK_RPC_PORT": str(free_port()), "PYTHON": sys.executable}
+    env = {**os.environ, "FLINK_REST_PORT": str(port), "FLINK_RPC_PORT": str(free_port()), "PYTHON": sys.executable,
+           "FLINK_SLOTS": str(SLOTS), "FLINK_TASKMANAGERS": str(taskmanagers)}
     subprocess.run([CLUSTER, "up"], env=env, check=True, timeout=900)
     try:
         jar = subprocess.run([CLUSTER, "job-server-jar"], env=env, check=True, capture_output=True, text=True,
@@ -58,14 +75,6 @@ def flink_cluster() -> Iterator[tuple[int, str, list[int]]]:
         yield port, jar, pids
     finally:
         subprocess.run([CLUSTER, "down"], env=env, timeout=120)
-
-
-def worker_pool() -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **WORKER_ENV}
-    pool = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main", f"--service_port={port}"],
-                 port, "Beam's worker pool", env=env, cwd=REPO)
-    return pool, port
 
 
 class BuildFailed(RuntimeError):
@@ -104,6 +113,53 @@ def idle_rate(account: CpuAccount, seconds: float = 20) -> float:
     return (account.seconds() - before) / seconds
 
 
+def measure(label: str, runner: str, args: list[str], recipes: tuple[Path, Path], sizes: tuple[int, int],
+            accounts: dict[str, CpuAccount], rounds: int = ROUNDS) -> tuple[str, float]:
+    """The table row of ``runner`` on the recipe's two inputs, and its marginal MB/s per CPU second: the
+    least CPU of ``rounds`` runs of each."""
+    runs: tuple[list[dict], list[dict]] = ([], [])
+    for _ in range(rounds):
+        for recipe, done in zip(recipes, runs, strict=True):
+            done.append(counted_build(recipe, args, accounts))
+    first_file, all_files = (min(done, key=lambda run: run["total"]) for done in runs)
+    marginal = (sizes[1] - sizes[0]) / max(all_files["total"] - first_file["total"], 1e-9) / 1e6
+    fixed = first_file["total"] - sizes[0] / 1e6 / marginal
+    row = (f"| {label} | {runner} | {all_files['documents']:,} | {all_files['wall']:.1f} | {split(all_files)} | "
+           f"{first_file['wall']:.1f} | {split(first_file)} | {marginal:.2f} | {fixed:.1f} |")
+    print(row, flush=True)
+    return row, marginal
+
+
+def on_flink(shape: str, recipes: dict[str, tuple[Path, Path]], sizes: tuple[int, int], small: list[str],
+             rows: dict[tuple[str, str], str], rates: dict[str, dict]) -> dict[str, float]:
+    """The recipes on a cluster of ``shape``, into ``rows`` and ``rates``; the cluster's idle CPU per second."""
+    with flink_cluster(SHAPES[shape]) as (rest_port, jar, jvm_pids), contextlib.ExitStack() as stack:
+        jvms = stack.enter_context(CpuAccount("jvms"))
+        for pid in jvm_pids:
+            jvms.add(pid)
+        workers = stack.enter_context(CpuAccount("workers"))
+        boot = boot_script(WORK / "boot", WORKER_ENV, cgroup=workers.path)
+        args = ["--runner=FlinkRunner", f"--flink_master=localhost:{rest_port}", "--flink_version=1.19",
+                f"--flink_job_server_jar={jar}", f"--parallelism={SLOTS}", "--environment_type=PROCESS",
+                f"--environment_config={json.dumps({'command': str(boot)})}"]
+        accounts = {"Flink JVMs": jvms, "SDK workers": workers}
+        idle = {name: idle_rate(account) for name, account in accounts.items()}
+        # One job first, not counted: a TaskManager compiles Flink's own code (network stack, sorters) in the
+        # first job it runs, which would otherwise be charged to the first recipe's smaller run.
+        counted_build(write_recipe("flink-warm-up", small, {}), args, {})
+        for label, pair in recipes.items():
+            try:
+                rows[label, shape], rates[label][shape] = measure(label, shape, args, pair, sizes, accounts,
+                                                                  ROUNDS if shape == FLINK else 1)
+            except BuildFailed as failed:
+                if shape == FLINK:
+                    raise
+                print(failed, file=sys.stderr, flush=True)  # a comparison's row: said in the table, not fatal
+                reason = str(failed).strip().splitlines()[-1][:160].replace("|", "/")
+                rows[label, shape] = f"| {label} | {shape} | failed: {reason} | | | | | | |"
+        return idle
+
+
 def main() -> int:
     if not CpuAccount.available():
         print("bench/flink_per_core.py needs a cgroup it may create (cpuacct) to count CPU; skipped")
@@ -111,98 +167,73 @@ def main() -> int:
     files, described = archive_files()
     WORK.mkdir(parents=True, exist_ok=True)
     small, large = copies_of(files, SMALL_COPIES), copies_of(files, LARGE_COPIES)
-    small_size, size = (sum(Path(f).stat().st_size for f in linked) for linked in (small, large))
-    rows, ratios = [], {}
-    with flink_cluster() as (rest_port, jar, jvm_pids), contextlib.ExitStack() as stack:
-        jvms = stack.enter_context(CpuAccount("jvms"))
-        for pid in jvm_pids:
-            jvms.add(pid)
-        workers = stack.enter_context(CpuAccount("workers"))
-        pool, pool_port = worker_pool()
-        stack.callback(pool.wait, 30)
-        stack.callback(pool.terminate)
-        workers.add(pool.pid)
-        flink_args = ["--runner=FlinkRunner", f"--flink_master=localhost:{rest_port}", "--flink_version=1.19",
-                      f"--flink_job_server_jar={jar}", f"--parallelism={SLOTS}", "--environment_type=EXTERNAL",
-                      f"--environment_config=localhost:{pool_port}"]
-        accounts = {"Flink JVMs": jvms, "SDK workers": workers}
-        idle = {name: idle_rate(account) for name, account in accounts.items()}
-        # One job first, not counted: the TaskManager compiles Flink's own code (network stack, sorters) in
-        # the first job it runs, which would otherwise be charged to the first recipe's larger run.
-        counted_build(write_recipe("flink-warm-up", small, {}), flink_args, {})
-        runners = {"DirectRunner": [], "Flink": flink_args,
-                   f"Flink, {SLOTS} SDK workers": [*flink_args, f"--sdk_worker_parallelism={SLOTS}"]}
-        for number, (label, (sections, near)) in enumerate(list(RECIPES.items())[:2]):
-            whole = write_recipe(f"flink-{number}", large, sections)
-            first = write_recipe(f"flink-{number}-small", small, sections)
-            low = floor(large, near)
-            rates = {"plain loop": size / low.cpu / 1e6}
-            for runner, args in runners.items():
-                if runner.endswith("SDK workers") and near:
-                    continue  # one recipe shows what a worker per slot changes
-                try:
-                    all_files = counted_build(whole, args, accounts if args else {})
-                    first_file = counted_build(first, args, accounts if args else {})
-                except BuildFailed as failed:
-                    if runner in ("DirectRunner", "Flink"):
-                        raise
-                    print(failed, file=sys.stderr, flush=True)  # an option's row: said in the table, not fatal
-                    reason = str(failed).strip().splitlines()[-1][:160].replace("|", "/")
-                    rows.append(f"| {label} | {runner} | failed: {reason} | | | | | | |")
-                    continue
-                marginal = (size - small_size) / max(all_files["total"] - first_file["total"], 1e-9) / 1e6
-                fixed = first_file["total"] - small_size / 1e6 / marginal
-                rates[runner] = marginal
-                rows.append(f"| {label} | {runner} | {all_files['documents']:,} | {all_files['wall']:.1f} | "
-                            f"{split(all_files)} | {first_file['wall']:.1f} | {split(first_file)} | {marginal:.2f} "
-                            f"| {fixed:.1f} |")
-                print(rows[-1], flush=True)
-            ratios[label] = rates
+    sizes = small_size, size = tuple(sum(Path(f).stat().st_size for f in linked) for linked in (small, large))
+    rows: dict[tuple[str, str], str] = {}
+    ratios: dict[str, dict] = {}
+    recipes = {}
+    for number, (label, (sections, near)) in enumerate(list(RECIPES.items())[:2]):
+        recipes[label] = (write_recipe(f"flink-{number}-small", small, sections),
+                          write_recipe(f"flink-{number}", large, sections))
+        ratios[label] = {"plain loop": size / floor(large, near).cpu / 1e6}
+        rows[label, "DirectRunner"], ratios[label]["DirectRunner"] = measure(
+            label, "DirectRunner", [], recipes[label], sizes, {})
+    idle = on_flink(FLINK, recipes, sizes, small, rows, ratios)
+    # One recipe shows what sharing a TaskManager's SDK worker between slots costs.
+    on_flink(SHARED_WORKER, dict(list(recipes.items())[:1]), sizes, small, rows, ratios)
+    rows_in_order = [rows[key] for label in recipes for key in rows if key[0] == label]
     lines = [
         "# The build on Flink, per core",
         "",
         f"Input: {described}, {LARGE_COPIES} copies (links under distinct names), {size / 1e6:.1f} MB compressed, "
         f"and {SMALL_COPIES} copies ({small_size / 1e6:.1f} MB). "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; one run each; {load()}. "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; the least CPU of "
+        f"{ROUNDS} runs of each size (of one for `{SHARED_WORKER}`), taken in turn; {load()}. "
         "Produced by `make bench` (bench/flink_per_core.py).",
         "",
-        f"Flink 1.19.3 on loopback (deploy/flink/local-cluster.sh: one TaskManager, {SLOTS} slots, "
-        f"`--parallelism={SLOTS}`), Beam's Flink job server, SDK workers from a Beam worker pool "
-        "(`--environment_type=EXTERNAL`), started with `MALLOC_ARENA_MAX=2` as the worker image "
-        "(deploy/docker/Dockerfile) starts them. The cluster runs one job (the default recipe on the smaller "
-        "input) before the measured ones, not counted: the TaskManager's JIT compiles Flink's own code in the "
-        "first job it runs. CPU is user and system time as the kernel counts it in a cgroup per "
-        "part: the Flink JVMs (JobManager and TaskManager), the SDK workers (the pool and every worker it "
-        "starts), and the driver (`warcforge build` and the job server it starts). The DirectRunner runs one "
+        f"Flink 1.19.3 on loopback (deploy/flink/local-cluster.sh: {SLOTS} slots, `--parallelism={SLOTS}`). "
+        f"`{FLINK}` has a TaskManager per slot (`FLINK_TASKMANAGERS={SLOTS}`), as deploy/flink/session-cluster.yaml "
+        "runs them. Beam's Flink job server submits. Each TaskManager starts its SDK workers itself "
+        "(`--environment_type=PROCESS` with testbed/sdk_worker_boot.py, the same SdkHarness that Beam's worker "
+        "pool starts, with `MALLOC_ARENA_MAX=2` as the worker image deploy/docker/Dockerfile sets): on "
+        "Kubernetes each TaskManager pod has a worker pool of its own, but one pool on loopback cannot serve two "
+        "TaskManagers, which number their workers alike. The cluster runs one job (the default recipe on the "
+        "smaller input) before the measured ones, not counted: a TaskManager's JIT compiles Flink's own code in "
+        "the first job it runs. CPU is user and system time as the kernel counts it in a cgroup per "
+        "part: the Flink JVMs (JobManager and TaskManagers), the SDK workers, and the driver (`warcforge build` "
+        "and the job server it starts). The DirectRunner runs one "
         "in-process worker. Marginal: MB between the two runs, per CPU second between them; it leaves out each "
         "job's fixed cost, which the last column estimates (the smaller run's CPU beyond its MB at the marginal "
         f"rate). The smaller input is {SMALL_COPIES} copies, not one: Flink's JVMs keep compiling (JIT) through "
         "a job's first hundred MB or so, since a session cluster loads Beam's runner classes anew for each job; "
         "from one copy that warm-up would count as a cost per byte, which at crawl scale (hours per job) it is "
-        "not. By default Beam's Flink runner starts one SDK worker "
-        f"process per TaskManager (`--sdk_worker_parallelism=1`), whose Python runs one core at a time; the row "
-        f"with {SLOTS} SDK workers sets it to the slot count.",
+        "not. Beam's Flink runner starts one SDK worker process per TaskManager (`--sdk_worker_parallelism=1`) "
+        "and hands it the bundles of all the TaskManager's slots; its Python computes on one core at a time. "
+        f"The row `{SHARED_WORKER}` is Flink's usual shape, several slots to a TaskManager: there the slots' "
+        "bundles run as threads of one SDK worker. (`--sdk_worker_parallelism` above 1 does not mend it: the "
+        "runner hands each stage's operators a worker in turn as they open, so two slots of the heavy stage "
+        "may still share one, and did in one of two jobs tried.)",
         "",
         f"| recipe | runner | documents out | wall s, {LARGE_COPIES} copies | CPU s, {LARGE_COPIES} copies "
         f"| wall s, {SMALL_COPIES} copies | CPU s, {SMALL_COPIES} copies | MB/s per CPU, marginal "
         "| fixed CPU s per job |",
         "|---|---|---:|---:|---|---:|---|---:|---:|",
-        *rows,
+        *rows_in_order,
         "",
         "| recipe | plain loop MB/s per CPU | DirectRunner | Flink | Flink ÷ DirectRunner |",
         "|---|---:|---:|---:|---:|",
-        *[f"| {label} | {r['plain loop']:.2f} | {r['DirectRunner']:.2f} | {r['Flink']:.2f} | "
-          f"{r['Flink'] / r['DirectRunner']:.2f}× |" for label, r in ratios.items()],
+        *[f"| {label} | {r['plain loop']:.2f} | {r['DirectRunner']:.2f} | {r[FLINK]:.2f} | "
+          f"{r[FLINK] / r['DirectRunner']:.2f}× |" for label, r in ratios.items()],
         "",
         "Target (issue 18): the default recipe on Flink at ≥ 0.8× the DirectRunner's per-core rate.",
         "",
         "With no job running, over 20 s before the first: "
         + ", ".join(f"{name} {rate:.3f} CPU s per wall second" for name, rate in idle.items())
-        + " (heartbeats, metrics, the pool's polling): a share of each job's CPU grows with its wall-clock time.",
+        + " (heartbeats, metrics): a share of each job's CPU grows with its wall-clock time.",
         "",
     ]
     write_report(OUT, lines)
-    write_figures("flink", {"marginal_mb_per_cpu_s": ratios, "idle_cpu_per_s": idle, "slots": SLOTS})
+    write_figures("flink", {"marginal_mb_per_cpu_s": ratios, "idle_cpu_per_s": idle, "slots": SLOTS,
+                            "taskmanagers": SHAPES})
     return 0
 
 

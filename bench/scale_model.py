@@ -76,7 +76,8 @@ def main() -> int:
         rates += [(label, "plain loop (floor)", figures["floor"]) for label, figures in per_core.items()
                   if label != FINEWEB]
         if flink:
-            rates += [(label, "Flink", r["Flink"]) for label, r in flink["marginal_mb_per_cpu_s"].items()]
+            rates += [(label, "Flink (a TaskManager per slot)", r["Flink"])
+                      for label, r in flink["marginal_mb_per_cpu_s"].items()]
         for label, runner, rate in sorted(rates):
             hours = core_hours(rate)
             lines.append(f"| {label} | {runner} | {rate:.2f} | {hours:,.0f} | "

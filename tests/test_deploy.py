@@ -86,6 +86,20 @@ def test_the_worker_pool_sidecar_job_server_and_submit_command_agree_on_images_a
     assert int(pool["resources"]["requests"]["cpu"]) == slots == cluster["spec"]["taskManager"]["resource"]["cpu"]
 
 
+def test_each_flink_taskmanager_pod_has_one_slot_so_its_sdk_worker_serves_one_bundle_at_a_time():
+    # A TaskManager gives the bundles of all its slots to one SDK worker (Beam's --sdk_worker_parallelism=1),
+    # whose Python computes on one core at a time; more workers per TaskManager are handed out to operators
+    # in turn as they open, so two slots of one stage may still share one (docs/BENCH-FLINK.md).
+    for manifest in ("flink/session-cluster.yaml", "flink/watch-streaming.yaml"):
+        docs = list(yaml.safe_load_all((DEPLOY / manifest).read_text()))
+        cluster = next(d for d in docs if d["kind"] == "FlinkDeployment")
+        assert cluster["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"] == "1", manifest
+        pod = cluster["spec"]["taskManager"]["podTemplate"]["spec"]
+        pool = next(c for c in pod["containers"] if c["name"] == "beam-worker-pool")
+        assert int(pool["resources"]["requests"]["cpu"]) == 1, manifest
+    assert "--sdk_worker_parallelism" not in (DEPLOY / "flink" / "submit.sh").read_text()
+
+
 def _megabytes(size: str) -> int:
     number, unit = re.fullmatch(r"(\d+)([mg])", size.lower()).groups()
     return int(number) * (1024 if unit == "g" else 1)

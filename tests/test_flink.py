@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import apache_beam as beam
 import pytest
@@ -77,6 +78,56 @@ def test_flink_with_sdk_workers_from_a_worker_pool_as_on_kubernetes(flink_cluste
                   "--environment_type=EXTERNAL", f"--environment_config={worker_pool}", "--parallelism=2")
     assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
     assert flink["counts"] == direct["counts"]
+
+
+def test_a_taskmanager_per_slot_each_starting_its_own_sdk_workers(job_server_jar, sample_dir, tmp_path):
+    # The shape deploy/flink/session-cluster.yaml runs (one slot per TaskManager, so no two slots share an
+    # SDK worker's Python) and bench/flink_per_core.py measures: FLINK_TASKMANAGERS=2 on loopback, each
+    # TaskManager starting its own workers (PROCESS, testbed/sdk_worker_boot.py); `down` stops them all.
+    from testbed.sdk_worker_boot import boot_script
+
+    port = free_port()
+    env = {**os.environ, "FLINK_REST_PORT": str(port), "FLINK_RPC_PORT": str(free_port()), "PYTHON": sys.executable,
+           "FLINK_TASKMANAGERS": "2"}
+    started = subprocess.run([CLUSTER, "up"], env=env, capture_output=True, text=True, timeout=900)
+    assert started.returncode == 0, started.stderr
+    try:
+        overview = _get(port, "/overview")
+        assert overview["taskmanagers"] == 2 and overview["slots-total"] == 2
+        recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")])
+        direct = build(recipe, tmp_path / "direct")
+        boot = boot_script(tmp_path / "boot", {"MALLOC_ARENA_MAX": "2"})
+        flink = build(recipe, tmp_path / "flink", "--runner=FlinkRunner", f"--flink_master=localhost:{port}",
+                      "--flink_version=1.19", f"--flink_job_server_jar={job_server_jar}", "--parallelism=2",
+                      "--environment_type=PROCESS", f"--environment_config={json.dumps({'command': str(boot)})}")
+        assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
+        assert flink["counts"] == direct["counts"]
+        (job,) = [j for j in _get(port, "/jobs/overview")["jobs"] if j["name"].startswith("BeamApp")]
+        assert job["state"] == "FINISHED"
+        # The two subtasks of a stage ran on different TaskManagers.
+        vertex = next(v for v in _get(port, f"/jobs/{job['jid']}")["vertices"] if v["parallelism"] == 2)
+        subtasks = _get(port, f"/jobs/{job['jid']}/vertices/{vertex['id']}")["subtasks"]
+        assert len({s["taskmanager-id"] for s in subtasks}) == 2
+    finally:
+        cache = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
+        pids = [int(p) for p in (cache / f"flink-run-{port}" / "flink--taskexecutor.pid").read_text().split()]
+        # `down` without FLINK_TASKMANAGERS (one worker line) still stops both.
+        stopped = subprocess.run([CLUSTER, "down"], env={k: v for k, v in env.items() if k != "FLINK_TASKMANAGERS"},
+                                 capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    assert len(pids) == 2
+    deadline = time.monotonic() + 30  # SIGTERM: a JVM takes a moment to shut down
+    while [pid for pid in pids if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not [pid for pid in pids if _alive(pid)], "a TaskManager outlived `down`"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 # Every SDK worker of the pool together, as a container limit counts them. The job below peaked at

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make flink-up` / `make flink-down`: a Flink session cluster (one JobManager, one TaskManager)
-# on loopback, for running the build with --runner=FlinkRunner --flink_master=localhost:8081.
+# `make flink-up` / `make flink-down`: a Flink session cluster (one JobManager, one TaskManager by
+# default) on loopback, for running the build with --runner=FlinkRunner --flink_master=localhost:8081.
 #
 # Flink comes from the package index as two archives, unpacked into a cache directory rather than
 # installed: apache-flink (scripts and configuration) and apache-flink-libraries (the jars). Their
@@ -8,8 +8,8 @@
 #
 #   deploy/flink/local-cluster.sh up|down|status|job-server-jar|home|taskmanager-kill|taskmanager-start
 #
-# taskmanager-kill / taskmanager-start: kill the TaskManager with SIGKILL (a lost machine) and start
-# it again, for recovery tests of streaming jobs.
+# taskmanager-kill / taskmanager-start: kill the TaskManagers with SIGKILL (lost machines) and start
+# one again, for recovery tests of streaming jobs.
 #
 # job-server-jar: Beam's Flink job server, assembled with Maven from Beam's Flink runner and job
 # service modules of BEAM_RUNNER_VERSION; prints the path of a launcher jar that Beam's
@@ -18,8 +18,12 @@
 # none of those, but serves the modules of 2.62.0 for Flink 1.19, hence the defaults.
 #
 # Environment: FLINK_VERSION and BEAM_RUNNER_VERSION (defaults below), FLINK_REST_PORT (8081),
-# FLINK_RPC_PORT (6123), FLINK_SLOTS (2), WARCFORGE_CACHE (~/.cache/warcforge), PYTHON (python3,
-# any with pip).
+# FLINK_RPC_PORT (6123), FLINK_SLOTS (2: slots in all), FLINK_TASKMANAGERS (1: the slots are shared out
+# among them), WARCFORGE_CACHE (~/.cache/warcforge), PYTHON (python3, any with pip).
+#
+# A TaskManager runs one Python SDK worker (Beam's --sdk_worker_parallelism=1) for all its slots, and one
+# Python process computes on one core at a time: FLINK_TASKMANAGERS=$FLINK_SLOTS gives each slot a
+# worker of its own, as deploy/flink/session-cluster.yaml does (README, "Flink on this machine").
 set -euo pipefail
 
 FLINK_VERSION="${FLINK_VERSION:-1.19.3}"
@@ -27,6 +31,7 @@ BEAM_RUNNER_VERSION="${BEAM_RUNNER_VERSION:-2.62.0}"
 FLINK_REST_PORT="${FLINK_REST_PORT:-8081}"
 FLINK_RPC_PORT="${FLINK_RPC_PORT:-6123}"
 FLINK_SLOTS="${FLINK_SLOTS:-2}"
+FLINK_TASKMANAGERS="${FLINK_TASKMANAGERS:-1}"
 CACHE="${WARCFORGE_CACHE:-$HOME/.cache/warcforge}"
 PYTHON="${PYTHON:-python3}"
 DIST="$CACHE/flink-$FLINK_VERSION"
@@ -62,11 +67,17 @@ unpack() {
 configure() {
     # Flattened keys replace the shipped config.yaml (in this cluster's own copy of conf/): loopback
     # only, small memory, fixed ports.
+    if ! [ "$FLINK_TASKMANAGERS" -ge 1 ] 2>/dev/null || [ $((FLINK_SLOTS % FLINK_TASKMANAGERS)) -ne 0 ]; then
+        say "error: FLINK_TASKMANAGERS=$FLINK_TASKMANAGERS must be a whole number of at least 1 that divides FLINK_SLOTS=$FLINK_SLOTS"
+        exit 2
+    fi
     mkdir -p "$RUN_DIR/log" "$FLINK_CONF_DIR"
     cp "$FLINK_HOME"/conf/log4j*.properties "$FLINK_HOME"/conf/logback*.xml "$FLINK_HOME"/conf/masters \
-        "$FLINK_HOME"/conf/workers "$FLINK_CONF_DIR/"
-    sed -e "s|@SLOTS@|$FLINK_SLOTS|g" -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RPC_PORT@|$FLINK_RPC_PORT|g" \
-        -e "s|@RUN_DIR@|$RUN_DIR|g" \
+        "$FLINK_CONF_DIR/"
+    # start-cluster.sh starts a TaskManager per line of workers, on this machine for "localhost".
+    for _ in $(seq 1 "$FLINK_TASKMANAGERS"); do echo localhost; done > "$FLINK_CONF_DIR/workers"
+    sed -e "s|@SLOTS_PER_TASKMANAGER@|$((FLINK_SLOTS / FLINK_TASKMANAGERS))|g" -e "s|@SLOTS@|$FLINK_SLOTS|g" \
+        -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RPC_PORT@|$FLINK_RPC_PORT|g" -e "s|@RUN_DIR@|$RUN_DIR|g" \
         "$HERE/local-config.yaml" > "$FLINK_CONF_DIR/config.yaml"
 }
 
@@ -81,14 +92,14 @@ up() {
     say "starting Flink $FLINK_VERSION from $FLINK_HOME"
     "$FLINK_HOME/bin/start-cluster.sh" >/dev/null
     for _ in $(seq 1 120); do
-        # Up means a TaskManager has registered its slots, not only that the REST port answers.
+        # Up means the TaskManagers have registered their slots, not only that the REST port answers.
         if overview | grep -q "\"slots-total\":$FLINK_SLOTS"; then
-            say "up: http://localhost:$FLINK_REST_PORT ($FLINK_SLOTS slots); logs in $RUN_DIR/log"
+            say "up: http://localhost:$FLINK_REST_PORT ($FLINK_SLOTS slots, $FLINK_TASKMANAGERS TaskManager(s)); logs in $RUN_DIR/log"
             return
         fi
         sleep 0.5
     done
-    say "error: no TaskManager registered within 60 s; logs in $RUN_DIR/log"
+    say "error: $FLINK_SLOTS slots did not register within 60 s; logs in $RUN_DIR/log"
     "$FLINK_HOME/bin/stop-cluster.sh" >/dev/null 2>&1 || true
     exit 1
 }
@@ -97,6 +108,9 @@ down() {
     [ -x "$FLINK_HOME/bin/stop-cluster.sh" ] || { say "not unpacked, nothing to stop"; return; }
     configure
     "$FLINK_HOME/bin/stop-cluster.sh" >/dev/null 2>&1 || true
+    # stop-cluster.sh stops one TaskManager per line of workers: those of a cluster started with more
+    # FLINK_TASKMANAGERS than this call was given stop here.
+    "$FLINK_HOME/bin/taskmanager.sh" stop-all >/dev/null 2>&1 || true
     for _ in $(seq 1 60); do overview >/dev/null || { say "down"; return; }; sleep 0.5; done
     say "error: the cluster still answers on localhost:$FLINK_REST_PORT"
     exit 1
@@ -108,7 +122,7 @@ taskmanager_kill() {
     [ -s "$pidfile" ] || { say "error: no TaskManager pid in $pidfile"; exit 1; }
     while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done < "$pidfile"
     : > "$pidfile"
-    say "TaskManager killed"
+    say "TaskManager(s) killed"
 }
 
 taskmanager_ids() {
