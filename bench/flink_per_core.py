@@ -1,7 +1,7 @@
 """The build on the loopback Flink cluster, per core, against the DirectRunner and the plain loop.
 
-Same input for all three: copies of the real pages (links under distinct names), 4 and 12 by default
-(FLINK_BENCH_COPIES="4,12"). Flink is the session cluster of deploy/flink/local-cluster.sh (one
+Same input for all three: copies of the real pages (links under distinct names), 4 and 20 by default
+(FLINK_BENCH_COPIES="4,20"), each run ROUNDS times. Flink is the session cluster of deploy/flink/local-cluster.sh (one
 JobManager, 2 slots, ``--parallelism=2``) in two shapes: a TaskManager per slot, as
 deploy/flink/session-cluster.yaml runs them, and one TaskManager with both slots (for the default
 recipe only). Beam's Flink job server submits; each TaskManager starts its SDK workers itself
@@ -149,8 +149,7 @@ def on_flink(shape: str, recipes: dict[str, tuple[Path, Path]], sizes: tuple[int
         counted_build(write_recipe("flink-warm-up", small, {}), args, {})
         for label, pair in recipes.items():
             try:
-                rows[label, shape], rates[label][shape] = measure(label, shape, args, pair, sizes, accounts,
-                                                                  ROUNDS if shape == FLINK else 1)
+                rows[label, shape], rates[label][shape] = measure(label, shape, args, pair, sizes, accounts)
             except BuildFailed as failed:
                 if shape == FLINK:
                     raise
@@ -187,7 +186,7 @@ def main() -> int:
         f"Input: {described}, {LARGE_COPIES} copies (links under distinct names), {size / 1e6:.1f} MB compressed, "
         f"and {SMALL_COPIES} copies ({small_size / 1e6:.1f} MB). "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; the least CPU of "
-        f"{ROUNDS} runs of each size (of one for `{SHARED_WORKER}`), taken in turn; {load()}. "
+        f"{ROUNDS} runs of each size, taken in turn; {load()}. "
         "Produced by `make bench` (bench/flink_per_core.py).",
         "",
         f"Flink 1.19.3 on loopback (deploy/flink/local-cluster.sh: {SLOTS} slots, `--parallelism={SLOTS}`). "

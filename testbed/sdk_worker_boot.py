@@ -10,7 +10,6 @@ Beam's container boot asks it); the worker is the one the pool starts, Beam's Sd
 """
 
 import argparse
-import os
 import shlex
 import stat
 import sys
@@ -26,7 +25,7 @@ def boot_script(folder: Path, environment: dict[str, str] | None = None, cgroup:
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "sdk-worker-boot.sh"
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in (environment or {}).items())
-    join = f"echo $$ > {shlex.quote(str(cgroup / 'cgroup.procs'))}\n" if cgroup is not None else ""
+    join = f"echo $$ > {shlex.quote(str(cgroup / 'cgroup.procs'))} || exit 1\n" if cgroup is not None else ""
     script.write_text(f"#!/bin/sh\n{exports}{join}cd {shlex.quote(str(REPO))}\n"
                       f"exec {shlex.quote(sys.executable)} -m testbed.sdk_worker_boot \"$@\"\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
@@ -50,5 +49,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     sys.exit(main(sys.argv[1:]))

@@ -97,6 +97,9 @@ def test_each_flink_taskmanager_pod_has_one_slot_so_its_sdk_worker_serves_one_bu
         pod = cluster["spec"]["taskManager"]["podTemplate"]["spec"]
         pool = next(c for c in pod["containers"] if c["name"] == "beam-worker-pool")
         assert int(pool["resources"]["requests"]["cpu"]) == 1, manifest
+        # Scaled by pods: enough of them for the job's parallelism.
+        slots = cluster["spec"]["taskManager"]["replicas"]
+        assert slots >= int(cluster["spec"]["flinkConfiguration"]["parallelism.default"]), manifest
     assert "--sdk_worker_parallelism" not in (DEPLOY / "flink" / "submit.sh").read_text()
 
 

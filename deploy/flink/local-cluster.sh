@@ -8,8 +8,8 @@
 #
 #   deploy/flink/local-cluster.sh up|down|status|job-server-jar|home|taskmanager-kill|taskmanager-start
 #
-# taskmanager-kill / taskmanager-start: kill the TaskManagers with SIGKILL (lost machines) and start
-# one again, for recovery tests of streaming jobs.
+# taskmanager-kill / taskmanager-start: kill every TaskManager with SIGKILL (lost machines), and start
+# one TaskManager again, for recovery tests of streaming jobs.
 #
 # job-server-jar: Beam's Flink job server, assembled with Maven from Beam's Flink runner and job
 # service modules of BEAM_RUNNER_VERSION; prints the path of a launcher jar that Beam's
@@ -67,7 +67,8 @@ unpack() {
 configure() {
     # Flattened keys replace the shipped config.yaml (in this cluster's own copy of conf/): loopback
     # only, small memory, fixed ports.
-    if ! [ "$FLINK_TASKMANAGERS" -ge 1 ] 2>/dev/null || [ $((FLINK_SLOTS % FLINK_TASKMANAGERS)) -ne 0 ]; then
+    if ! [[ "$FLINK_SLOTS" =~ ^[1-9][0-9]*$ && "$FLINK_TASKMANAGERS" =~ ^[1-9][0-9]*$ ]] \
+            || [ $((FLINK_SLOTS % FLINK_TASKMANAGERS)) -ne 0 ]; then
         say "error: FLINK_TASKMANAGERS=$FLINK_TASKMANAGERS must be a whole number of at least 1 that divides FLINK_SLOTS=$FLINK_SLOTS"
         exit 2
     fi
@@ -106,7 +107,8 @@ up() {
 
 down() {
     [ -x "$FLINK_HOME/bin/stop-cluster.sh" ] || { say "not unpacked, nothing to stop"; return; }
-    configure
+    # Stopping needs no shape: stop-all below stops every TaskManager, however many were started.
+    FLINK_SLOTS=1 FLINK_TASKMANAGERS=1 configure
     "$FLINK_HOME/bin/stop-cluster.sh" >/dev/null 2>&1 || true
     # stop-cluster.sh stops one TaskManager per line of workers: those of a cluster started with more
     # FLINK_TASKMANAGERS than this call was given stop here.
