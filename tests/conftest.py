@@ -116,3 +116,12 @@ def worker_pool(tmp_path_factory):
     yield f"localhost:{port}"
     process.terminate()
     process.wait(timeout=30)
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's end may wait for a reaper that never comes in a container)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"

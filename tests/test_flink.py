@@ -15,7 +15,7 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from testbed.memory_cap import MemoryCap
-from tests.conftest import REPO, build, free_port, published_bytes, serve, write_recipe
+from tests.conftest import REPO, alive, build, free_port, published_bytes, serve, write_recipe
 from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket
 
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
@@ -119,18 +119,9 @@ def test_a_taskmanager_per_slot_each_starting_its_own_sdk_workers(job_server_jar
                                  capture_output=True, text=True, timeout=120)
     assert stopped.returncode == 0, stopped.stderr
     deadline = time.monotonic() + 30  # SIGTERM: a JVM takes a moment to shut down
-    while [pid for pid in taskmanagers if _alive(pid)] and time.monotonic() < deadline:
+    while [pid for pid in taskmanagers if alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not [pid for pid in taskmanagers if _alive(pid)], "a TaskManager outlived `down`"
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie (an orphan left for an init that does not reap)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    assert not [pid for pid in taskmanagers if alive(pid)], "a TaskManager outlived `down`"
 
 
 # Every SDK worker of the pool together, as a container limit counts them. The job below peaked at

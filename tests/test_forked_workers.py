@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import SHARED_REAL_HTML, WARCFORGE, write_recipe
+from tests.conftest import SHARED_REAL_HTML, WARCFORGE, alive, write_recipe
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -149,23 +149,14 @@ def test_forks_waiting_for_a_start_leave_when_their_build_is_killed():
     """)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         forks = json.loads(build.stdout.readline())
-        assert len(forks) == 3 and all(_alive(pid) for pid in forks)
+        assert len(forks) == 3 and all(alive(pid) for pid in forks)
     finally:
         build.kill()
         build.wait()
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in forks) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in forks) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in forks)
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie (an orphan's end may wait for a reaper that never comes in a container)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
+    assert not any(alive(pid) for pid in forks)
 
 
 def test_a_build_whose_worker_is_killed_fails_and_publishes_nothing(tmp_path, sample_dir):
