@@ -9,10 +9,18 @@ job then does is collected as usual.
 """
 
 import gc
+import os
 import runpy
 import sys
 
+# numpy, which Beam imports, loads OpenBLAS, which starts a thread for every core of the machine as it loads:
+# 0.1 CPU s of every job's start here, and a pool per worker process on a many-core node. No stage calls BLAS
+# (MinHash is element-wise), and a job's parallelism is its workers: one thread, unless the caller chose.
+NATIVE_THREAD_POOLS = {"OPENBLAS_NUM_THREADS": "1"}
+
 if __name__ == "__main__":
+    for name, value in NATIVE_THREAD_POOLS.items():
+        os.environ.setdefault(name, value)  # before anything imports numpy; worker processes inherit it
     gc.disable()
     command = sys.argv.pop(1)  # the rest are the command's own arguments; runpy sets argv[0] to its file
     runpy.run_module(f"beam_jobs.{command}", run_name="__main__", alter_sys=True)

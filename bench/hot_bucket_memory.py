@@ -36,13 +36,13 @@ MEASURING_CAP = 8 << 30  # high enough never to bite: the cgroup is here to coun
 
 
 # What deploy/docker/Dockerfile sets for the SDK workers (ENV), so the pool here runs them as a cluster would.
-WORKER_ENV = {"MALLOC_ARENA_MAX": "2"}
+WORKER_ENV = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def start_pool(cap: MemoryCap | None) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "MALLOC_ARENA_MAX": WORKER_ENV["MALLOC_ARENA_MAX"]}
+           **WORKER_ENV}
     pool = serve([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main", f"--service_port={port}"],
                  port, "Beam's worker pool", env=env, cwd=REPO)
     if cap:

@@ -39,3 +39,25 @@ def test_a_job_started_by_the_cli_imports_without_the_collector_and_runs_with_it
     assert result.returncode == 4, result.stderr
     assert result.stdout.splitlines() == ["False True True ['--a', 'b']"]
     assert result.stderr == ""
+
+
+def test_a_job_loads_numpy_without_a_thread_per_core_unless_the_caller_chose(tmp_path):
+    # OpenBLAS (numpy's) starts a thread per core as it loads, unless told otherwise before.
+    package = tmp_path / "beam_jobs"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"__path__.append({str(REPO / 'beam_jobs')!r})\n")
+    (package / "threads_job.py").write_text(
+        "import os, re\n"
+        "import numpy\n"
+        "threads = re.search(r'^Threads:\\s+(\\d+)', open('/proc/self/status').read(), re.M).group(1)\n"
+        "print(threads, os.environ['OPENBLAS_NUM_THREADS'], flush=True)\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{REPO}"}
+
+    def job(**extra: str) -> list[str]:
+        result = subprocess.run([sys.executable, "-m", "beam_jobs.job", "threads_job"], cwd=tmp_path,
+                                env={**env, **extra}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert job() == ["1", "1"]
+    assert job(OPENBLAS_NUM_THREADS="2")[1] == "2"
