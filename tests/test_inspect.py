@@ -201,7 +201,8 @@ def test_a_pointer_dataset_is_inspected_by_its_pointers(dataset, tmp_path, capsy
                                   for f in manifest["files"].pop(old)]
     (copy / "manifest.json").write_text(json.dumps(manifest))
     code, out, _ = inspect_main(capsys, str(copy), "--sample", "2")
-    # The heading wraps at the output's width (80 here): a long temporary path goes to a line of its own.
+    # The heading wraps at the output's width (--width, 100 by default): a long temporary path (pytest-xdist's
+    # are) goes to a line of its own.
     heading = out.split("\n  recipe", 1)[0]
     assert code == 0 and "".join(heading.split()) == f"warcforgepointerdataset{copy}"
     assert len(sample_heads(out)) == 2

@@ -80,8 +80,11 @@ def test_sigkill_at_20_random_moments_never_loses_the_dataset(sample_dir, tmp_pa
     out = tmp_path / "out"
     started = time.monotonic()
     expected = [run_to_end(recipes[0], out), None]
-    full_run_s = time.monotonic() - started
+    first_s = time.monotonic() - started
     expected[1] = run_to_end(recipes[1], out)
+    # The quicker of the two: the kills below are drawn within it, and a build slowed by a moment's load (another
+    # test process, make test runs two) would put most of them after the builds they are meant to catch.
+    full_run_s = min(first_s, time.monotonic() - started - first_s)
     assert expected[0] != expected[1] and leftovers(out, expected[1]) == []
 
     rng = random.Random(20261129)
