@@ -20,22 +20,27 @@ def test_exit_process_keeps_the_status_and_the_exit_handlers():
     assert result.stdout.splitlines() == ["handlers ran True"]
 
 
-def test_a_job_started_by_the_cli_imports_without_the_collector_and_runs_with_it(tmp_path):
-    # A job module of our own, started as warcforge starts one: what it saw while importing and once running.
-    package = tmp_path / "beam_jobs"
-    package.mkdir()
+def run_probe_job(folder: Path, source: str, *args: str, **environ: str) -> subprocess.CompletedProcess:
+    """A job module of our own (``source``), started as warcforge starts one: ``python -m beam_jobs.job``."""
+    package = folder / "beam_jobs"
+    package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text(f"__path__.append({str(REPO / 'beam_jobs')!r})\n")
-    (package / "probe_job.py").write_text(
+    (package / "probe_job.py").write_text(source)
+    return subprocess.run([sys.executable, "-m", "beam_jobs.job", "probe_job", *args], cwd=folder,
+                          env={"PYTHONPATH": f"{folder}:{REPO}", **environ}, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_a_job_started_by_the_cli_imports_without_the_collector_and_runs_with_it(tmp_path):
+    # What the job saw while importing and once running.
+    result = run_probe_job(tmp_path, (
         "import gc, sys\n"
         "AT_IMPORT = gc.isenabled()\n"
         "if __name__ == '__main__':\n"
         "    from beam_jobs.command import collector_on, exit_process\n"
         "    collector_on()\n"
         "    print(AT_IMPORT, gc.isenabled(), gc.get_freeze_count() > 0, sys.argv[1:], flush=True)\n"
-        "    exit_process(4)\n")
-    env = {"PYTHONPATH": f"{tmp_path}:{REPO}"}
-    result = subprocess.run([sys.executable, "-m", "beam_jobs.job", "probe_job", "--a", "b"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+        "    exit_process(4)\n"), "--a", "b")
     assert result.returncode == 4, result.stderr
     assert result.stdout.splitlines() == ["False True True ['--a', 'b']"]
     assert result.stderr == ""
@@ -43,19 +48,13 @@ def test_a_job_started_by_the_cli_imports_without_the_collector_and_runs_with_it
 
 def test_a_job_loads_numpy_without_a_thread_per_core_unless_the_caller_chose(tmp_path):
     # OpenBLAS (numpy's) starts a thread per core as it loads, unless told otherwise before.
-    package = tmp_path / "beam_jobs"
-    package.mkdir()
-    (package / "__init__.py").write_text(f"__path__.append({str(REPO / 'beam_jobs')!r})\n")
-    (package / "threads_job.py").write_text(
-        "import os, re\n"
-        "import numpy\n"
-        "threads = re.search(r'^Threads:\\s+(\\d+)', open('/proc/self/status').read(), re.M).group(1)\n"
-        "print(threads, os.environ['OPENBLAS_NUM_THREADS'], flush=True)\n")
-    env = {"PYTHONPATH": f"{tmp_path}:{REPO}"}
+    source = ("import os, re\n"
+              "import numpy\n"
+              "threads = re.search(r'^Threads:\\s+(\\d+)', open('/proc/self/status').read(), re.M).group(1)\n"
+              "print(threads, os.environ['OPENBLAS_NUM_THREADS'], flush=True)\n")
 
-    def job(**extra: str) -> list[str]:
-        result = subprocess.run([sys.executable, "-m", "beam_jobs.job", "threads_job"], cwd=tmp_path,
-                                env={**env, **extra}, capture_output=True, text=True, timeout=60)
+    def job(**environ: str) -> list[str]:
+        result = run_probe_job(tmp_path, source, **environ)
         assert result.returncode == 0, result.stderr
         return result.stdout.split()
 
