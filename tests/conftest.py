@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WARCFORGE_SHARED", REPO.parent / "shared"))
 SHARED_WARC = SHARED / "data" / "warc"
 SHARED_REAL_HTML = SHARED / "data" / "real-html"
+# Where deploy/flink/local-cluster.sh and the tests keep what they download once (Flink, jars, venvs).
+CACHE = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
 WARCFORGE = str(Path(sys.executable).with_name("warcforge"))
 
 
@@ -125,3 +128,11 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(")") + 2] != "Z"
+
+
+def still_alive(pids: list[int], within_s: float, poll_s: float = 0.05) -> list[int]:
+    """Those of ``pids`` still running after up to ``within_s`` (none, as soon as all have ended)."""
+    deadline = time.monotonic() + within_s
+    while (running := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(poll_s)
+    return running

@@ -20,11 +20,10 @@ import yaml
 from beam_jobs.dataset_card import dataset_card, recipe_yaml, size_category
 from beam_jobs.recipe import parse_recipe
 from beam_jobs.run_report import STAGES
-from tests.conftest import build, read_rows, write_recipe
+from tests.conftest import CACHE, build, read_rows, write_recipe
 from transforms.common.errors import OutputExistsError
 
 DATASETS = "5.2.0"
-CACHE = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
 FRONT_KEYS = {"configs", "license", "license_name", "license_link", "task_categories", "size_categories",
               "pretty_name"}
 TRICKY_NAME = "web | text: a test"

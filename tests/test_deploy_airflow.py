@@ -16,10 +16,9 @@ import pytest
 
 from beam_jobs.build_args import parse_with_beam_options
 from beam_jobs.refresh import build_parser
-from tests.conftest import REPO
+from tests.conftest import CACHE, REPO
 
 AIRFLOW = "3.3.2"
-CACHE = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
 
 LOAD_DAGS = """
 import json, sys

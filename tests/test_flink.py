@@ -8,14 +8,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from testbed.memory_cap import MemoryCap
-from tests.conftest import REPO, alive, build, free_port, published_bytes, serve, write_recipe
+from tests.conftest import CACHE, REPO, build, free_port, published_bytes, serve, still_alive, write_recipe
 from tests.hot_bucket_check import add_hot_bucket_job, assert_no_worker_grouped_the_bucket
 
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
@@ -89,7 +88,7 @@ def test_a_taskmanager_per_slot_each_starting_its_own_sdk_workers(job_server_jar
     port = free_port()
     env = {**os.environ, "FLINK_REST_PORT": str(port), "FLINK_RPC_PORT": str(free_port()), "PYTHON": sys.executable,
            "FLINK_TASKMANAGERS": "2"}
-    run_dir = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge")) / f"flink-run-{port}"
+    run_dir = CACHE / f"flink-run-{port}"
     # Each worker notes the process that started it: a TaskManager (the runner starts PROCESS workers itself).
     parents = tmp_path / "worker-parents"
     noting = tmp_path / "note-parent.sh"
@@ -118,10 +117,8 @@ def test_a_taskmanager_per_slot_each_starting_its_own_sdk_workers(job_server_jar
         stopped = subprocess.run([CLUSTER, "down"], env={k: v for k, v in env.items() if k != "FLINK_TASKMANAGERS"},
                                  capture_output=True, text=True, timeout=120)
     assert stopped.returncode == 0, stopped.stderr
-    deadline = time.monotonic() + 30  # SIGTERM: a JVM takes a moment to shut down
-    while [pid for pid in taskmanagers if alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not [pid for pid in taskmanagers if alive(pid)], "a TaskManager outlived `down`"
+    # SIGTERM: a JVM takes a moment to shut down.
+    assert not still_alive(taskmanagers, within_s=30, poll_s=0.5), "a TaskManager outlived `down`"
 
 
 # Every SDK worker of the pool together, as a container limit counts them. The job below peaked at

@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import SHARED_REAL_HTML, WARCFORGE, alive, write_recipe
+from tests.conftest import SHARED_REAL_HTML, WARCFORGE, alive, still_alive, write_recipe
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -153,10 +153,7 @@ def test_forks_waiting_for_a_start_leave_when_their_build_is_killed():
     finally:
         build.kill()
         build.wait()
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in forks) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(pid) for pid in forks)
+    assert not still_alive(forks, within_s=10)
 
 
 def test_a_build_whose_worker_is_killed_fails_and_publishes_nothing(tmp_path, sample_dir):
