@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.corpus import archive_files  # noqa: E402
-from bench.hot_bucket_memory import WORKER_ENV  # noqa: E402
+from bench.hot_bucket_memory import WORKER_ENV, WORKER_ENV_TEXT  # noqa: E402
 from bench.pipeline_throughput import RECIPES, WARCFORGE, WORK, copies_of, floor, load, write_recipe  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
 from testbed.cpu_account import CpuAccount  # noqa: E402
@@ -209,7 +209,7 @@ def main() -> int:
         "runs them. Beam's Flink job server submits. Each TaskManager starts its SDK workers itself "
         "(`--environment_type=PROCESS` with testbed/sdk_worker_boot.py, the same SdkHarness that Beam's worker "
         "pool starts, with the environment the worker image deploy/docker/Dockerfile sets: "
-        f"{', '.join(f'`{k}={v}`' for k, v in WORKER_ENV.items())}): on "
+        f"{WORKER_ENV_TEXT}): on "
         "Kubernetes each TaskManager pod has a worker pool of its own, but one pool on loopback cannot serve two "
         "TaskManagers, which number their workers alike. The cluster runs one job (the default recipe on the "
         "smaller input) before the measured ones, not counted: a TaskManager's JIT compiles Flink's own code in "

@@ -37,6 +37,8 @@ MEASURING_CAP = 8 << 30  # high enough never to bite: the cgroup is here to coun
 
 # What deploy/docker/Dockerfile sets for the SDK workers (ENV), so the pool here runs them as a cluster would.
 WORKER_ENV = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1"}
+# How the reports name it.
+WORKER_ENV_TEXT = ", ".join(f"`{name}={value}`" for name, value in WORKER_ENV.items())
 
 
 def start_pool(cap: MemoryCap | None) -> tuple[subprocess.Popen, int]:

@@ -46,7 +46,7 @@ import apache_beam  # noqa: E402
 
 from bench.big_shard import GIB, big_shard  # noqa: E402
 from bench.flink_session import flink_cluster, flink_options  # noqa: E402
-from bench.hot_bucket_memory import WORKER_ENV, start_pool  # noqa: E402
+from bench.hot_bucket_memory import WORKER_ENV_TEXT, start_pool  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
 
 OUT = REPO / "docs" / "SHARD-MEMORY.md"
@@ -318,7 +318,7 @@ def main() -> int:
             "",
             "The loopback Flink 1.19.3 session cluster (deploy/flink/local-cluster.sh: one TaskManager, 2 slots), "
             "Beam's FlinkRunner with `--parallelism=2` and SDK workers from an EXTERNAL worker pool, started with "
-            f"{', '.join(f'`{k}={v}`' for k, v in WORKER_ENV.items())} as deploy/docker/Dockerfile starts them; "
+            f"{WORKER_ENV_TEXT} as deploy/docker/Dockerfile starts them; "
             "the runner starts a new SDK worker when a stage finds none alive, so a job has several, one after "
             "another. Per SDK worker: its VmHWM read from /proc while it runs; all SDK workers together: the sum of "
             f"their VmRSS every {SAMPLE_EVERY_S} s. CPU seconds are the SDK workers' own. The Flink JVMs are not "
