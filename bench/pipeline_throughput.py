@@ -38,10 +38,11 @@ from beam_jobs.job import NATIVE_THREAD_POOLS  # noqa: E402
 from bench.big_shard import MIB, big_shard  # noqa: E402
 from bench.corpus import archive_files  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
+from bench.user_install import user_install  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-PIPELINE.md"
 WORK = REPO / "build" / "bench-pipeline"
-WARCFORGE = str(Path(sys.executable).parent / "warcforge")
+DEVELOPMENT = Path(sys.executable).parent  # this environment: the development extras, Beam's GCP ones among them
 REPEATS = 3  # best of: a two-process run on 2 cores varies by about 3 % from run to run here
 SCALING_ROUNDS = 5  # one worker and two, in turn: a build's wall-clock here moves by 10 % from one minute to the next
 # The marginal rate is the difference of two short runs (2 files of pages, about 2.5 CPU s): 5 rounds, the least
@@ -55,6 +56,7 @@ FINEWEB_FILTERS = {"url": {"enabled": True, "domains": [str(REPO / "configs/bloc
                    "gopher_repetition": {"enabled": True}, "gopher_quality": {"enabled": True},
                    "c4": {"enabled": True}, "fineweb_quality": {"enabled": True}, "pii": {"enabled": True}}
 DEFAULT = "default (extract, exact dedup, write)"
+WITH_GCP_EXTRAS = "default, in the development environment (Beam's GCP extras installed)"
 RECIPES = {  # label: (recipe sections, the floor's near-dedup flag)
     DEFAULT: ({}, False),
     "default + near dedup": ({"dedup": {"near": {"enabled": True}}}, True),
@@ -77,11 +79,12 @@ def children_cpu() -> float:
 
 def best_of(*commands: list[str], by: str = "wall", repeats: int = REPEATS) -> Run:
     """The best of ``repeats`` runs of ``commands`` started together (CPU summed over all of them): the
-    fastest, or with ``by="cpu"`` the one that spent the least CPU."""
+    fastest, or with ``by="cpu"`` the one that spent the least CPU. They run in WORK, so that a ``python -m``
+    finds warcforge where its environment installed it, not in the checkout."""
     best = None
     for _ in range(repeats):
         cpu_before, started = children_cpu(), time.perf_counter()
-        procs = [subprocess.Popen(c, stdout=subprocess.PIPE, text=True) for c in commands]
+        procs = [subprocess.Popen(c, stdout=subprocess.PIPE, text=True, cwd=WORK) for c in commands]
         outputs = [p.communicate()[0] for p in procs]
         if any(p.returncode for p in procs):
             raise SystemExit(f"failed: {commands}")
@@ -102,7 +105,7 @@ def floor(files: list[str], near: bool, repeats: int = REPEATS) -> Run:
     return best
 
 
-def import_cost() -> float:
+def import_cost(bin_dir: Path) -> float:
     """CPU seconds of a Python that only imports the build job as ``warcforge build`` does (``import
     beam_jobs.build`` with the collector off, see beam_jobs/job.py: the interpreter, Beam and what warcforge
     loads before it reads a recipe), least of REPEATS: the part of a build's start-up that is not the build's
@@ -110,17 +113,20 @@ def import_cost() -> float:
     best = None
     for _ in range(REPEATS):
         before = children_cpu()
-        subprocess.run([sys.executable, "-c", "import gc; gc.disable(); import beam_jobs.build"], check=True,
-                       cwd=REPO, env={**NATIVE_THREAD_POOLS, **os.environ})  # as beam_jobs/job.py starts a job
+        subprocess.run([str(bin_dir / "python"), "-c", "import gc; gc.disable(); import beam_jobs.build"],
+                       check=True, cwd=WORK, env={**NATIVE_THREAD_POOLS, **os.environ})  # as beam_jobs/job.py does
         cpu = children_cpu() - before
         best = cpu if best is None else min(best, cpu)
     return best
 
 
-def build(recipe: Path, *beam_args: str, by: str = "wall", repeats: int = REPEATS) -> Run:
+def build(recipe: Path, *beam_args: str, by: str = "wall", repeats: int = REPEATS,
+          bin_dir: Path | None = None) -> Run:
+    """``warcforge build`` of ``recipe``, by default from the user install (bench/user_install.py)."""
     out = WORK / f"out-{recipe.stem}"
     shutil.rmtree(out, ignore_errors=True)
-    run = best_of([WARCFORGE, "build", "--config", str(recipe), "--output", str(out), "--quiet", "--overwrite",
+    warcforge = str((bin_dir or user_install()) / "warcforge")
+    run = best_of([warcforge, "build", "--config", str(recipe), "--output", str(out), "--quiet", "--overwrite",
                    *beam_args], by=by, repeats=repeats)
     run.documents = json.loads((out / "manifest.json").read_text())["documents"]
     return run
@@ -198,7 +204,7 @@ def per_core_rows(files: list[Path]) -> tuple[list[str], dict]:
     inputs = [str(p) for p in files]
     size, first_size = sum(p.stat().st_size for p in files) / 1e6, files[0].stat().st_size / 1e6
     rows, figures = [], {}
-    imports = import_cost()
+    imports = import_cost(user_install())
     for number, (label, (sections, near)) in enumerate(RECIPES.items()):
         span = measure_span(write_recipe(f"recipe-{number}-first", inputs[:1], sections),
                             write_recipe(f"recipe-{number}", inputs, sections), inputs, near, first_size, size)
@@ -250,6 +256,9 @@ def scaling_rows(files: list[Path]) -> tuple[list[str], dict]:
     for number, (label, (sections, _)) in enumerate(list(RECIPES.items())[:2]):
         recipe = write_recipe(f"copies-{number}", linked, sections)
         runs[label] = {"one": partial(build, recipe, repeats=1), "two": partial(build, recipe, *TWO_WORKERS, repeats=1)}
+    recipe = write_recipe("copies-0", linked, RECIPES[DEFAULT][0])
+    runs[WITH_GCP_EXTRAS] = {"one": partial(build, recipe, repeats=1, bin_dir=DEVELOPMENT),
+                             "two": partial(build, recipe, *TWO_WORKERS, repeats=1, bin_dir=DEVELOPMENT)}
     for label, pair in runs.items():
         one, two, fastest, paired = speed_ups(interleaved(pair, SCALING_ROUNDS))
         figures[label] = {"fastest": fastest, "median_of_rounds": paired, "one_s": one.wall, "two_s": two.wall}
@@ -286,7 +295,8 @@ def main() -> int:
         "response records, the recipe's extractor (`resiliparse_pruned`) with the same charset handling, exact "
         "dedup's normalization and SHA-256 of every text, and numpy MinHash with band keys where the recipe has "
         "near dedup; no records kept, nothing written. A build is `warcforge build` in a child process, on one "
-        "in-process worker; CPU is every process's user and system time, from the kernel. Marginal: the rate "
+        "in-process worker, from warcforge installed as `pip install warcforge` installs it, without extras "
+        "(bench/user_install.py); CPU is every process's user and system time, from the kernel. Marginal: the rate "
         "between the run on all files and the run on the first file alone, which leaves out the start-up a "
         "crawl-sized job pays once. Start-up: what the first file's run spent beyond its bytes at the marginal "
         "rate (interpreter, imports, pipeline construction, the runner's per-stage cost). Beyond imports: "
@@ -328,7 +338,9 @@ def main() -> int:
         "Beam itself starts a new Python per worker, which imports them again (1.5 CPU s each; 1.58× here "
         "before the fork, on 2026-11-29). A build process ends without the collector's last pass over its "
         "heap (`beam_jobs.command.exit_process`, 0.4 CPU s) and imports without the collector "
-        "(`beam_jobs/job.py`, 0.1 CPU s), in both columns.",
+        "(`beam_jobs/job.py`, 0.1 CPU s), in both columns. The builds run from the user install, as above; the "
+        "last row is the default recipe again from the development environment, whose extras include Beam's GCP "
+        "ones: with those installed, importing Beam loads Google Cloud's clients too, whatever the runner.",
         "",
         "| what | one worker, s (fastest) | two workers, s (fastest) | speed-up, fastest | speed-up, median of "
         "rounds |",
