@@ -114,7 +114,7 @@ def import_cost(bin_dir: Path) -> float:
     for _ in range(REPEATS):
         before = children_cpu()
         subprocess.run([str(bin_dir / "python"), "-c", "import gc; gc.disable(); import beam_jobs.build"],
-                       check=True, cwd=WORK, env={**NATIVE_THREAD_POOLS, **os.environ})  # as beam_jobs/job.py does
+                       check=True, cwd=WORK)  # the environment has NATIVE_THREAD_POOLS (main), as a job's does
         cpu = children_cpu() - before
         best = cpu if best is None else min(best, cpu)
     return best
@@ -273,6 +273,8 @@ def load() -> str:
 
 
 def main() -> int:
+    for name, value in NATIVE_THREAD_POOLS.items():  # the floor's processes too, as every job's (beam_jobs/job.py)
+        os.environ.setdefault(name, value)
     files, described = archive_files()
     WORK.mkdir(parents=True, exist_ok=True)
     size = sum(p.stat().st_size for p in files)
@@ -294,7 +296,8 @@ def main() -> int:
         "The floor is `bench/plain_loop.py`, run in the same benchmark: one process, fastwarc reading the "
         "response records, the recipe's extractor (`resiliparse_pruned`) with the same charset handling, exact "
         "dedup's normalization and SHA-256 of every text, and numpy MinHash with band keys where the recipe has "
-        "near dedup; no records kept, nothing written. A build is `warcforge build` in a child process, on one "
+        "near dedup; no records kept, nothing written; one OpenBLAS thread, as in a job. A build is "
+        "`warcforge build` in a child process, on one "
         "in-process worker, from warcforge installed as `pip install warcforge` installs it, without extras "
         "(bench/user_install.py); CPU is every process's user and system time, from the kernel. Marginal: the rate "
         "between the run on all files and the run on the first file alone, which leaves out the start-up a "
