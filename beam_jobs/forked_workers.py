@@ -379,12 +379,14 @@ class ForkedSdkWorkerHandler(GrpcWorkerHandler):
 
     def close(self) -> None:
         """Beam closes a run's workers one after another, each close waiting for its worker to end: the first
-        tells every worker of the run to stop, so that they shut down together (0.05 s of a two-worker build)."""
+        tells every worker of the run to stop, so that they shut down together (close_all 0.10 -> 0.065 s here)."""
         with _forks_lock:
             fellows = self._by_run.pop(self._payload["run"], [])
-        for handler in fellows:
-            handler.ask_to_stop()
-        super().close()
+        try:
+            for handler in fellows:
+                handler.ask_to_stop()
+        finally:  # a Ctrl-C here still closes this one as Beam would
+            super().close()
 
     def ask_to_stop(self) -> None:
         """What Beam's close sends first (the end of the control stream), without waiting for the worker; its

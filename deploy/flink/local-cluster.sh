@@ -120,7 +120,8 @@ down() {
 
 taskmanager_kill() {
     # SIGKILL, as a lost machine: no deregistration; the JobManager notices by heartbeat or connection loss.
-    local pidfile="$RUN_DIR/flink--taskexecutor.pid"
+    # Flink's daemon script names it after FLINK_IDENT_STRING, which defaults to the user's name.
+    local pidfile="$RUN_DIR/flink-${FLINK_IDENT_STRING:-${USER:-}}-taskexecutor.pid"
     [ -s "$pidfile" ] || { say "error: no TaskManager pid in $pidfile"; exit 1; }
     while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done < "$pidfile"
     : > "$pidfile"
