@@ -71,6 +71,20 @@ def test_time_limited_worker_kills_a_stuck_call_and_recovers():
         worker.stop()
 
 
+def test_a_call_s_time_limit_does_not_count_the_child_s_start_up():
+    worker = TimeLimitedWorker("tests.slow_import_call:answer")  # 1.5 s to import, then answers at once
+    try:
+        assert worker.call((), timeout_s=0.5) == "done"
+    finally:
+        worker.stop()
+
+
+def test_a_child_that_cannot_start_is_named():
+    worker = TimeLimitedWorker("tests.no_such_module:answer")
+    with pytest.raises(RuntimeError, match="tests.no_such_module:answer did not start"):
+        worker.call((), timeout_s=0.5)
+
+
 SLOW_PAGE = ("<html><body><table>" + "".join("<tr>" + "<td>cell text</td>" * 50 + "</tr>" for _ in range(3000))
              + "</table></body></html>").encode()
 ARTICLE = ("<html><body><article>" + "".join(f"<p>{line}</p>" for line in sentence_lines(8, 14))

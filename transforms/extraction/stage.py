@@ -38,6 +38,8 @@ class ExtractTextFn(beam.DoFn):
         self.progress = StageCounters(reasons.PROGRESS)
         self.clock = StageClock(self.progress, reasons.EXTRACT)
         self.worker = TimeLimitedWorker(TRAFILATURA_CALL) if self.settings.extractor == TRAFILATURA else None
+        if self.worker is not None:
+            self.worker.start()  # trafilatura loads here, not in the first page's time limit
         settle_heap()  # extraction makes most of a worker's garbage
 
     def teardown(self) -> None:

@@ -3,6 +3,10 @@
 A thread cannot be stopped from outside and a pathological page can keep an HTML parser busy
 for minutes, so the only hard time limit is a separate process. The child is started once and
 reused; after a timeout it is killed and a fresh one is started for the next call.
+
+A call's time limit counts the call only: a child says it is ready once it has imported its target
+(trafilatura, say: about a second, more on a loaded machine), and no call is sent to it before. A first
+page timed against the start-up too was dead-lettered as a timeout on a busy CI machine.
 """
 
 import importlib
@@ -10,6 +14,9 @@ import multiprocessing
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
+
+READY = "ready"
+START_TIMEOUT_S = 300.0  # a child that has not imported its target by then is taken to be broken
 
 
 class CallTimedOut(Exception):
@@ -19,6 +26,7 @@ class CallTimedOut(Exception):
 def _serve(connection: Connection, target: str) -> None:
     module_name, _, function_name = target.partition(":")
     function: Callable = getattr(importlib.import_module(module_name), function_name)
+    connection.send((READY, None))
     while True:
         try:
             args = connection.recv()
@@ -38,16 +46,27 @@ class TimeLimitedWorker:
         self._process = None
         self._connection: Connection | None = None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the child, if none is running, and wait until it has imported its target (from a DoFn's
+        setup, so the first page does not wait for it either)."""
+        if self._process is not None and self._process.is_alive():
+            return
+        self.stop()
         parent, child = self._context.Pipe()
         self._process = self._context.Process(target=_serve, args=(child, self.target), daemon=True)
         self._process.start()
         child.close()
         self._connection = parent
+        try:
+            ready = parent.poll(START_TIMEOUT_S) and parent.recv()[0] == READY
+        except EOFError:  # it ended while importing: its own traceback is on stderr
+            ready = False
+        if not ready:
+            self.stop()
+            raise RuntimeError(f"the time-limited worker for {self.target} did not start")
 
     def call(self, args: tuple, timeout_s: float) -> Any:
-        if self._process is None or not self._process.is_alive():
-            self._start()
+        self.start()
         self._connection.send(args)
         if not self._connection.poll(timeout_s):
             self.stop()
