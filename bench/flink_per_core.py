@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.corpus import archive_files  # noqa: E402
 from bench.hot_bucket_memory import WORKER_ENV, WORKER_ENV_TEXT  # noqa: E402
-from bench.pipeline_throughput import RECIPES, WARCFORGE, WORK, copies_of, floor, load, write_recipe  # noqa: E402
+from bench.pipeline_throughput import DEVELOPMENT, RECIPES, WORK, copies_of, floor, load, write_recipe  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
 from testbed.cpu_account import CpuAccount  # noqa: E402
 from testbed.local_services import free_port  # noqa: E402
@@ -43,6 +43,9 @@ from testbed.sdk_worker_boot import boot_script  # noqa: E402
 OUT = REPO / "docs" / "BENCH-FLINK.md"
 CLUSTER = str(REPO / "deploy" / "flink" / "local-cluster.sh")
 CACHE = Path(os.environ.get("WARCFORGE_CACHE", Path.home() / ".cache" / "warcforge"))
+# Every build here (Flink's driver and the DirectRunner's) runs from this environment, as the SDK workers do;
+# bench/pipeline_throughput.py's own builds run from the user install.
+WARCFORGE = str(DEVELOPMENT / "warcforge")
 SLOTS = 2
 SMALL_COPIES, LARGE_COPIES = (int(n) for n in os.environ.get("FLINK_BENCH_COPIES", "4,20").split(","))
 # Each size runs this many times, in turn, and the least CPU of each counts: a Flink job's fixed CPU (the JVMs
