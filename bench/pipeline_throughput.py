@@ -253,12 +253,14 @@ def scaling_rows(files: list[Path]) -> tuple[list[str], dict]:
     runs = {"plain loop (no near dedup)": {
         "one": partial(best_of, [*loop, *linked], repeats=1),
         "two": partial(best_of, [*loop, *linked[0::2]], [*loop, *linked[1::2]], repeats=1)}}
-    for number, (label, (sections, _)) in enumerate(list(RECIPES.items())[:2]):
-        recipe = write_recipe(f"copies-{number}", linked, sections)
-        runs[label] = {"one": partial(build, recipe, repeats=1), "two": partial(build, recipe, *TWO_WORKERS, repeats=1)}
-    recipe = write_recipe("copies-0", linked, RECIPES[DEFAULT][0])
-    runs[WITH_GCP_EXTRAS] = {"one": partial(build, recipe, repeats=1, bin_dir=DEVELOPMENT),
-                             "two": partial(build, recipe, *TWO_WORKERS, repeats=1, bin_dir=DEVELOPMENT)}
+    recipes = {label: write_recipe(f"copies-{number}", linked, sections)
+               for number, (label, (sections, _)) in enumerate(list(RECIPES.items())[:2])}
+    # label: (recipe, environment); None is the user install
+    builds = {**{label: (recipe, None) for label, recipe in recipes.items()},
+              WITH_GCP_EXTRAS: (recipes[DEFAULT], DEVELOPMENT)}
+    for label, (recipe, bin_dir) in builds.items():
+        runs[label] = {"one": partial(build, recipe, repeats=1, bin_dir=bin_dir),
+                       "two": partial(build, recipe, *TWO_WORKERS, repeats=1, bin_dir=bin_dir)}
     for label, pair in runs.items():
         one, two, fastest, paired = speed_ups(interleaved(pair, SCALING_ROUNDS))
         figures[label] = {"fastest": fastest, "median_of_rounds": paired, "one_s": one.wall, "two_s": two.wall}
