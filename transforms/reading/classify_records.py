@@ -202,10 +202,10 @@ class HeadReplay(PositionedStream):
         self.stream.seek(target)
         self.position = target
 
-    def readinto(self, buffer: memoryview) -> int:
+    def read_bytes(self, size: int) -> bytes:
         if self.position < len(self.head):
-            return self.deliver(buffer, self.head[self.position: self.position + len(buffer)])
-        return self.deliver(buffer, self.stream.read(len(buffer)))
+            return self.head[self.position: self.position + size]
+        return self.stream.read(size)
 
 
 def _ends_with_record_end(stream: BinaryIO, file_size: int) -> bool:

@@ -228,23 +228,23 @@ class ResumableFile(PositionedStream):
         self._drop_body()
         self.position = target
 
-    def readinto(self, buffer: memoryview) -> int:
+    def read_bytes(self, size: int) -> bytes:
         while True:
             if self._size is not None and self.position >= self._size:
-                return 0
+                return b""
             began = time.monotonic()
             try:
                 self._ensure_body()
-                data = self._body.read(len(buffer))
+                data = self._body.read(size)
                 if not data and (self._size is None or self.position < self._size):
                     if self._size is None:
-                        return 0
+                        return b""
                     raise TransientError(f"connection closed at byte {self.position} of {self._size}")
             except (TransientError, OSError, http.client.HTTPException) as exc:
                 self._retry_after(exc, began)
                 continue
             self.failures = 0
-            return self.deliver(buffer, data)
+            return data
 
     def _ensure_body(self) -> None:
         while self._body is None:
