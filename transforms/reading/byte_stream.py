@@ -41,8 +41,8 @@ class PositionedStream(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         # fastwarc reads a Python stream by read(65536). io.RawIOBase's read makes a zeroed bytearray of that
-        # size, fills it through readinto and copies the result out again: a 64 KiB allocation and three passes
-        # over every byte, some 20,000 times in a Common Crawl file of 134 MB, where the bytes themselves do.
+        # size, fills it through readinto and copies the result out again: a 64 KiB allocation and two copies
+        # more than needed, some 20,000 times for a Common Crawl file of 134 MB. Here the bytes go as they are.
         if size is None or size < 0:
             return self.readall()
         data = self.read_bytes(size)
