@@ -50,7 +50,6 @@ class PositionedStream(io.RawIOBase):
         return data
 
     def readinto(self, buffer: memoryview) -> int:
-        data = self.read_bytes(len(buffer))
+        data = self.read(len(buffer))
         buffer[: len(data)] = data
-        self.position += len(data)
         return len(data)

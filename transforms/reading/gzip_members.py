@@ -89,7 +89,6 @@ class GzipMemberReader(DecompressedView):
         # Compressed input: _data[_index] is the byte at file offset _data_offset + _index.
         self._data, self._index, self._data_offset = b"", 0, 0
         self._decoder = None
-        self._fed = False  # whether the current member has had a piece
         self._out, self._out_index = b"", 0
         self._produced = 0
         self._raw_done = False
@@ -111,6 +110,7 @@ class GzipMemberReader(DecompressedView):
     def _decompress_more(self) -> bool:
         if self.problem is not None:
             return False
+        feed = _FEED
         if self._decoder is None or self._decoder.eof:
             if self._decoder is not None:
                 self.end_offset = self._data_offset + self._index
@@ -122,13 +122,11 @@ class GzipMemberReader(DecompressedView):
             self.member_starts.append(self._produced)
             self.member_offsets.append(self._data_offset + self._index)
             self._decoder = isal_zlib.decompressobj(31)
-            self._fed = False
+            feed = _FIRST_FEED
         if not self._has_input():
             cut = self.file_size - self.member_offsets[-1]
             return self._stop(f"a gzip member cut off before its end ({cut} bytes)")
-        feed = _FEED if self._fed else _FIRST_FEED
         piece = memoryview(self._data)[self._index: self._index + feed]
-        self._fed = True
         try:
             out = self._decoder.decompress(piece)
         except isal_zlib.error as exc:
