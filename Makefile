@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/python bench/filter_parity.py
 	$(BIN)/python bench/near_dedup.py
 	$(BIN)/python bench/pipeline_throughput.py
+	$(BIN)/python bench/instruction_counts.py
 	$(BIN)/python bench/hot_bucket_memory.py
 	$(BIN)/python bench/progress_overhead.py
 	$(BIN)/python bench/shard_memory.py
