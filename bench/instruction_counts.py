@@ -99,6 +99,8 @@ def main() -> int:
         print("valgrind is not installed (apt install valgrind): docs/BENCH-INSTRUCTIONS.md not regenerated")
         return 0
     files, described = archive_files()
+    if len(files) < 2:
+        raise SystemExit(f"the marginal needs two archive files; {described} has {len(files)}")
     small, large = files[:1], files[:2]
     WORK.mkdir(parents=True, exist_ok=True)
     user_install()  # once, before the runs that use it start together
@@ -120,7 +122,7 @@ def main() -> int:
             f"{build.get(name, 0) / 1e6:,.0f} | {floor.get(name, 0) / 1e6:,.0f} |"
             for difference, name in extra[:TOP_FUNCTIONS]]
     fewer = [f"| {name} | {difference / 1e6:,.0f} | {build.get(name, 0) / 1e6:,.0f} | {floor.get(name, 0) / 1e6:,.0f} |"
-             for difference, name in reversed(extra[-5:])]
+             for difference, name in reversed(extra[-5:]) if difference < 0]
     lines = [
         "# The default recipe against the plain loop, in instructions executed",
         "",
