@@ -368,9 +368,9 @@ FINDINGS = [
     "to 32 MiB of documents, the least recently used sent on first (a page copied a million times stays in the "
     "table and crosses the shuffle about once per bundle, as with Beam's lifting), then a `GroupByKey` and a "
     "merge that takes a key's accumulators one at a time. The output is the same, byte for byte. Measured by this"
-    " bench since: the read stage's SDK worker on Flink (the smaller figure of each row) peaks at 354 to 412 MiB "
-    "at either size, where it was 496 MiB at 0.25 GiB and 978 MiB at 1 GiB; the DirectRunner's whole run at 1 GiB"
-    " peaks at 1,615 MiB, where it was 1,929. Tests: tests/test_bounded_combine.py.",
+    " bench since: the read stage's SDK worker on Flink (the smaller figure of each row) peaks at 320 to 412 MiB "
+    "at either size in the runs since, where it was 496 MiB at 0.25 GiB and 978 MiB at 1 GiB; the DirectRunner's "
+    "whole run at 1 GiB peaks at 1,615 MiB, where it was 1,929. Tests: tests/test_bounded_combine.py.",
     "2. **One output shard was one group (Flink): held packed now.** `WriteParquetShards` grouped a shard's "
     "rows with a `GroupByKey` on the shard index and sorted them. Flink batch builds each group as one list and "
     "sends it to the SDK worker as one element, so the worker held a whole shard's documents decoded (about 15 "
@@ -400,7 +400,8 @@ FINDINGS = [
     "freed in it, and the SDK harness runs bundles on a pool of threads. With the two changes above: 504 / 940"
     " / 552 MiB.",
     "   What is left: with the output shards scaled to as many documents per shard, the largest SDK worker "
-    "grows by 47 MiB from 0.25 to 1 GiB, flat within this bench's noise. With 4 output shards it grows with "
+    "grew by 48 MiB from 0.25 to 1 GiB in the run that measured the two changes above, and by 108 to 117 MiB "
+    "in the runs since (the growth lines above; not traced further). With 4 output shards it grows with "
     "the documents of an output shard until they fill a row group (10,000 rows by default), then stays at one "
     "row group per slot; by sampling its RSS beside the Flink job's running vertices, it climbs in the stage "
     "that writes the documents' shards, two shards at a time (one per slot), from about 400 MiB, what the "
