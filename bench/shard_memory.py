@@ -370,7 +370,8 @@ FINDINGS = [
     "merge that takes a key's accumulators one at a time. The output is the same, byte for byte. Measured by this"
     " bench since: the read stage's SDK worker on Flink (the smaller figure of each row) peaks at 320 to 412 MiB "
     "at either size in the runs since, where it was 496 MiB at 0.25 GiB and 978 MiB at 1 GiB; the DirectRunner's "
-    "whole run at 1 GiB peaks at 1,615 MiB, where it was 1,929. Tests: tests/test_bounded_combine.py.",
+    "whole run at 1 GiB peaked at 1,615 MiB, where it was 1,929 (below 900 MiB since, with the changes of "
+    "item 3). Tests: tests/test_bounded_combine.py.",
     "2. **One output shard was one group (Flink): held packed now.** `WriteParquetShards` grouped a shard's "
     "rows with a `GroupByKey` on the shard index and sorted them. Flink batch builds each group as one list and "
     "sends it to the SDK worker as one element, so the worker held a whole shard's documents decoded (about 15 "
