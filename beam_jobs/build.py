@@ -26,6 +26,7 @@ from beam_jobs.command import RunFailedError, collector_on, exit_process, run_co
 from beam_jobs.dataset_card import dataset_card
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
+from beam_jobs.job_options import JobOptions
 from beam_jobs.lock import (
     LOCK_FILE,
     Lock,
@@ -137,7 +138,7 @@ def run_build(argv: list[str], interrupts: Interrupts | None = None) -> dict:
         # A pointer dataset always carries its lock: it is how its records are found and rebuilt.
         made = make_lock(recipe.with_output_format("parquet"))
         lock = Lock(made, dumps_json(made), "made by this build")
-    options = PipelineOptions(beam_args)
+    options = JobOptions(beam_args)
     check_runner_name(options)
     request = BuildRequest(recipe, args.lock or args.config, args.output, args.overwrite, options, argv, args.dry_run,
                            progress=progress, lock=lock, allow_drift=args.allow_drift,

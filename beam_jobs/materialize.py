@@ -19,7 +19,6 @@ import time
 
 import apache_beam as beam
 import fsspec
-from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineState
 
 from beam_jobs.build import show_progress
@@ -28,6 +27,7 @@ from beam_jobs.command import RunFailedError, collector_on, exit_process, run_co
 from beam_jobs.dataset_card import dataset_card
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
+from beam_jobs.job_options import JobOptions
 from beam_jobs.lock import LOCK_FILE, LockDriftError, drift_message, lock_differences, locked_inputs, read_lock
 from beam_jobs.materialize_pipeline import MISSING_DIR, assemble_materialize
 from beam_jobs.pipeline import FILE_LIST
@@ -115,7 +115,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
     if drift and not args.allow_drift:
         raise LockDriftError(drift_message(lock, drift))
     urls = {f.warc_path: f.url for f in locked_inputs(lock, recipe, args.input_root)}
-    options = PipelineOptions(beam_args)
+    options = JobOptions(beam_args)
     check_runner_name(options)
     full = pointed["materializes"]
     holder = Holder.of_this_process("warcforge materialize", float(os.environ.get("WARCFORGE_LEASE_TTL_S",

@@ -28,6 +28,7 @@ from beam_jobs.command import collector_on, exit_process, run_command
 from beam_jobs.crawls import INDEX_URL_VARIABLE
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts, Terminated
+from beam_jobs.job_options import JobOptions
 from beam_jobs.pipeline import read_settings
 from beam_jobs.progress import MODES, resolve_mode
 from beam_jobs.recipe import Recipe, load_recipe
@@ -84,7 +85,7 @@ def run_refresh(argv: list[str], interrupts: Interrupts | None = None) -> dict:
     if recipe.refresh is None:
         raise RecipeError(f"recipe {args.config} has no refresh section; say which crawls to build "
                           "(refresh.since, refresh.newest or refresh.crawls), or use 'warcforge build'")
-    options = PipelineOptions(beam_args)
+    options = JobOptions(beam_args)
     check_runner_name(options)
     policy = read_settings(recipe).policy
     crawls = list_crawls(args.index_url, policy)

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 
 import fsspec
 import pyarrow.parquet as pq
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_jobs.build import BuildRequest, build_dataset
+from beam_jobs.job_options import JobOptions
 from beam_jobs.lock import LOCK_FILE, LOCK_FORMAT, Lock, read_lock
 from beam_jobs.recipe import Recipe, parse_recipe
 from transforms.common.errors import WarcforgeError
@@ -73,7 +73,7 @@ def rebuild(location: str, manifest: dict, chosen: list[str], input_root: str | 
     lock = _dataset_lock(location, manifest, chosen)
     recipe = lock.recipe()
     request = BuildRequest(recipe.with_output_format("parquet"), f"{location} (verify --rebuild)", work, False,
-                           PipelineOptions(beam_args), ["verify", "--rebuild"], lock=lock, input_root=input_root)
+                           JobOptions(beam_args), ["verify", "--rebuild"], lock=lock, input_root=input_root)
     with contextlib.redirect_stdout(sys.stderr):  # the build's summary is progress here, not the answer
         built = build_dataset(request)
     if built["failed_shards"]:

@@ -40,6 +40,7 @@ from beam_jobs.build_args import (
     parse_with_beam_options,
 )
 from beam_jobs.command import collector_on, exit_process
+from beam_jobs.job_options import JobOptions
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import package_versions, recorded_recipe
 from beam_jobs.runners import RunnerOptionsError, check_runner_name, dry_run_report, is_dataflow, runner_name
@@ -123,7 +124,7 @@ def static_folder(pattern: str) -> str:
 def beam_args_for(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
     """The runner: Prism for a local unbounded watch, the DirectRunner for --once; streaming for an
     unbounded watch on any runner."""
-    given = PipelineOptions(beam_args)
+    given = JobOptions(beam_args)
     runner = given.view_as(StandardOptions).runner
     extra = []
     if runner is None:
@@ -167,7 +168,7 @@ def run_watch(argv: list[str], stop: threading.Event) -> dict:
     if recipe.watch is None:
         raise RecipeError(f"recipe {args.config} has no 'watch' section: say what to follow (watch.paths or "
                           "watch.cc_news: true); 'warcforge build' builds a fixed set of files")
-    options = PipelineOptions(beam_args_for(args, beam_args))
+    options = JobOptions(beam_args_for(args, beam_args))
     check_runner_name(options)
     w = recipe.watch
     settings = PollSettings(watch_source(recipe, args.output), _retry_policy(recipe), args.output.rstrip("/"),
