@@ -86,4 +86,5 @@ def _remembered_specs(work_out: Callable) -> Callable:
         return set(state_specs), set(timer_specs)  # a caller's changes stay its own
 
     get_dofn_specs.__doc__ = work_out.__doc__
+    get_dofn_specs.known = found  # what is remembered, by id: a test sees Beam's calls come here
     return get_dofn_specs

@@ -10,7 +10,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import userstate
 
-from beam_jobs.job_options import JobOptions, remember_dofn_specs
+from beam_jobs.job_options import JobOptions, _remembered_specs, remember_dofn_specs
 
 
 def test_a_view_is_made_once_and_reads_what_any_view_wrote() -> None:
@@ -75,3 +75,30 @@ def test_a_stateful_pipeline_still_runs_with_the_specs_remembered() -> None:
         counted = (pipeline | beam.Create([("a", 1), ("a", 2), ("b", 3)]) | beam.ParDo(_Counting())
                    | beam.combiners.Count.PerKey())
         assert_that(counted, equal_to([("a", 2), ("b", 1)]))
+
+
+def test_each_dofn_is_taken_apart_once_for_as_long_as_it_lives() -> None:
+    calls = []
+
+    def work_out(dofn: object) -> tuple[set, set]:
+        calls.append(dofn)
+        return {"spec"}, set()
+
+    remembered = _remembered_specs(work_out)
+    first, second = _Plain(), _Plain()
+    for _ in range(5):
+        assert remembered(first) == ({"spec"}, set())
+    remembered(second)
+    assert calls == [first, second]
+    del calls[:], first
+    assert len(remembered.known) == 1  # the DoFn that went is forgotten with it
+    remembered(second)
+    assert calls == []
+
+
+def test_beam_asks_through_the_remembered_specs_while_it_builds_a_pipeline() -> None:
+    # A Beam upgrade that looked the specs up some other way would leave the cache unused: this fails then.
+    dofn = _Plain()
+    with beam.Pipeline(options=JobOptions(["--runner=DirectRunner"])) as pipeline:
+        _ = pipeline | beam.Create([1]) | beam.ParDo(dofn)
+        assert id(dofn) in userstate.get_dofn_specs.known
