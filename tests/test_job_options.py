@@ -2,6 +2,7 @@
 what Beam reads through either is what it read before."""
 
 import copy
+import gc
 import pickle
 
 import apache_beam as beam
@@ -9,6 +10,7 @@ from apache_beam.coders import VarIntCoder
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, TypeOptions
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import userstate
+from apache_beam.transforms.display import DisplayData
 
 from beam_jobs.job_options import JobOptions, _remembered_specs, remember_dofn_specs
 
@@ -27,6 +29,13 @@ def test_a_view_is_made_once_and_reads_what_any_view_wrote() -> None:
     beams.view_as(StandardOptions).streaming = True
     beams.view_as(TypeOptions).type_check_strictness = "DEFAULT_TO_ANY"
     assert options.get_all_options() == beams.get_all_options()
+
+
+def test_what_is_shown_of_the_options_is_what_beam_shows() -> None:
+    flags = ["--runner=DirectRunner", "--job_name=shown"]
+    ours, beams = DisplayData.create_from_options(JobOptions(flags)), DisplayData.create_from_options(
+        PipelineOptions(flags))
+    assert (ours.namespace, ours.items) == (beams.namespace, beams.items)
 
 
 def test_a_copy_or_an_unpickled_one_makes_its_own_views() -> None:
@@ -91,6 +100,7 @@ def test_each_dofn_is_taken_apart_once_for_as_long_as_it_lives() -> None:
     remembered(second)
     assert calls == [first, second]
     del calls[:], first
+    gc.collect()  # CPython frees it at once; the collector makes sure elsewhere
     assert len(remembered.known) == 1  # the DoFn that went is forgotten with it
     remembered(second)
     assert calls == []
@@ -99,6 +109,11 @@ def test_each_dofn_is_taken_apart_once_for_as_long_as_it_lives() -> None:
 def test_beam_asks_through_the_remembered_specs_while_it_builds_a_pipeline() -> None:
     # A Beam upgrade that looked the specs up some other way would leave the cache unused: this fails then.
     dofn = _Plain()
-    with beam.Pipeline(options=JobOptions(["--runner=DirectRunner"])) as pipeline:
+    options = JobOptions(["--runner=DirectRunner"])
+    with beam.Pipeline(options=options) as pipeline:
         _ = pipeline | beam.Create([1]) | beam.ParDo(dofn)
         assert id(dofn) in userstate.get_dofn_specs.known
+        # The pipeline holds a copy of the options: a JobOptions too, whose views are of its own values.
+        assert isinstance(pipeline.options, JobOptions) and pipeline.options is not options
+        pipeline.options.view_as(StandardOptions).streaming = True
+        assert options.view_as(StandardOptions).streaming is False
