@@ -307,7 +307,8 @@ def main() -> int:
         "rate (interpreter, imports, pipeline construction, the runner's per-stage cost). Beyond imports: "
         f"start-up less the CPU of importing `beam_jobs.build` as `warcforge build` does, with the collector off "
         f"({default['imports']:.2f} s here, measured in the same run): the interpreter, Beam and what warcforge "
-        "loads before it reads a recipe.",
+        "loads before it reads a recipe. Both are differences of runs minutes apart: on a machine whose speed "
+        "drifts they move by tenths of a second, below zero too.",
         "",
         "| recipe | documents out | CPU s, all files | MB/s per CPU, whole run | MB/s per CPU, marginal "
         "| floor MB/s per CPU | marginal ÷ floor | same, median of rounds | start-up CPU s "
