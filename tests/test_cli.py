@@ -96,6 +96,14 @@ def test_help_loads_no_beam():
     assert result.stdout == "False\n", result.stderr
 
 
+def test_the_launcher_reads_no_package_metadata_unless_asked_for_the_version():
+    # Every 'warcforge build' starts here before its own process: the version is looked up by --version alone.
+    code = ("import sys; from beam_jobs import cli; cli.build_parser().parse_known_args(['build', '--config', 'r']); "
+            "print('importlib.metadata' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.stdout == "False\n", result.stderr
+
+
 def test_bad_recipe_stops_before_any_work(tmp_path):
     recipe = tmp_path / "bad.yaml"
     recipe.write_text("name: x\ninput:\n  paths: [a.warc.gz]\noutput:\n  num_shards: many\n  codec: zstd\n")
