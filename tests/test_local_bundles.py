@@ -1,0 +1,75 @@
+"""The local runner's in-process hand-over: a routed transform's output reaches its buffer as plain bytes."""
+
+from types import SimpleNamespace
+
+from apache_beam.portability.api import beam_fn_api_pb2
+from apache_beam.runners.worker import data_plane
+
+from beam_jobs import local_bundles
+from beam_jobs.local_bundles import _Routing
+
+
+class RecordingBuffer:
+    def __init__(self) -> None:
+        self.appended: list[bytes] = []
+
+    def append(self, data: bytes) -> None:
+        self.appended.append(data)
+
+
+class Context:
+    """The two methods of a stage's context that routing uses."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[bytes, RecordingBuffer] = {}
+
+    def get_buffer(self, buffer_id: bytes, transform_id: str) -> RecordingBuffer:
+        return self.buffers.setdefault(buffer_id, RecordingBuffer())
+
+
+def routing() -> tuple[_Routing, data_plane.InMemoryDataChannel, Context]:
+    runner_side = data_plane.InMemoryDataChannel()
+    context = Context()
+    return _Routing(SimpleNamespace(data_conn=runner_side), context, {"routed": b"group:1"}, False), \
+        runner_side, context
+
+
+def test_a_routed_transform_s_output_goes_to_its_buffer_as_bytes_without_a_message(monkeypatch) -> None:
+    messages = []  # what reaches the runner side's inbox while the bundle runs
+    beams_append = local_bundles._RoutedOutputs.append
+    monkeypatch.setattr(local_bundles._RoutedOutputs, "append",
+                        lambda self, element: (messages.append(element.transform_id), beams_append(self, element)))
+    route, runner_side, context = routing()
+    worker_side = runner_side.inverse()
+    with route:
+        stream = worker_side.output_stream("bundle-1", "routed")
+        stream.write(b"first element")
+        stream.flush()
+        stream.close()  # nothing more written: an empty close delivers nothing
+        other = worker_side.output_stream("bundle-1", "not routed")
+        other.write(b"kept for Beam")
+        other.close()
+    assert context.buffers[b"group:1"].appended == [b"first element"]
+    assert messages == ["not routed"]  # the routed bytes were never wrapped in a message
+    # Beam's own path still carries the rest, as a message in the runner side's inbox.
+    assert [(m.transform_id, m.data) for m in runner_side._inputs] == [("not routed", b"kept for Beam")]
+    assert all(isinstance(m, beam_fn_api_pb2.Elements.Data) for m in runner_side._inputs)
+
+
+def test_after_the_bundle_the_channel_is_beam_s_own_again() -> None:
+    route, runner_side, context = routing()
+    worker_side = runner_side.inverse()
+    with route:
+        assert "output_stream" in vars(worker_side)
+    assert "output_stream" not in vars(worker_side)
+    stream = worker_side.output_stream("bundle-2", "routed")
+    stream.write(b"after")
+    stream.close()
+    assert b"group:1" not in context.buffers
+    assert [m.data for m in runner_side._inputs] == [b"after"]
+
+
+def test_a_dry_run_leaves_the_channel_alone() -> None:
+    runner_side = data_plane.InMemoryDataChannel()
+    with _Routing(SimpleNamespace(data_conn=runner_side), Context(), {"routed": b"group:1"}, True):
+        assert "output_stream" not in vars(runner_side.inverse())
