@@ -47,6 +47,7 @@ bench: venv
 	$(BIN)/python bench/near_dedup.py
 	$(BIN)/python bench/pipeline_throughput.py
 	$(BIN)/python bench/instruction_counts.py
+	$(BIN)/python bench/time_shares.py
 	$(BIN)/python bench/hot_bucket_memory.py
 	$(BIN)/python bench/progress_overhead.py
 	$(BIN)/python bench/shard_memory.py
