@@ -31,6 +31,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from bench.user_install import user_install  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-TIME-SHARES.md"
 WORK = REPO / "build" / "bench-time-shares"
-ROUNDS = 3
+ROUNDS = 5  # a round's figure moves by a few per cent with the machine (0.89 to 0.94 in one run)
 RATE = 200  # samples per second; py-spy pauses the process for each (see the module's doc)
 SIZES = (32 * MIB, 128 * MIB)  # the files the build's marginal is taken between, as in BENCH-PIPELINE.md
 
@@ -208,7 +209,8 @@ def main() -> int:
         "machine's speed, moving a run's time by 10 to 25 % here, cancels out of; the build's marginal time per "
         "unit is taken between its two files, without its fixed costs (bench/time_shares.py says how).",
         "",
-        f"Floor ÷ build, per core, marginal: **{ratio:.3f}×** (rounds: {', '.join(f'{r:.3f}' for r in per_round)}; "
+        f"Floor ÷ build, per core, marginal: **{ratio:.3f}×** from all rounds' samples together (rounds: "
+        f"{', '.join(f'{r:.3f}' for r in per_round)}, median {statistics.median(per_round):.3f}; "
         "the target of issue 18 is ≥ 0.95×). The floor takes "
         f"{per_floor_work(floor, ALL):.3f} units of time per unit of floor work, the build {build[ALL]:.3f}.",
         "",

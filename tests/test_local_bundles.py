@@ -73,3 +73,29 @@ def test_a_dry_run_leaves_the_channel_alone() -> None:
     runner_side = data_plane.InMemoryDataChannel()
     with _Routing(SimpleNamespace(data_conn=runner_side), Context(), {"routed": b"group:1"}, True):
         assert "output_stream" not in vars(runner_side.inverse())
+
+
+def direct_input_manager(channel: object) -> local_bundles._DirectInputBundleManager:
+    manager = object.__new__(local_bundles._DirectInputBundleManager)  # only its worker handler is used here
+    manager._worker_handler = SimpleNamespace(data_conn=channel)
+    return manager
+
+
+def test_an_in_process_worker_gets_its_input_as_one_message_of_the_chunk_s_bytes() -> None:
+    runner_side = data_plane.InMemoryDataChannel()
+    direct_input_manager(runner_side)._send_input_to_worker("bundle-3", "read", [b"encoded ", b"elements"])
+    direct_input_manager(runner_side)._send_input_to_worker("bundle-4", "read", [])
+    sent = runner_side.inverse()._inputs
+    assert [(m.instruction_id, m.transform_id, m.data) for m in sent] == [
+        ("bundle-3", "read", b"encoded elements"), ("bundle-4", "read", b"")]
+    # The worker reads it as it reads Beam's own: the elements of its instruction, the empty message left out.
+    worker_side = runner_side.inverse()
+    assert [m.data for m in worker_side.input_elements("bundle-3", [])] == [b"encoded elements"]
+
+
+def test_a_worker_in_another_process_gets_its_input_as_beam_sends_it(monkeypatch) -> None:
+    sent = []
+    monkeypatch.setattr(local_bundles.fn_runner.BundleManager, "_send_input_to_worker",
+                        lambda self, *args: sent.append(args))
+    direct_input_manager(object())._send_input_to_worker("bundle-5", "read", [b"x"])
+    assert sent == [("bundle-5", "read", [b"x"])]
