@@ -84,7 +84,7 @@ def _direct_output_streams(worker_side: data_plane.InMemoryDataChannel,
     Beam's in-memory channel wraps each flush (about 10 MB) in a protobuf message for the other side to take
     the bytes out again, a copy each way: 1.0 to 1.3 % of a one-worker build's run, and 0.2 % after this
     (py-spy's samples in bench/time_shares.py, 2026-12-02)."""
-    beams_own = worker_side.output_stream
+    beams_own = type(worker_side).output_stream.__get__(worker_side)  # the class's method, whatever the instance has
 
     def output_stream(instruction_id: str, transform_id: str) -> data_plane.ClosableOutputStream:
         route = routes.get(transform_id)
@@ -171,7 +171,8 @@ class BoundedBundleManager(fn_runner.BundleManager):
 class _DirectInputBundleManager(fn_runner.BundleManager):
     """Beam's bundle manager, handing an in-process worker its input as one message made from the chunk itself.
     Beam's own copies the chunk into an output stream, out of it again, and into the message: two copies of
-    each bundle's input more than this (about 0.4 % of a one-worker build's run, bench/time_shares.py)."""
+    each bundle's input more than this (sending input took 0.4 % of a one-worker build's run that way,
+    py-spy's samples in bench/time_shares.py, 2026-12-02)."""
 
     def _send_input_to_worker(self, process_bundle_id: str, read_transform_id: str, byte_streams: object) -> None:
         channel = self._worker_handler.data_conn
@@ -190,6 +191,7 @@ class _Routing:
                  dry_run: bool) -> None:
         self.channel = getattr(handler, "data_conn", None)
         self.context, self.expected_outputs, self.dry_run = context, expected_outputs, dry_run
+        self.worker_side: data_plane.InMemoryDataChannel | None = None  # whose output_stream this bundle replaced
 
     def __enter__(self) -> None:
         if self.dry_run or not isinstance(self.channel, data_plane.InMemoryDataChannel):
@@ -197,8 +199,8 @@ class _Routing:
         routes = {transform_id: self._to_buffer(transform_id) for transform_id in self.expected_outputs}
         self.channel._inputs = _RoutedOutputs(self.channel._inputs, routes)
         # The worker's operations ask its side of the channel for their output streams when the bundle starts.
-        worker_side = self.channel.inverse()
-        worker_side.output_stream = _direct_output_streams(worker_side, routes)
+        self.worker_side = self.channel.inverse()
+        self.worker_side.output_stream = _direct_output_streams(self.worker_side, routes)
 
     def _to_buffer(self, transform_id: str) -> Callable[[bytes], None]:
         def append(data: bytes) -> None:
@@ -207,10 +209,14 @@ class _Routing:
         return append
 
     def __exit__(self, *exc_info: object) -> None:
+        # Whatever happened: Beam's own output streams again. (Beam's reading of the bundle's outputs has
+        # usually replaced the inbox below with a plain list by now, so that is no sign of what was set.)
+        if self.worker_side is not None:
+            self.worker_side.__dict__.pop("output_stream", None)
+            self.worker_side = None
         if isinstance(self.channel, data_plane.InMemoryDataChannel) and isinstance(self.channel._inputs,
                                                                                  _RoutedOutputs):
             self.channel._inputs = list(self.channel._inputs)
-            self.channel.inverse().__dict__.pop("output_stream", None)  # Beam's own method again
 
 
 class _Shared:

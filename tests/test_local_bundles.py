@@ -56,17 +56,35 @@ def test_a_routed_transform_s_output_goes_to_its_buffer_as_bytes_without_a_messa
     assert all(isinstance(m, beam_fn_api_pb2.Elements.Data) for m in runner_side._inputs)
 
 
-def test_after_the_bundle_the_channel_is_beam_s_own_again() -> None:
-    route, runner_side, context = routing()
-    worker_side = runner_side.inverse()
-    with route:
-        assert "output_stream" in vars(worker_side)
-    assert "output_stream" not in vars(worker_side)
-    stream = worker_side.output_stream("bundle-2", "routed")
+def test_after_each_bundle_the_channel_is_beam_s_own_again() -> None:
+    runner_side = data_plane.InMemoryDataChannel()
+    worker_side, context = runner_side.inverse(), Context()
+    for bundle in range(3):
+        with _Routing(SimpleNamespace(data_conn=runner_side), context, {"routed": b"group:1"}, False):
+            assert "output_stream" in vars(worker_side)
+            stream = worker_side.output_stream(f"bundle-{bundle}", "routed")
+            stream.write(b"routed")
+            stream.close()
+            # As Beam's bundle manager does after the worker's bundle: its reading leaves a plain list as the inbox.
+            list(runner_side.input_elements(f"bundle-{bundle}", ["routed"]))
+        assert "output_stream" not in vars(worker_side)
+    assert context.buffers[b"group:1"].appended == [b"routed"] * 3
+    stream = worker_side.output_stream("bundle-9", "routed")
     stream.write(b"after")
     stream.close()
-    assert b"group:1" not in context.buffers
+    assert context.buffers[b"group:1"].appended == [b"routed"] * 3
     assert [m.data for m in runner_side._inputs] == [b"after"]
+
+
+def test_a_failed_bundle_leaves_the_channel_as_beam_s_own() -> None:
+    route, runner_side, _ = routing()
+    try:
+        with route:
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    assert "output_stream" not in vars(runner_side.inverse())
+    assert type(runner_side._inputs) is list
 
 
 def test_a_dry_run_leaves_the_channel_alone() -> None:
