@@ -1,10 +1,11 @@
 """The default recipe against the plain loop per core, from the shares of a run's time: a per-core figure
-in time that the machine's speed does not move.
+in time that the machine's speed moves far less than it moves CPU seconds.
 
 On the 2-core machines this project runs on, the same build's CPU time moves by 10 to 25 % between two
 runs a minute apart, more than the per-core gap issue 18 asks about, so a ratio of two runs' times
-(docs/BENCH-PIPELINE.md) says little on its own. Within one run every part of the work is slowed alike,
-so what a part takes beside another holds still. py-spy samples the process's Python stacks at a fixed
+(docs/BENCH-PIPELINE.md) says little on its own. Within one run the parts of the work are slowed about
+alike, so what a part takes beside another moves less: a round's figure here by about 2 %, five rounds'
+together by about 1 % (2026-12-02). py-spy samples the process's Python stacks at a fixed
 rate (native code is counted to the Python line that called it), pausing the process for each sample:
 without the pause about 8 % of the stacks could not be read and were dropped, and the figure came out 2 to
 3 % higher (2026-12-02). Only the thread that runs the
@@ -202,12 +203,14 @@ def main() -> int:
         "and the floor on the larger. Produced by `make bench` (bench/time_shares.py).",
         "",
         "The build is `python -m beam_jobs.job build` of the default recipe (extract, exact dedup, write), one "
-        "in-process worker, from the user install: the samples of its pipeline's run and of its other threads "
-        f"(start-up, imports and the report left out: {small.left_out + large.left_out:,} samples). The floor is "
+        "in-process worker, from the user install: the samples of the thread that runs its pipeline, in the run "
+        f"(start-up, imports, the report and the other threads left out: {small.left_out + large.left_out:,} "
+        "samples). The floor is "
         "bench/plain_loop.py. Extraction and exact dedup's key are the same functions on the same pages in "
-        "both, so each run's time is counted in units of its own time in them (floor work), which the "
-        "machine's speed, moving a run's time by 10 to 25 % here, cancels out of; the build's marginal time per "
-        "unit is taken between its two files, without its fixed costs (bench/time_shares.py says how).",
+        "both, so each run's time is counted in units of its own time in them (floor work), which takes out most "
+        "of the machine's speed (it moves a run's time by 10 to 25 % here, a round's figure by about 2 %); the "
+        "build's marginal time per unit is taken between its two files, without its fixed costs "
+        "(bench/time_shares.py says how).",
         "",
         f"Floor ÷ build, per core, marginal: **{ratio:.3f}×** from all rounds' samples together (rounds: "
         f"{', '.join(f'{r:.3f}' for r in per_round)}, median {statistics.median(per_round):.3f}; "
