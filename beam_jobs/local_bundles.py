@@ -63,27 +63,12 @@ class _PinnedContext:
         return getattr(self._context, name)
 
 
-class _RoutedOutputs(list):
-    """An in-process worker's channel inbox: data for a routed transform goes to its buffer on arrival."""
-
-    def __init__(self, held: list, routes: Mapping[str, Callable[[bytes], None]]) -> None:
-        super().__init__(held)
-        self.routes = routes
-
-    def append(self, element: object) -> None:
-        if isinstance(element, beam_fn_api_pb2.Elements.Data) and element.transform_id in self.routes:
-            if data := element.data:  # each read of a message's bytes field is a copy
-                self.routes[element.transform_id](data)
-            return
-        super().append(element)
-
-
 def _direct_output_streams(worker_side: data_plane.InMemoryDataChannel,
                            routes: Mapping[str, Callable[[bytes], None]]) -> Callable:
     """``worker_side.output_stream`` for a bundle: a routed transform's flushes go to its buffer as they are.
     Beam's in-memory channel wraps each flush (about 10 MB) in a protobuf message for the other side to take
-    the bytes out again, a copy each way: 1.0 to 1.3 % of a one-worker build's run, and 0.2 % after this
-    (py-spy's samples in bench/time_shares.py, 2026-12-02)."""
+    the bytes out again, a copy each way: about 1 % of a one-worker build's run, and 0.3 % with this and
+    ``_DirectInputBundleManager`` (py-spy's samples in bench/time_shares.py, 2026-12-02)."""
     beams_own = type(worker_side).output_stream.__get__(worker_side)  # the class's method, whatever the instance has
 
     def output_stream(instruction_id: str, transform_id: str) -> data_plane.ClosableOutputStream:
@@ -197,8 +182,8 @@ class _Routing:
         if self.dry_run or not isinstance(self.channel, data_plane.InMemoryDataChannel):
             return
         routes = {transform_id: self._to_buffer(transform_id) for transform_id in self.expected_outputs}
-        self.channel._inputs = _RoutedOutputs(self.channel._inputs, routes)
-        # The worker's operations ask its side of the channel for their output streams when the bundle starts.
+        # The worker's operations ask its side of the channel for their output streams when the bundle starts,
+        # so no routed output reaches the runner side's inbox as a message.
         self.worker_side = self.channel.inverse()
         self.worker_side.output_stream = _direct_output_streams(self.worker_side, routes)
 
@@ -209,14 +194,9 @@ class _Routing:
         return append
 
     def __exit__(self, *exc_info: object) -> None:
-        # Whatever happened: Beam's own output streams again. (Beam's reading of the bundle's outputs has
-        # usually replaced the inbox below with a plain list by now, so that is no sign of what was set.)
-        if self.worker_side is not None:
+        if self.worker_side is not None:  # whatever happened: Beam's own output streams again
             self.worker_side.__dict__.pop("output_stream", None)
             self.worker_side = None
-        if isinstance(self.channel, data_plane.InMemoryDataChannel) and isinstance(self.channel._inputs,
-                                                                                 _RoutedOutputs):
-            self.channel._inputs = list(self.channel._inputs)
 
 
 class _Shared:

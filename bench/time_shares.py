@@ -16,7 +16,7 @@ and in the floor (bench/plain_loop.py), on the same pages, so they take the same
 simulation, on the first two real files, resiliparse's code executed the same 2.1 billion instructions in
 both and missed the first-level caches no more often in the build: 1.5 against 1.8 million data misses,
 1.1 against 1.5 million instruction misses; 2026-12-02); each run's samples are counted in units of its own
-samples in those two (F), which the machine's speed cancels out of.
+samples in those two (F), which takes out most of the machine's speed.
 
 The floor's loop has no fixed cost to speak of: T_f ÷ F_f is its time per unit of that work. The build's
 run has some (bundle processors made, Parquet writers opened, the runner's stages): it is run on two files
@@ -62,7 +62,7 @@ BUILD_PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("writing Parquet shards", ("WriteShardFn.process (",)),
     ("shuffles (packing, pre-combine, grouping, handing over)",
      ("pack (", "unpack (", "PartialCombineFn.", "SpillingGroupingBuffer.", "GroupingBuffer.",
-      "DataOutputOperation.", "_RoutedOutputs.", "InMemoryDataChannel.", "SizeBasedBufferingClosableOutputStream.")),
+      "DataOutputOperation.", "InMemoryDataChannel.", "SizeBasedBufferingClosableOutputStream.")),
     ("counters and stage clocks", ("StageCounters.", "StageClock.")),
     ("Beam's per-element machinery (the rest of a bundle)", ("BundleProcessor.process_bundle (",)),
     ("the runner between bundles", ("Pipeline.run (",)),

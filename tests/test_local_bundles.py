@@ -34,12 +34,22 @@ def routing() -> tuple[_Routing, data_plane.InMemoryDataChannel, Context]:
         runner_side, context
 
 
-def test_a_routed_transform_s_output_goes_to_its_buffer_as_bytes_without_a_message(monkeypatch) -> None:
-    messages = []  # what reaches the runner side's inbox while the bundle runs
-    beams_append = local_bundles._RoutedOutputs.append
-    monkeypatch.setattr(local_bundles._RoutedOutputs, "append",
-                        lambda self, element: (messages.append(element.transform_id), beams_append(self, element)))
+class RecordingInbox(list):
+    """The runner side's inbox, noting the transform of every message that reaches it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[str] = []
+
+    def append(self, element: beam_fn_api_pb2.Elements.Data) -> None:
+        self.arrived.append(element.transform_id)
+        super().append(element)
+
+
+def test_a_routed_transform_s_output_goes_to_its_buffer_as_bytes_without_a_message() -> None:
     route, runner_side, context = routing()
+    runner_side._inputs = inbox = RecordingInbox()  # what reaches the runner side's inbox while the bundle runs
+    messages = inbox.arrived
     worker_side = runner_side.inverse()
     with route:
         stream = worker_side.output_stream("bundle-1", "routed")
