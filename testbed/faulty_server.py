@@ -63,9 +63,18 @@ def _handler(root: Path, plan: FaultPlan) -> type:
 
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
             plan.enter()
+            self._left = False
             try:
                 self._serve()
             finally:
+                self._leave()
+
+        def _leave(self) -> None:
+            """The request stops counting as open before its last byte (or its close) is sent: a client can
+            only have finished with it after that, so a request it opens next cannot overlap this one in
+            ``max_active`` because this thread had not been scheduled yet to count its end."""
+            if not self._left:
+                self._left = True
                 plan.leave()
 
         def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
@@ -84,6 +93,7 @@ def _handler(root: Path, plan: FaultPlan) -> type:
             path = self.path.split("?", 1)[0]
             file = root / path.lstrip("/")
             if not file.is_file():
+                self._leave()
                 self.send_error(404)
                 return
             data = file.read_bytes()
@@ -97,6 +107,7 @@ def _handler(root: Path, plan: FaultPlan) -> type:
                 self.send_response(503, "Slow Down")
                 self.send_header("Retry-After", "0")
                 self.send_header("Content-Length", "0")
+                self._leave()
                 self.end_headers()
                 return
             body = data[start:]
@@ -107,15 +118,21 @@ def _handler(root: Path, plan: FaultPlan) -> type:
             if not plan.refuse_ranges:
                 self.send_header("Accept-Ranges", "bytes")
             self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
             if fault is None:
-                self.wfile.write(body)
+                if not body:
+                    self._leave()
+                self.end_headers()
+                self.wfile.write(body[:-1])
+                self._leave()
+                self.wfile.write(body[-1:])
                 return
+            self.end_headers()
             cut = rng.randrange(0, max(1, len(body)))
             self.wfile.write(body[:cut])
             self.wfile.flush()
             if fault == "stall":
                 time.sleep(plan.stall_s)
+            self._leave()
             # An abortive close: the client sees a reset (or a short body), not a clean end.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
