@@ -46,7 +46,9 @@ def exit_process(status: int) -> NoReturn:
     graph and the runner loaded that is 0.4 CPU s, paid after the dataset is published and before the
     command returns, by every build. Frozen, those objects are skipped; they are freed with the process.
     Nothing is left to a finalizer: what a job writes is closed and published before it returns, and
-    atexit handlers (scratch folders) still run."""
+    atexit handlers (scratch folders) still run. The status is decided: a Ctrl-C from here on could only turn
+    it into an interrupted one, so it is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()
     sys.exit(status)
 

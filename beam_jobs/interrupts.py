@@ -8,6 +8,14 @@ signal those are silenced (logging disabled, file descriptor 2 pointed at /dev/n
 one line goes to a copy of the original stderr. During the publish, the build's last step, a
 signal is held back: a publish is short, a finished one leaves nothing to repair, and the build
 then reports what it did.
+
+A raise from the handler can be lost: Python runs the handler at whatever point the main thread
+has reached, and when that is a finalizer or a weakref callback (one runs in resiliparse's
+boilerplate pruning, say) the exception is printed as unraisable and dropped. The build then went
+on, published and exited 0 (2 builds of 16 interrupted at random moments, 2026-12-03). So the
+signal is raised again where the build can stop safely: after each timed step of an in-process
+stage (``transforms.common.stop_check``), before each bundle an in-process worker runs
+(``stop_if_interrupted``) and before the publish (``held``).
 """
 
 import contextlib
@@ -18,9 +26,22 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+from transforms.common.stop_check import set_stop_check
+
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that cleanup runs as it does for Ctrl-C."""
+
+
+_active: "Interrupts | None" = None  # the job's, while its block runs
+entered = False  # whether any has been: before that a Ctrl-C stops a job that has done nothing (beam_jobs.job)
+
+
+def stop_if_interrupted() -> None:
+    """Raise the signal's exception if a signal came, the build has not published and its first raise was
+    lost (module docstring). For the points where stopping is safe: a bundle's start, not a cleanup."""
+    if _active is not None:
+        _active.raise_if_received()
 
 
 class Interrupts:
@@ -31,16 +52,32 @@ class Interrupts:
         self.published = False  # set by the build once its dataset is in place: after that, nothing to undo
         self._holding = False
         self._previous: dict[int, object] = {}
+        self._outer: Interrupts | None = None  # the one active when this one was entered
         self.stderr: TextIO = sys.stderr
 
     def __enter__(self) -> "Interrupts":
+        global _active, entered
+        entered = True
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._previous[signum] = signal.signal(signum, self._handle)
+        self._outer, _active = _active, self
+        set_stop_check(stop_if_interrupted)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        global _active
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        _active = self._outer
+        if _active is None:
+            set_stop_check(None)
+
+    def raise_if_received(self) -> None:
+        """Raise the received signal's exception, unless none came or the build holds it (publishing, or
+        published). Only where the build can stop safely: a raise inside a ``finally`` would cut the
+        cleanup that the first raise started short."""
+        if self.received is not None and not self._holding and not self.published:
+            self._raise()
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.received is not None:
@@ -70,7 +107,9 @@ class Interrupts:
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold signals back while the block (the build's last step) runs: it finishes, and the
-        caller reports that it did. A signal that came during it is in ``received``."""
+        caller reports that it did. A signal that came during it is in ``received``. A signal that came
+        before it and whose raise was lost is raised now, and nothing is published."""
+        self.raise_if_received()
         self._holding = True
         try:
             yield

@@ -21,6 +21,7 @@ from apache_beam.runners.portability.fn_api_runner import execution, fn_runner
 from apache_beam.runners.portability.fn_api_runner.translations import split_buffer_id
 from apache_beam.runners.worker import data_plane
 
+from beam_jobs.interrupts import stop_if_interrupted
 from beam_jobs.local_shuffle import ShuffleSettings, SpillingGroupingBuffer, SpillingListBuffer
 
 # With several workers a grouped input is cut into this many bundles a worker at least (within ``bundle_bytes``).
@@ -96,6 +97,7 @@ class BoundedBundleManager(fn_runner.BundleManager):
     def process_bundle(self, inputs: Mapping[str, execution.PartitionableBuffer], expected_outputs: Mapping,
                        fired_timers: Mapping, expected_output_timers: Mapping,
                        dry_run: bool = False) -> fn_runner.BundleProcessResult:
+        stop_if_interrupted()  # a signal whose raise a finalizer swallowed stops the build here (interrupts.py)
         if not self._bounded(inputs, fired_timers, expected_output_timers):
             return self.fallback.process_bundle(inputs, expected_outputs, fired_timers, expected_output_timers,
                                                 dry_run)
@@ -111,6 +113,7 @@ class BoundedBundleManager(fn_runner.BundleManager):
             results = []
             while (chunk := chunks.next()) is not None:
                 try:
+                    stop_if_interrupted()
                     with _Routing(handler, self.bundle_context_manager, expected_outputs, dry_run):
                         results.append(manager.process_bundle({name: [chunk]}, expected_outputs, {},
                                                               expected_output_timers, dry_run))

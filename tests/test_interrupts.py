@@ -4,10 +4,13 @@
 
 import os
 import signal
+import sys
+import weakref
 
 import pytest
 
-from beam_jobs.interrupts import Interrupts, Terminated
+from beam_jobs.interrupts import Interrupts, Terminated, stop_if_interrupted
+from transforms.common.stage import StageClock, StageCounters
 
 
 def test_a_signal_during_the_publish_waits_for_it_and_is_remembered():
@@ -31,3 +34,60 @@ def test_before_the_publish_sigterm_raises_in_the_main_thread_and_a_second_signa
             os.kill(os.getpid(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGINT)  # the cleanup the first one started is not broken
         assert interrupts.received == signal.SIGTERM
+
+
+def _signal_inside_a_weakref_callback(signum: int) -> list:
+    """Send ``signum`` to this process from a weakref callback, where Python runs the handler and drops what it
+    raises (as unraisable); returns the dropped exceptions' types."""
+    dropped = []
+
+    def callback(_: object) -> None:
+        os.kill(os.getpid(), signum)
+        sum(range(1000))  # Python code after the kill: the handler runs here, inside the callback
+
+    class Thing:
+        pass
+
+    thing = Thing()
+    ref = weakref.ref(thing, callback)  # noqa: F841 - kept alive so that its callback runs
+    previous, sys.unraisablehook = sys.unraisablehook, lambda unraisable: dropped.append(unraisable.exc_type)
+    try:
+        del thing
+    finally:
+        sys.unraisablehook = previous
+    return dropped
+
+
+def test_a_signal_whose_raise_a_callback_dropped_stops_the_stage_and_the_publish():
+    with Interrupts(verbose=True, stop_children=lambda: None) as interrupts:
+        assert _signal_inside_a_weakref_callback(signal.SIGINT) == [KeyboardInterrupt]
+        assert interrupts.received == signal.SIGINT  # the raise was lost: the build would go on
+        with pytest.raises(KeyboardInterrupt):
+            stop_if_interrupted()  # before the next bundle
+        clock = StageClock(StageCounters("test"), "test")
+        with pytest.raises(KeyboardInterrupt):
+            with clock:  # after the next timed step of a stage
+                pass
+        with pytest.raises(ZeroDivisionError):  # an exception already unwinding is left alone
+            with clock:
+                1 / 0  # noqa: B018
+        published = False
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts.held():
+                published = True
+        assert not published  # nothing is published, and the build exits as interrupted
+        interrupts.published = True
+        stop_if_interrupted()  # once published, the build only tidies up
+    stop_if_interrupted()  # and outside a job's block nothing is checked
+    with clock:
+        pass
+
+
+def test_sigterm_whose_raise_was_dropped_is_raised_again_as_terminated():
+    with Interrupts(verbose=True, stop_children=lambda: None) as interrupts:
+        assert _signal_inside_a_weakref_callback(signal.SIGTERM) == [Terminated]
+        with pytest.raises(Terminated):
+            stop_if_interrupted()
+        with pytest.raises(Terminated):
+            with interrupts.held():
+                pass

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -196,6 +197,23 @@ def test_ctrl_c_ends_with_one_line_and_leaves_the_output_as_it_was(tmp_path, sha
                                               "nothing was published, the output is as it was"
         assert "Traceback" not in err
         assert tree(out) == before
+
+
+def test_ctrl_c_while_the_job_starts_is_one_line_not_a_traceback(tmp_path, small_input):
+    out = tmp_path / "out"
+    recipe = write_recipe(tmp_path / "r.yaml", [small_input])
+    run = subprocess.Popen([sys.executable, "-m", "beam_jobs.job", "build", "--config", str(recipe), "--output",
+                            str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    # Beam's compiled modules loading: the job imports, and its own signal handling has not begun.
+    while "apache_beam" not in Path(f"/proc/{run.pid}/maps").read_text():
+        assert run.poll() is None and time.monotonic() < deadline
+        time.sleep(0.002)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert err.strip().splitlines() == ["warcforge: interrupted while starting; nothing was done"]
+    assert not out.exists()
 
 
 def _wait_for_reading(run: subprocess.Popen) -> None:

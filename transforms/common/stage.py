@@ -17,6 +17,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.common.packed import pack, unpack
 from transforms.common.progress import ProgressTally, process_tally
+from transforms.common.stop_check import check_stop
 
 
 class StageCounters:
@@ -52,6 +53,8 @@ class StageClock:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.inc(self.name, int((time.perf_counter() - self.started) * 1e6))
+        if exc[0] is None:  # never while an exception unwinds: that may be the interrupt itself, or a cleanup
+            check_stop()  # a Ctrl-C whose raise was lost stops the stage here, not at its bundle's end
 
 
 _heap_settled = False
