@@ -12,7 +12,7 @@ then reports what it did.
 A raise from the handler can be lost: Python runs the handler at whatever point the main thread
 has reached, and when that is a finalizer or a weakref callback (one runs in resiliparse's
 boilerplate pruning, say) the exception is printed as unraisable and dropped. The build then went
-on, published and exited 0 (2 builds of 16 interrupted at random moments, 2026-12-03). So the
+on, published and exited 0 (3 builds of 34 interrupted at random moments, 2026-12-03). So the
 signal is raised again where the build can stop safely: after each timed step of an in-process
 stage (``transforms.common.stop_check``), before each bundle an in-process worker runs
 (``stop_if_interrupted``) and before the publish (``held``).
@@ -34,7 +34,34 @@ class Terminated(BaseException):
 
 
 _active: "Interrupts | None" = None  # the job's, while its block runs
-entered = False  # whether any has been: before that a Ctrl-C stops a job that has done nothing (beam_jobs.job)
+# A job process's signals outside its own handling (``on_job_signal``): None while it starts, a signal then
+# received, or DECIDED once the job's handling has ended and its exit status is decided.
+_job_signal: int | None = None
+DECIDED = -1
+
+
+def handle_job_signals() -> None:
+    """First in a job process (``beam_jobs.job``): Ctrl-C and SIGTERM go to ``on_job_signal`` whenever the
+    job's own handling (``Interrupts``, the watch's) is not in place."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_job_signal)
+
+
+def on_job_signal(signum: int, frame: object) -> None:
+    """While the job starts nothing is done yet: the signal stops it (``beam_jobs.job`` says so in one line)
+    and is kept, so that if a finalizer drops this raise the job's ``Interrupts`` raises it again. Once the
+    job's status is decided (``job_status_decided``) a signal could only misreport it: ignored."""
+    global _job_signal
+    if _job_signal == DECIDED:
+        return
+    _job_signal = signum
+    raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
+
+
+def job_status_decided() -> None:
+    """The job's own handling has ended: what it did is decided, and a later signal is ignored."""
+    global _job_signal
+    _job_signal = DECIDED
 
 
 def stop_if_interrupted() -> None:
@@ -56,8 +83,11 @@ class Interrupts:
         self.stderr: TextIO = sys.stderr
 
     def __enter__(self) -> "Interrupts":
-        global _active, entered
-        entered = True
+        global _active
+        if _active is self:
+            raise RuntimeError("an Interrupts block is not re-entrant")
+        if _job_signal is not None and _job_signal != DECIDED:
+            self.received = _job_signal  # came while the job started, its raise dropped: raised at the first check
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._previous[signum] = signal.signal(signum, self._handle)
         self._outer, _active = _active, self
@@ -66,6 +96,8 @@ class Interrupts:
 
     def __exit__(self, *exc: object) -> None:
         global _active
+        if self._outer is None:
+            job_status_decided()  # before the job's handler (on_job_signal) is back in place
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         _active = self._outer

@@ -23,13 +23,17 @@ if __name__ == "__main__":
         os.environ.setdefault(name, value)  # before anything imports numpy; worker processes inherit it
     gc.disable()
     command = sys.argv.pop(1)  # the rest are the command's own arguments; runpy sets argv[0] to its file
+    from beam_jobs import interrupts  # small: the standard library and one module of transforms.common
+
+    interrupts.handle_job_signals()
     try:
         runpy.run_module(f"beam_jobs.{command}", run_name="__main__", alter_sys=True)
-    except KeyboardInterrupt:
-        # Ctrl-C while the job imports, before its own handling (beam_jobs.interrupts) began: nothing was done.
-        # Once that handling began the job decides its exit itself (and ignores Ctrl-C as it exits).
-        handling = sys.modules.get("beam_jobs.interrupts")
-        if "--verbose" in sys.argv or (handling is not None and handling.entered):
+    except (KeyboardInterrupt, interrupts.Terminated) as stopped:
+        # Raised only by interrupts.on_job_signal, while the job starts (it imports, reads its arguments):
+        # nothing was done. Once the job's own handling has ended a signal is ignored.
+        if "--verbose" in sys.argv:
             raise
-        print("warcforge: interrupted while starting; nothing was done", file=sys.stderr)
-        sys.exit(130)
+        interrupted = isinstance(stopped, KeyboardInterrupt)
+        print(f"warcforge: {'interrupted' if interrupted else 'terminated (SIGTERM)'} while starting; nothing was done",
+              file=sys.stderr)
+        sys.exit(130 if interrupted else 143)

@@ -40,6 +40,7 @@ from beam_jobs.build_args import (
     parse_with_beam_options,
 )
 from beam_jobs.command import collector_on, exit_process
+from beam_jobs.interrupts import job_status_decided
 from beam_jobs.job_options import JobOptions
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import package_versions, recorded_recipe
@@ -457,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warcforge: error: the watch pipeline failed: {redact_text(first)}", file=ERR)
         return EXIT_FAILED
     finally:
+        job_status_decided()  # a signal from here on is ignored (beam_jobs.interrupts)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if received:

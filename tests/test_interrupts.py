@@ -9,6 +9,7 @@ import weakref
 
 import pytest
 
+from beam_jobs import interrupts as interrupts_module
 from beam_jobs.interrupts import Interrupts, Terminated, stop_if_interrupted
 from transforms.common.stage import StageClock, StageCounters
 
@@ -91,3 +92,26 @@ def test_sigterm_whose_raise_was_dropped_is_raised_again_as_terminated():
         with pytest.raises(Terminated):
             with interrupts.held():
                 pass
+
+
+def test_a_signal_dropped_while_the_job_started_is_raised_by_its_first_check(monkeypatch):
+    monkeypatch.setattr(interrupts_module, "_job_signal", None)
+    with pytest.raises(KeyboardInterrupt):
+        interrupts_module.on_job_signal(signal.SIGINT, None)  # as beam_jobs.job's handler raises it
+    # Suppose a finalizer dropped that raise: the job went on and entered its own handling.
+    with Interrupts(verbose=True, stop_children=lambda: None) as interrupts:
+        assert interrupts.received == signal.SIGINT
+        with pytest.raises(KeyboardInterrupt):
+            stop_if_interrupted()
+    # The job's handling has ended and its status is decided: a signal now is ignored, not misreported.
+    interrupts_module.on_job_signal(signal.SIGINT, None)
+    interrupts_module.on_job_signal(signal.SIGTERM, None)
+
+
+def test_an_interrupts_block_is_not_re_entrant():
+    interrupts = Interrupts(verbose=True, stop_children=lambda: None)
+    with interrupts:
+        with pytest.raises(RuntimeError, match="not re-entrant"):
+            with interrupts:
+                pass
+    stop_if_interrupted()  # and leaving it left nothing active
