@@ -1,15 +1,24 @@
-"""Stopping a watch's job on a Flink session cluster, through Flink's REST API.
+"""Stopping a job on a Flink session cluster, through Flink's REST API.
 
 Beam's Flink job server ends its own side of a job on cancel but leaves the job running on a
 session cluster (it then restarts without its driver). So the watch names its job
 (``--job_name``) and, when told to stop, finds it by that name and cancels it, or stops it with a
 savepoint (``--stop_with_savepoint DIR``) that ``--savepoint_path`` starts the next watch from.
+
+A build is named the same way (``name_build_job``) and its job cancelled when the build does not
+finish (``cancel_build_job``): with SDK workers outside the driver (EXTERNAL or PROCESS, as on
+Kubernetes) the job needs no driver, and after a Ctrl-C it went on to the end and wrote a full set
+of shards under the output's staging, which the build had just removed and said it left as it was.
 """
 
 import json
+import os
 import time
 import urllib.request
 
+from apache_beam.options.pipeline_options import FlinkRunnerOptions, GoogleCloudOptions, PipelineOptions
+
+from beam_jobs.runners import is_flink
 from transforms.common.errors import WarcforgeError
 
 LIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "FAILING"}
@@ -67,3 +76,29 @@ def wait_ended(base: str, name: str, timeout_s: float = 60) -> bool:
             return True
         time.sleep(0.5)
     return False
+
+
+def name_build_job(options: PipelineOptions) -> str | None:
+    """The name of the build's job on a Flink session cluster, given to it here unless ``--job_name`` did;
+    None where the job ends with the driver (other runners, Flink's embedded ``[local]``/``[auto]``)."""
+    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
+    if not is_flink(options) or master.startswith("["):
+        return None
+    named = options.view_as(GoogleCloudOptions)
+    if not named.job_name:
+        named.job_name = f"warcforge-build-{int(time.time())}-{os.getpid()}"
+    return named.job_name
+
+
+def cancel_build_job(options: PipelineOptions, name: str, timeout_s: float = 60) -> str | None:
+    """Cancel the build's job if it still runs on the cluster; a warning if it could not be seen to end."""
+    base = rest_base(options.view_as(FlinkRunnerOptions).flink_master)
+    try:
+        for jid in live_jobs(base, name):
+            cancel(base, jid)
+        if wait_ended(base, name, timeout_s):
+            return None
+        problem = f"it was still running after {timeout_s:.0f} s"
+    except Exception as exc:  # noqa: BLE001 - the build is failing already: say what is left, do not mask why
+        problem = f"the cluster did not answer ({type(exc).__name__}: {exc})"
+    return f"the Flink job {name} on {base} may still be running ({problem}): cancel it there"

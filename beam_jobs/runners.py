@@ -10,6 +10,7 @@ import difflib
 import importlib
 
 from apache_beam.options.pipeline_options import (
+    FlinkRunnerOptions,
     GoogleCloudOptions,
     PipelineOptions,
     SetupOptions,
@@ -37,6 +38,13 @@ def runner_name(options: PipelineOptions) -> str:
 
 def is_dataflow(options: PipelineOptions) -> bool:
     return runner_name(options).rsplit(".", 1)[-1] == DATAFLOW
+
+
+def is_flink(options: PipelineOptions) -> bool:
+    """FlinkRunner, or Beam's PortableRunner in front of a Flink job server (named by --flink_master)."""
+    runner = runner_name(options).rsplit(".", 1)[-1].lower()
+    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
+    return runner.startswith("flink") or (runner.startswith("portable") and not master.startswith("["))
 
 
 def check_runner_name(options: PipelineOptions) -> None:

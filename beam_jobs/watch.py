@@ -44,7 +44,14 @@ from beam_jobs.interrupts import job_status_decided
 from beam_jobs.job_options import JobOptions
 from beam_jobs.recipe import Recipe, load_recipe
 from beam_jobs.run_report import package_versions, recorded_recipe
-from beam_jobs.runners import RunnerOptionsError, check_runner_name, dry_run_report, is_dataflow, runner_name
+from beam_jobs.runners import (
+    RunnerOptionsError,
+    check_runner_name,
+    dry_run_report,
+    is_dataflow,
+    is_flink,
+    runner_name,
+)
 from beam_jobs.watch_pipeline import WatchPlan, assemble_watch, listed_arrivals, poll_arrivals
 from transforms.common.batch_ledger import BatchEntry, BatchLedger
 from transforms.common.errors import LeaseLostError, OutputExistsError, RecipeError, WarcforgeError
@@ -153,13 +160,6 @@ def beam_args_for(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
         raise UsageError("--stop_with_savepoint is for Flink: --runner=FlinkRunner, or PortableRunner with "
                          "--flink_master naming the cluster's REST address")
     return [*beam_args, *extra]
-
-
-def is_flink(options: PipelineOptions) -> bool:
-    """FlinkRunner, or Beam's PortableRunner in front of a Flink job server (named by --flink_master)."""
-    runner = runner_name(options).rsplit(".", 1)[-1].lower()
-    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
-    return runner.startswith("flink") or (runner.startswith("portable") and not master.startswith("["))
 
 
 def run_watch(argv: list[str], stop: threading.Event) -> dict:

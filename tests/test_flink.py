@@ -58,7 +58,7 @@ def test_the_build_on_flink_is_byte_identical_to_the_direct_runner(flink_cluster
     assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
     assert flink["counts"] == direct["counts"] and flink["documents"] > 0
     # It ran on the cluster: Flink lists the finished Beam job, spread over both slots.
-    jobs = [j for j in _get(port, "/jobs/overview")["jobs"] if j["name"].startswith("BeamApp")]
+    jobs = [j for j in _get(port, "/jobs/overview")["jobs"] if j["name"].startswith("warcforge-build-")]
     assert [j["state"] for j in jobs] == ["FINISHED"]
     vertices = _get(port, f"/jobs/{jobs[0]['jid']}")["vertices"]
     assert max(v["parallelism"] for v in vertices) == 2
@@ -108,7 +108,7 @@ def test_a_taskmanager_per_slot_each_starting_its_own_sdk_workers(job_server_jar
                       "--environment_type=PROCESS", f"--environment_config={json.dumps({'command': str(noting)})}")
         assert published_bytes(tmp_path / "flink") == published_bytes(tmp_path / "direct")
         assert flink["counts"] == direct["counts"]
-        (job,) = [j for j in _get(port, "/jobs/overview")["jobs"] if j["name"].startswith("BeamApp")]
+        (job,) = [j for j in _get(port, "/jobs/overview")["jobs"] if j["name"].startswith("warcforge-build-")]
         assert job["state"] == "FINISHED"
         # Both TaskManagers started SDK workers of their own, and nothing else did.
         assert {int(p) for p in parents.read_text().split()} == set(taskmanagers)
@@ -299,3 +299,47 @@ def test_watch_stopped_with_a_savepoint_starts_again_from_it_and_reads_no_file_t
     assert len(reads) == 1 and "sample-00001.warc.gz" in reads[0]  # the file done before the stop is not read
     assert sorted(i["warc_path"] for m in batch_manifests(output).values() for i in m["inputs"]) == [
         "sample-00000.warc.gz", "sample-00001.warc.gz"]
+
+
+def test_ctrl_c_of_a_build_on_flink_cancels_its_job_on_the_cluster(flink_cluster, job_server_jar, worker_pool,
+                                                                   sample_dir, tmp_path):
+    # With SDK workers outside the driver (EXTERNAL, as on Kubernetes) the cluster's job does not need the
+    # driver: left running after a Ctrl-C, it would go on reading and writing under the output's staging.
+    import shutil
+    import signal
+
+    from tests.conftest import WARCFORGE
+
+    port, _ = flink_cluster
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in sorted(sample_dir.glob("*.warc.gz")):
+        for copy in range(24):
+            shutil.copy(path, folder / f"{path.stem}-{copy}.warc.gz")
+    recipe = write_recipe(tmp_path / "r.yaml", [str(folder / "*.warc.gz")])
+    out = tmp_path / "out"
+    before = {j["jid"] for j in _get(port, "/jobs/overview")["jobs"]}
+    err = tmp_path / "build.err"
+    run = subprocess.Popen([WARCFORGE, "build", "--config", str(recipe), "--output", str(out),
+                            "--runner=FlinkRunner", f"--flink_master=localhost:{port}", "--flink_version=1.19",
+                            f"--flink_job_server_jar={job_server_jar}", "--environment_type=EXTERNAL",
+                            f"--environment_config={worker_pool}", "--parallelism=2"],
+                           stdout=subprocess.PIPE, stderr=open(err, "w"), text=True,  # noqa: SIM115
+                           start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not (ours := [j for j in _get(port, "/jobs/overview")["jobs"] if j["jid"] not in before
+                        and j["state"] == "RUNNING"]):
+        assert run.poll() is None and time.monotonic() < deadline, err.read_text()[-3000:]
+        time.sleep(0.5)
+    time.sleep(3)  # reading by now
+    os.killpg(run.pid, signal.SIGINT)  # as a terminal does
+    run.communicate(timeout=180)
+    text = err.read_text()
+    assert run.returncode == 130, text[-3000:]
+    assert text.strip().splitlines()[-1] == "warcforge: interrupted; nothing was published, the output is as it was"
+    deadline = time.monotonic() + 60
+    while (state := _get(port, f"/jobs/{ours[0]['jid']}")["state"]) not in ("CANCELED", "FINISHED", "FAILED"):
+        assert time.monotonic() < deadline, f"the build's job on the cluster is still {state}"
+        time.sleep(0.5)
+    assert state == "CANCELED"
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
