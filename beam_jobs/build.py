@@ -24,7 +24,7 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import cancel_build_job, name_build_job
+from beam_jobs.flink_jobs import cancel_cluster_job, name_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -195,7 +195,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
                       session: BuildSession, started: float, interrupts: Interrupts) -> dict:
     recipe, options = request.recipe, request.options
     staging = session.new_staging()
-    cluster_job = name_build_job(options)  # a job on a session cluster, cancelled if the build does not finish
+    cluster_job = name_cluster_job(options, "build")  # on a session cluster: cancelled if the build does not finish
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
@@ -252,7 +252,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
             interrupts.published = True
     except BaseException:
         if cluster_job is not None and not interrupts.published:  # before staging goes: it would write on there
-            if (left := cancel_build_job(options, cluster_job)) is not None:
+            if (left := cancel_cluster_job(options, cluster_job)) is not None:
                 print(f"warcforge: warning: {left}", file=interrupts.stderr, flush=True)
         session.discard(staging)
         raise

@@ -5,8 +5,8 @@ session cluster (it then restarts without its driver). So the watch names its jo
 (``--job_name``) and, when told to stop, finds it by that name and cancels it, or stops it with a
 savepoint (``--stop_with_savepoint DIR``) that ``--savepoint_path`` starts the next watch from.
 
-A build is named the same way (``name_build_job``) and its job cancelled when the build does not
-finish (``cancel_build_job``): with SDK workers outside the driver (EXTERNAL or PROCESS, as on
+A build (or a materialize) is named the same way (``name_cluster_job``) and its job cancelled when
+it does not finish (``cancel_cluster_job``): with SDK workers outside the driver (EXTERNAL or PROCESS, as on
 Kubernetes) the job needs no driver, and after a Ctrl-C it went on to the end and wrote a full set
 of shards under the output's staging, which the build had just removed and said it left as it was.
 """
@@ -78,20 +78,20 @@ def wait_ended(base: str, name: str, timeout_s: float = 60) -> bool:
     return False
 
 
-def name_build_job(options: PipelineOptions) -> str | None:
-    """The name of the build's job on a Flink session cluster, given to it here unless ``--job_name`` did;
+def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
+    """The name of the ``command``'s job on a Flink session cluster, given to it here unless ``--job_name`` did;
     None where the job ends with the driver (other runners, Flink's embedded ``[local]``/``[auto]``)."""
     master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
     if not is_flink(options) or master.startswith("["):
         return None
     named = options.view_as(GoogleCloudOptions)
     if not named.job_name:
-        named.job_name = f"warcforge-build-{int(time.time())}-{os.getpid()}"
+        named.job_name = f"warcforge-{command}-{int(time.time())}-{os.getpid()}"
     return named.job_name
 
 
-def cancel_build_job(options: PipelineOptions, name: str, timeout_s: float = 60) -> str | None:
-    """Cancel the build's job if it still runs on the cluster; a warning if it could not be seen to end."""
+def cancel_cluster_job(options: PipelineOptions, name: str, timeout_s: float = 60) -> str | None:
+    """Cancel the job if it still runs on the cluster; a warning if it could not be seen to end."""
     base = rest_base(options.view_as(FlinkRunnerOptions).flink_master)
     try:
         for jid in live_jobs(base, name):

@@ -25,6 +25,7 @@ from beam_jobs.build import show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
+from beam_jobs.flink_jobs import cancel_cluster_job, name_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -122,6 +123,8 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                                                                                    DEFAULT_TTL_S)))
     with OutputDir(args.output).open(args.overwrite, holder) as session:
         staging = session.new_staging()
+        cluster_job = name_cluster_job(options, "materialize")  # cancelled if this does not finish (flink_jobs)
+        published = False
         try:
             for entry in full["files"]["dead_letter"]:  # no content: carried by the pointer dataset as they are
                 write_bytes(f"{staging}/{entry['path']}", _read(f"{source}/{entry['path']}"))
@@ -147,9 +150,12 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                           "README.md": dataset_card(manifest).encode("utf-8"), LOCK_FILE: lock.raw}
             with (interrupts or Interrupts(verbose=True)).held():
                 session.publish(staging, manifest, side_files)
+                published = True
                 if interrupts is not None:
                     interrupts.published = True
         except BaseException:
+            if cluster_job is not None and not published and (left := cancel_cluster_job(options, cluster_job)):
+                print(f"warcforge: warning: {left}", file=interrupts.stderr if interrupts else sys.stderr, flush=True)
             session.discard(staging)
             raise
     missing = manifest.get("materialized", {}).get("missing", 0)
