@@ -196,6 +196,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     recipe, options = request.recipe, request.options
     staging = session.new_staging()
     cluster_job = name_cluster_job(options, "build")  # on a session cluster: cancelled if the build does not finish
+    finished = False  # the pipeline's job ended: nothing of it is left to cancel (and a name given may be reused)
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
@@ -208,6 +209,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         # drawn (see settle_heap); after the build it can be collected again.
         gc.freeze()
         state, result = run_with_progress(pipeline, request.progress, inputs)
+        finished = True
         if state != PipelineState.DONE:
             raise RunFailedError(f"pipeline ended in state {state}; nothing was published")
         counts = collect_counts(result)
@@ -251,10 +253,13 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
                                                 for name, obj in side_files.items()})
             interrupts.published = True
     except BaseException:
-        if cluster_job is not None and not interrupts.published:  # before staging goes: it would write on there
-            if (left := cancel_cluster_job(options, cluster_job)) is not None:
-                print(f"warcforge: warning: {left}", file=interrupts.stderr, flush=True)
-        session.discard(staging)
+        try:
+            if cluster_job is not None and not finished:  # before staging goes: it would write on there
+                print(f"warcforge: cancelling the Flink job {cluster_job}", file=interrupts.stderr, flush=True)
+                if (left := cancel_cluster_job(options, cluster_job, redact_text(staging))) is not None:
+                    print(f"warcforge: warning: {left}", file=interrupts.stderr, flush=True)
+        finally:
+            session.discard(staging)
         raise
     finally:
         gc.unfreeze()

@@ -15,13 +15,22 @@ import json
 import os
 import time
 import urllib.request
+import uuid
 
 from apache_beam.options.pipeline_options import FlinkRunnerOptions, GoogleCloudOptions, PipelineOptions
 
 from beam_jobs.runners import is_flink
 from transforms.common.errors import WarcforgeError
 
-LIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "FAILING"}
+# Every state but FINISHED, FAILED and CANCELED: a CANCELLING job's tasks (and its SDK workers) may still write.
+LIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "FAILING", "CANCELLING",
+               "SUSPENDED"}
+# Cancelling a run's job: done well within the 60 s after which `warcforge` kills the job's process group
+# (cli.GRACE_S), so that the staging is still removed and the lease released after it.
+CANCEL_DEADLINE_S = 30.0
+CANCEL_CALL_TIMEOUT_S = 5.0
+SUBMIT_SETTLE_S = 5.0  # a job submitted just before the stop may be listed a little later
+_generated: set[str] = set()
 SAVEPOINT_TIMEOUT_S = 300
 
 
@@ -42,14 +51,14 @@ def _call(url: str, method: str = "GET", body: dict | None = None, timeout: floa
     return json.loads(text) if text else {}
 
 
-def live_jobs(base: str, name: str) -> list[str]:
+def live_jobs(base: str, name: str, timeout: float = 30) -> list[str]:
     """Ids of the cluster's jobs with this name that have not ended."""
-    jobs = _call(f"{base}/jobs/overview")["jobs"]
+    jobs = _call(f"{base}/jobs/overview", timeout=timeout)["jobs"]
     return [j["jid"] for j in jobs if j["name"] == name and j["state"] in LIVE_STATES]
 
 
-def cancel(base: str, jid: str) -> None:
-    _call(f"{base}/jobs/{jid}?mode=cancel", method="PATCH")
+def cancel(base: str, jid: str, timeout: float = 30) -> None:
+    _call(f"{base}/jobs/{jid}?mode=cancel", method="PATCH", timeout=timeout)
 
 
 def stop_with_savepoint(base: str, jid: str, target: str) -> str:
@@ -79,26 +88,36 @@ def wait_ended(base: str, name: str, timeout_s: float = 60) -> bool:
 
 
 def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
-    """The name of the ``command``'s job on a Flink session cluster, given to it here unless ``--job_name`` did;
-    None where the job ends with the driver (other runners, Flink's embedded ``[local]``/``[auto]``)."""
+    """The name of this run's job on a Flink session cluster; None where the job ends with the driver (other
+    runners, Flink's embedded ``[local]``/``[auto]``). A ``--job_name`` given is kept; otherwise each run (each
+    crawl of a refresh, which shares its options) gets a name of its own, unique on the cluster: the cancel
+    finds the job by it."""
     master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
     if not is_flink(options) or master.startswith("["):
         return None
     named = options.view_as(GoogleCloudOptions)
-    if not named.job_name:
-        named.job_name = f"warcforge-{command}-{int(time.time())}-{os.getpid()}"
+    if not named.job_name or named.job_name in _generated:
+        named.job_name = f"warcforge-{command}-{int(time.time())}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        _generated.add(named.job_name)
     return named.job_name
 
 
-def cancel_cluster_job(options: PipelineOptions, name: str, timeout_s: float = 60) -> str | None:
-    """Cancel the job if it still runs on the cluster; a warning if it could not be seen to end."""
+def cancel_cluster_job(options: PipelineOptions, name: str, staging: str) -> str | None:
+    """Cancel the run's job while it has not ended, until it has (or CANCEL_DEADLINE_S); a warning if it could
+    not be seen to end, naming the job and the folder it may still write to."""
     base = rest_base(options.view_as(FlinkRunnerOptions).flink_master)
+    started = time.monotonic()
+    deadline = started + CANCEL_DEADLINE_S
     try:
-        for jid in live_jobs(base, name):
-            cancel(base, jid)
-        if wait_ended(base, name, timeout_s):
-            return None
-        problem = f"it was still running after {timeout_s:.0f} s"
-    except Exception as exc:  # noqa: BLE001 - the build is failing already: say what is left, do not mask why
+        while time.monotonic() < deadline:
+            live = live_jobs(base, name, CANCEL_CALL_TIMEOUT_S)
+            for jid in live:
+                cancel(base, jid, CANCEL_CALL_TIMEOUT_S)
+            if not live and time.monotonic() - started >= SUBMIT_SETTLE_S:
+                return None
+            time.sleep(0.5)
+        problem = f"it had not ended after {CANCEL_DEADLINE_S:.0f} s"
+    except Exception as exc:  # noqa: BLE001 - the run is failing already: say what is left, do not mask why
         problem = f"the cluster did not answer ({type(exc).__name__}: {exc})"
-    return f"the Flink job {name} on {base} may still be running ({problem}): cancel it there"
+    return (f"the Flink job {name} on {base} may still be running ({problem}): cancel it there, then delete "
+            f"{staging}, where it may still write")

@@ -124,7 +124,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
     with OutputDir(args.output).open(args.overwrite, holder) as session:
         staging = session.new_staging()
         cluster_job = name_cluster_job(options, "materialize")  # cancelled if this does not finish (flink_jobs)
-        published = False
+        finished = False  # the pipeline's job ended: nothing of it is left to cancel
         try:
             for entry in full["files"]["dead_letter"]:  # no content: carried by the pointer dataset as they are
                 write_bytes(f"{staging}/{entry['path']}", _read(f"{source}/{entry['path']}"))
@@ -134,7 +134,9 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
             assemble_materialize(pipeline, recipe, pointer_files, urls, staging,
                                  rejected_shards=len(full["files"]["rejected"]))
             result = pipeline.run()
-            if result.wait_until_finish() != PipelineState.DONE:
+            state = result.wait_until_finish()
+            finished = True
+            if state != PipelineState.DONE:
                 raise RunFailedError("the materialize pipeline did not finish; nothing was published")
             counts = _counts(result)
             produced = json.loads(_read(f"{staging}/{FILE_LIST}"))
@@ -150,13 +152,17 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                           "README.md": dataset_card(manifest).encode("utf-8"), LOCK_FILE: lock.raw}
             with (interrupts or Interrupts(verbose=True)).held():
                 session.publish(staging, manifest, side_files)
-                published = True
                 if interrupts is not None:
                     interrupts.published = True
         except BaseException:
-            if cluster_job is not None and not published and (left := cancel_cluster_job(options, cluster_job)):
-                print(f"warcforge: warning: {left}", file=interrupts.stderr if interrupts else sys.stderr, flush=True)
-            session.discard(staging)
+            try:
+                if cluster_job is not None and not finished:  # before staging goes: it would write on there
+                    err = interrupts.stderr if interrupts else sys.stderr
+                    print(f"warcforge: cancelling the Flink job {cluster_job}", file=err, flush=True)
+                    if (left := cancel_cluster_job(options, cluster_job, redact_text(staging))) is not None:
+                        print(f"warcforge: warning: {left}", file=err, flush=True)
+            finally:
+                session.discard(staging)
             raise
     missing = manifest.get("materialized", {}).get("missing", 0)
     print(f"warcforge materialize: {manifest['documents']:,} documents from {counts.get('records_fetched', 0):,} "

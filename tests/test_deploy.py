@@ -177,7 +177,8 @@ def test_the_refresh_cronjob_runs_refresh_against_the_job_server_one_at_a_time()
 
 
 def test_the_streaming_watch_deployment_checkpoints_to_a_bucket_and_its_driver_stops_with_a_savepoint():
-    from beam_jobs.watch import beam_args_for, is_flink, watch_parser
+    from beam_jobs.runners import is_flink
+    from beam_jobs.watch import beam_args_for, watch_parser
 
     docs = list(yaml.safe_load_all((DEPLOY / "flink/watch-streaming.yaml").read_text()))
     cluster = next(d for d in docs if d["kind"] == "FlinkDeployment")

@@ -337,9 +337,23 @@ def test_ctrl_c_of_a_build_on_flink_cancels_its_job_on_the_cluster(flink_cluster
     text = err.read_text()
     assert run.returncode == 130, text[-3000:]
     assert text.strip().splitlines()[-1] == "warcforge: interrupted; nothing was published, the output is as it was"
+    assert "warcforge: cancelling the Flink job warcforge-build-" in text and "warning" not in text
     deadline = time.monotonic() + 60
     while (state := _get(port, f"/jobs/{ours[0]['jid']}")["state"]) not in ("CANCELED", "FINISHED", "FAILED"):
         assert time.monotonic() < deadline, f"the build's job on the cluster is still {state}"
         time.sleep(0.5)
     assert state == "CANCELED"
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_each_run_on_a_session_cluster_gets_a_job_name_of_its_own_unless_one_is_given():
+    from beam_jobs.flink_jobs import name_cluster_job
+    from beam_jobs.job_options import JobOptions
+
+    shared = JobOptions(["--runner=FlinkRunner", "--flink_master=localhost:8081"])  # as a refresh's crawls share it
+    first, second = name_cluster_job(shared, "build"), name_cluster_job(shared, "build")
+    assert first.startswith("warcforge-build-") and second.startswith("warcforge-build-") and first != second
+    given = JobOptions(["--runner=FlinkRunner", "--flink_master=localhost:8081", "--job_name=nightly"])
+    assert name_cluster_job(given, "build") == name_cluster_job(given, "build") == "nightly"
+    assert name_cluster_job(JobOptions(["--runner=FlinkRunner"]), "build") is None  # embedded: ends with the driver
+    assert name_cluster_job(JobOptions([]), "build") is None
