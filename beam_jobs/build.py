@@ -24,7 +24,7 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import cancel_cluster_job, name_cluster_job
+from beam_jobs.flink_jobs import name_cluster_job, stop_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -255,9 +255,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     except BaseException:
         try:
             if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                print(f"warcforge: cancelling the Flink job {cluster_job}", file=interrupts.stderr, flush=True)
-                if (left := cancel_cluster_job(options, cluster_job, redact_text(staging))) is not None:
-                    print(f"warcforge: warning: {left}", file=interrupts.stderr, flush=True)
+                stop_cluster_job(options, cluster_job, redact_text(staging), interrupts.stderr)
         finally:
             session.discard(staging)
         raise

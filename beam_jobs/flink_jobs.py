@@ -16,6 +16,7 @@ import os
 import time
 import urllib.request
 import uuid
+from typing import TextIO
 
 from apache_beam.options.pipeline_options import FlinkRunnerOptions, GoogleCloudOptions, PipelineOptions
 
@@ -121,3 +122,11 @@ def cancel_cluster_job(options: PipelineOptions, name: str, staging: str) -> str
         problem = f"the cluster did not answer ({type(exc).__name__}: {exc})"
     return (f"the Flink job {name} on {base} may still be running ({problem}): cancel it there, then delete "
             f"{staging}, where it may still write")
+
+
+def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO) -> None:
+    """What a run that did not finish does before it removes its staging: says it cancels its job, cancels it,
+    and warns if the job could not be seen to end (``cancel_cluster_job``)."""
+    print(f"warcforge: cancelling the Flink job {name}", file=err, flush=True)
+    if (left := cancel_cluster_job(options, name, staging)) is not None:
+        print(f"warcforge: warning: {left}", file=err, flush=True)

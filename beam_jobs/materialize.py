@@ -25,7 +25,7 @@ from beam_jobs.build import show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import cancel_cluster_job, name_cluster_job
+from beam_jobs.flink_jobs import name_cluster_job, stop_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -157,10 +157,8 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
         except BaseException:
             try:
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                    err = interrupts.stderr if interrupts else sys.stderr
-                    print(f"warcforge: cancelling the Flink job {cluster_job}", file=err, flush=True)
-                    if (left := cancel_cluster_job(options, cluster_job, redact_text(staging))) is not None:
-                        print(f"warcforge: warning: {left}", file=err, flush=True)
+                    stop_cluster_job(options, cluster_job, redact_text(staging),
+                                     interrupts.stderr if interrupts else sys.stderr)
             finally:
                 session.discard(staging)
             raise
