@@ -112,6 +112,8 @@ def _beam_parser() -> argparse.ArgumentParser:
     from apache_beam.options import pipeline_options
     from apache_beam.options.pipeline_options import PipelineOptions
 
+    import beam_jobs.runners  # noqa: F401 - warcforge's own pipeline option (--flink_rest_url) is declared there
+
     parser = pipeline_options._BeamArgumentParser(allow_abbrev=False)
     for options_class in _all_subclasses(PipelineOptions):
         if "_add_argparse_args" in options_class.__dict__:

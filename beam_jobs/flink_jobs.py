@@ -5,6 +5,9 @@ session cluster (it then restarts without its driver). So the watch names its jo
 (``--job_name``) and, when told to stop, finds it by that name and cancels it, or stops it with a
 savepoint (``--stop_with_savepoint DIR``) that ``--savepoint_path`` starts the next watch from.
 
+The REST address is ``--flink_rest_url`` where the driver submits through a job server
+(``--job_endpoint``, deploy/flink), else ``--flink_master`` (``runners.flink_rest_address``).
+
 A build (or a materialize) is named the same way (``name_cluster_job``) and its job cancelled when
 it does not finish (``cancel_cluster_job``): with SDK workers outside the driver (EXTERNAL or PROCESS, as on
 Kubernetes) the job needs no driver, and after a Ctrl-C it went on to the end and wrote a full set
@@ -18,9 +21,9 @@ import urllib.request
 import uuid
 from typing import TextIO
 
-from apache_beam.options.pipeline_options import FlinkRunnerOptions, GoogleCloudOptions, PipelineOptions
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
 
-from beam_jobs.runners import is_flink
+from beam_jobs.runners import flink_rest_address
 from transforms.common.errors import WarcforgeError
 
 # Every state but FINISHED, FAILED and CANCELED: a CANCELLING job's tasks (and its SDK workers) may still write.
@@ -93,8 +96,7 @@ def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
     runners, Flink's embedded ``[local]``/``[auto]``). A ``--job_name`` given is kept; otherwise each run (each
     crawl of a refresh, which shares its options) gets a name of its own, unique on the cluster: the cancel
     finds the job by it."""
-    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
-    if not is_flink(options) or master.startswith("["):
+    if flink_rest_address(options) is None:
         return None
     named = options.view_as(GoogleCloudOptions)
     if not named.job_name or named.job_name in _generated:
@@ -106,7 +108,7 @@ def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
 def cancel_cluster_job(options: PipelineOptions, name: str, staging: str) -> str | None:
     """Cancel the run's job while it has not ended, until it has (or CANCEL_DEADLINE_S); a warning if it could
     not be seen to end, naming the job and the folder it may still write to."""
-    base = rest_base(options.view_as(FlinkRunnerOptions).flink_master)
+    base = rest_base(flink_rest_address(options) or "")
     started = time.monotonic()
     deadline = started + CANCEL_DEADLINE_S
     try:

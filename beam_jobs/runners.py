@@ -31,6 +31,24 @@ class RunnerOptionsError(WarcforgeError):
     """The runner's options cannot work: a missing option, or a path the workers cannot reach."""
 
 
+class FlinkRestOptions(PipelineOptions):
+    """warcforge's own option: where this driver reaches a Flink session cluster's REST API.
+
+    A run that does not finish cancels its job there (``flink_jobs``), and a watch stops its job there. With
+    ``--runner=FlinkRunner`` that is ``--flink_master``. A driver that submits through a job server
+    (``--runner=PortableRunner --job_endpoint=...``, as deploy/flink does) must not pass ``--flink_master``: the
+    job server would submit to that address instead of its own ``--flink-master``, and a driver outside the
+    cluster reaches the REST API by another name (a port-forward) than the job server does."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:  # noqa: ANN001 - Beam's argparse parser
+        parser.add_argument(
+            "--flink_rest_url", default=None,
+            help="the Flink session cluster's REST address as this driver reaches it (http://HOST:8081), for a "
+            "run that submits through --job_endpoint: warcforge cancels the run's job there if the run does not "
+            "finish (default: --flink_master)")
+
+
 def runner_name(options: PipelineOptions) -> str:
     runner = options.view_as(StandardOptions).runner or "DirectRunner"
     return runner if isinstance(runner, str) else type(runner).__name__
@@ -41,10 +59,24 @@ def is_dataflow(options: PipelineOptions) -> bool:
 
 
 def is_flink(options: PipelineOptions) -> bool:
-    """FlinkRunner, or Beam's PortableRunner in front of a Flink job server (named by --flink_master)."""
+    """FlinkRunner, or Beam's PortableRunner in front of a Flink job server (named by --flink_master or
+    --flink_rest_url)."""
     runner = runner_name(options).rsplit(".", 1)[-1].lower()
     master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
-    return runner.startswith("flink") or (runner.startswith("portable") and not master.startswith("["))
+    named = not master.startswith("[") or bool(options.view_as(FlinkRestOptions).flink_rest_url)
+    return runner.startswith("flink") or (runner.startswith("portable") and named)
+
+
+def flink_rest_address(options: PipelineOptions) -> str | None:
+    """Where this driver reaches the REST API of the Flink session cluster its job runs on: --flink_rest_url, else
+    --flink_master; None where the job ends with the driver (other runners, Flink's embedded [local]/[auto])."""
+    if not is_flink(options):
+        return None
+    given = options.view_as(FlinkRestOptions).flink_rest_url
+    if given:
+        return given
+    master = options.view_as(FlinkRunnerOptions).flink_master or "[auto]"
+    return None if master.startswith("[") else master
 
 
 def check_runner_name(options: PipelineOptions) -> None:

@@ -23,7 +23,6 @@ import traceback
 import apache_beam as beam
 import fsspec
 from apache_beam.options.pipeline_options import (
-    FlinkRunnerOptions,
     GoogleCloudOptions,
     PipelineOptions,
     StandardOptions,
@@ -48,6 +47,7 @@ from beam_jobs.runners import (
     RunnerOptionsError,
     check_runner_name,
     dry_run_report,
+    flink_rest_address,
     is_dataflow,
     is_flink,
     runner_name,
@@ -158,7 +158,7 @@ def beam_args_for(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
         extra.append(f"--job_name=warcforge-watch-{int(time.time())}-{os.getpid()}")
     if args.stop_with_savepoint and not is_flink(given):
         raise UsageError("--stop_with_savepoint is for Flink: --runner=FlinkRunner, or PortableRunner with "
-                         "--flink_master naming the cluster's REST address")
+                         "--flink_master (or --flink_rest_url) naming the cluster's REST address")
     return [*beam_args, *extra]
 
 
@@ -244,10 +244,10 @@ def stopper(options: PipelineOptions, args: argparse.Namespace):  # noqa: ANN201
         return None
     from beam_jobs import flink_jobs
 
-    master = options.view_as(FlinkRunnerOptions).flink_master
-    if master.startswith("["):  # [local], [auto]: an embedded cluster, ended with the driver
+    address = flink_rest_address(options)
+    if address is None:  # [local], [auto]: an embedded cluster, ended with the driver
         return None
-    base = flink_jobs.rest_base(master)
+    base = flink_jobs.rest_base(address)
     name = options.view_as(GoogleCloudOptions).job_name
 
     def stop_job() -> None:

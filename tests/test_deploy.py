@@ -81,6 +81,9 @@ def test_the_worker_pool_sidecar_job_server_and_submit_command_agree_on_images_a
     assert ports["job"] == int(args["job-port"]) and ports["artifact"] == int(args["artifact-port"])
     assert f"--job_endpoint=localhost:{ports['job']} --artifact_endpoint=localhost:{ports['artifact']}" in submit
     assert f"service/{service['metadata']['name']} {ports['job']}:{ports['job']} {ports['artifact']}:" in submit
+    # The REST API, where a build that does not finish cancels its job: the operator's service, forwarded.
+    assert f"service/{cluster['metadata']['name']}-rest {rest_port}:{rest_port}" in submit
+    assert f"--flink_rest_url=http://localhost:{rest_port}" in submit and "--flink_master=" not in submit
     assert service["spec"]["selector"] == jobs["Deployment"]["spec"]["template"]["metadata"]["labels"]
     slots = int(cluster["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"])
     assert int(pool["resources"]["requests"]["cpu"]) == slots == cluster["spec"]["taskManager"]["resource"]["cpu"]
@@ -174,6 +177,11 @@ def test_the_refresh_cronjob_runs_refresh_against_the_job_server_one_at_a_time()
     assert endpoints["--job_endpoint"] == f"{service['metadata']['name']}:{ports['job']}"
     assert endpoints["--artifact_endpoint"] == f"{service['metadata']['name']}:{ports['artifact']}"
     assert endpoints["--environment_config"] == "localhost:50000"
+    # Where a crawl's build that does not finish cancels its job; --flink_master would redirect the job server.
+    cluster = _manifests("flink/session-cluster.yaml")["FlinkDeployment"]
+    rest_port = cluster["spec"]["flinkConfiguration"]["rest.port"]
+    assert endpoints["--flink_rest_url"] == f"http://{cluster['metadata']['name']}-rest:{rest_port}"
+    assert "--flink_master" not in endpoints
 
 
 def test_the_streaming_watch_deployment_checkpoints_to_a_bucket_and_its_driver_stops_with_a_savepoint():

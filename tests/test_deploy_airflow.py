@@ -64,3 +64,4 @@ def test_the_refresh_dag_loads_without_import_errors_and_runs_a_valid_refresh(ai
     args, beam_args = parse_with_beam_options(build_parser(), command[2:])
     assert args.config.startswith("gs://") and args.output.startswith("gs://")
     assert "--runner=PortableRunner" in beam_args
+    assert "--flink_rest_url=http://warcforge-rest:8081" in beam_args  # where a stopped build cancels its job

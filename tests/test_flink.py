@@ -301,16 +301,38 @@ def test_watch_stopped_with_a_savepoint_starts_again_from_it_and_reads_no_file_t
         "sample-00000.warc.gz", "sample-00001.warc.gz"]
 
 
-def test_ctrl_c_of_a_build_on_flink_cancels_its_job_on_the_cluster(flink_cluster, job_server_jar, worker_pool,
-                                                                   sample_dir, tmp_path):
+@pytest.fixture
+def job_server(flink_cluster, job_server_jar):
+    """Beam's Flink job server on its own, in front of the cluster, as deploy/flink/job-server.yaml runs it."""
+    port, _ = flink_cluster
+    job_port, artifact_port = free_port(), free_port()
+    process = serve(["java", "-jar", job_server_jar, f"--flink-master=localhost:{port}", f"--job-port={job_port}",
+                     f"--artifact-port={artifact_port}", f"--expansion-port={free_port()}"], job_port,
+                    "Beam's Flink job server", timeout_s=120)
+    yield job_port, artifact_port
+    process.terminate()
+    process.wait(timeout=60)
+
+
+@pytest.mark.parametrize("submitted", ["FlinkRunner", "through a job server"])
+def test_ctrl_c_of_a_build_on_flink_cancels_its_job_on_the_cluster(submitted, flink_cluster, job_server_jar,
+                                                                   worker_pool, sample_dir, tmp_path, request):
     # With SDK workers outside the driver (EXTERNAL, as on Kubernetes) the cluster's job does not need the
     # driver: left running after a Ctrl-C, it would go on reading and writing under the output's staging.
+    # deploy/flink submits through a job server (--job_endpoint) and names the REST API with --flink_rest_url.
     import shutil
     import signal
 
     from tests.conftest import WARCFORGE
 
     port, _ = flink_cluster
+    if submitted == "FlinkRunner":
+        runner = ["--runner=FlinkRunner", f"--flink_master=localhost:{port}", "--flink_version=1.19",
+                  f"--flink_job_server_jar={job_server_jar}"]
+    else:
+        job_port, artifact_port = request.getfixturevalue("job_server")
+        runner = ["--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
+                  f"--artifact_endpoint=localhost:{artifact_port}", f"--flink_rest_url=http://localhost:{port}"]
     folder = tmp_path / "in"
     folder.mkdir()
     for path in sorted(sample_dir.glob("*.warc.gz")):
@@ -320,10 +342,8 @@ def test_ctrl_c_of_a_build_on_flink_cancels_its_job_on_the_cluster(flink_cluster
     out = tmp_path / "out"
     before = {j["jid"] for j in _get(port, "/jobs/overview")["jobs"]}
     err = tmp_path / "build.err"
-    run = subprocess.Popen([WARCFORGE, "build", "--config", str(recipe), "--output", str(out),
-                            "--runner=FlinkRunner", f"--flink_master=localhost:{port}", "--flink_version=1.19",
-                            f"--flink_job_server_jar={job_server_jar}", "--environment_type=EXTERNAL",
-                            f"--environment_config={worker_pool}", "--parallelism=2"],
+    run = subprocess.Popen([WARCFORGE, "build", "--config", str(recipe), "--output", str(out), *runner,
+                            "--environment_type=EXTERNAL", f"--environment_config={worker_pool}", "--parallelism=2"],
                            stdout=subprocess.PIPE, stderr=open(err, "w"), text=True,  # noqa: SIM115
                            start_new_session=True)
     deadline = time.monotonic() + 240
@@ -357,3 +377,8 @@ def test_each_run_on_a_session_cluster_gets_a_job_name_of_its_own_unless_one_is_
     assert name_cluster_job(given, "build") == name_cluster_job(given, "build") == "nightly"
     assert name_cluster_job(JobOptions(["--runner=FlinkRunner"]), "build") is None  # embedded: ends with the driver
     assert name_cluster_job(JobOptions([]), "build") is None
+    # deploy/flink submits through a job server; the REST address comes with warcforge's own --flink_rest_url.
+    served = ["--runner=PortableRunner", "--job_endpoint=localhost:8099"]
+    assert name_cluster_job(JobOptions(served), "build") is None  # where the job runs is not known
+    assert name_cluster_job(JobOptions([*served, "--flink_rest_url=http://localhost:8081"]), "build").startswith(
+        "warcforge-build-")

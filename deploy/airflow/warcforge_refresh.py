@@ -37,7 +37,8 @@ with DAG(
         "output": Param("gs://warcforge-datasets/cc-refresh", type="string", description="ROOT"),
         "beam_options": Param(
             "--runner=PortableRunner --job_endpoint=warcforge-beam-job-server:8099 "
-            "--artifact_endpoint=warcforge-beam-job-server:8098 --environment_type=EXTERNAL "
+            "--artifact_endpoint=warcforge-beam-job-server:8098 --flink_rest_url=http://warcforge-rest:8081 "
+            "--environment_type=EXTERNAL "
             "--environment_config=localhost:50000 --parallelism=32",
             type="string", description="Beam pipeline options: here the Flink cluster of deploy/flink"),
     },

@@ -10,12 +10,18 @@
 set -euo pipefail
 recipe="$1"; output="$2"; shift 2
 
+# The job server, and the cluster's REST API: a build that does not finish (Ctrl-C, SIGTERM, a failure)
+# cancels its job there before it removes its staging files. Not --flink_master: the job server would
+# submit to that address (localhost, here) instead of its own.
 kubectl port-forward service/warcforge-beam-job-server 8099:8099 8098:8098 >/dev/null &
 forward=$!
-trap 'kill $forward' EXIT
+kubectl port-forward service/warcforge-rest 8081:8081 >/dev/null &
+rest=$!
+trap 'kill $forward $rest' EXIT
 sleep 3
 
 python -m beam_jobs.build --config "$recipe" --output "$output" \
     --runner=PortableRunner --job_endpoint=localhost:8099 --artifact_endpoint=localhost:8098 \
+    --flink_rest_url=http://localhost:8081 \
     --environment_type=EXTERNAL --environment_config=localhost:50000 \
     --parallelism=32 "$@"
