@@ -255,7 +255,8 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     except BaseException:
         try:
             if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                stop_cluster_job(options, cluster_job, redact_text(staging), interrupts.stderr)
+                interrupts.left_behind = stop_cluster_job(options, cluster_job, redact_text(staging),
+                                                          interrupts.stderr)
         finally:
             session.discard(staging)
         raise

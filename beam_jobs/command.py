@@ -62,15 +62,15 @@ def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],
             outcome = run(argv, interrupts)
         except BaseException as exc:
             if interrupts.received is None:
-                return _failed(exc, verbose)
+                return _failed(exc, verbose, interrupts.left_behind)
             if interrupts.published:
                 print("warcforge: interrupted after the publish: the dataset was published", file=interrupts.stderr,
                       flush=True)
                 return EXIT_OK
             # Beam wraps the interrupt in its own error: the signal, not the exception, says what happened.
             interrupted = interrupts.received == signal.SIGINT
-            print(f"warcforge: {'interrupted' if interrupted else 'terminated (SIGTERM)'}; {unpublished}",
-                  file=interrupts.stderr, flush=True)
+            print(f"warcforge: {'interrupted' if interrupted else 'terminated (SIGTERM)'}; {unpublished}"
+                  f"{_but_for(interrupts.left_behind)}", file=interrupts.stderr, flush=True)
             return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
         if interrupts.received is not None:
             print("warcforge: the signal came during the publish, which finished first: the dataset was published",
@@ -94,21 +94,27 @@ def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],
     return EXIT_OK
 
 
-def _failed(exc: BaseException, verbose: bool) -> int:
+def _but_for(left_behind: str | None) -> str:
+    """What the last line adds when a run could not undo all it started (``Interrupts.left_behind``)."""
+    return "" if left_behind is None else f"; but the Flink job named above may still write to {left_behind}"
+
+
+def _failed(exc: BaseException, verbose: bool, left_behind: str | None = None) -> int:
     """The exit status for a failure, with one line naming it (the traceback too with --verbose)."""
+    but = _but_for(left_behind)
     try:
         raise exc
     except WarcforgeError as error:
-        _fail(f"{error}", verbose)
+        _fail(f"{error}{but}", verbose)
         return EXIT_FAILED if isinstance(error, RunFailedError | LeaseLostError) else EXIT_USAGE
     except ShardFailedError as error:
-        _fail(f"{error}; nothing was published (read.on_shard_failure: fail)", verbose)
+        _fail(f"{error}; nothing was published (read.on_shard_failure: fail){but}", verbose)
         return EXIT_FAILED
     except Exception as error:  # a runner wraps worker errors in its own types: name the cause, not a trace
         cause = str(error).strip().splitlines()
         shard_failure = next((line for line in cause if "shard failed:" in line), None)
         _fail(f"pipeline failed: {shard_failure or (cause[0] if cause else type(error).__name__)}; "
-              "nothing was published", verbose)
+              f"nothing was published{but}", verbose)
         return EXIT_FAILED
 
 

@@ -126,9 +126,12 @@ def cancel_cluster_job(options: PipelineOptions, name: str, staging: str) -> str
             f"{staging}, where it may still write")
 
 
-def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO) -> None:
+def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO) -> str | None:
     """What a run that did not finish does before it removes its staging: says it cancels its job, cancels it,
-    and warns if the job could not be seen to end (``cancel_cluster_job``)."""
+    and warns if the job could not be seen to end (``cancel_cluster_job``). Returns what may be left: the
+    staging folder the job may still write to, or None."""
     print(f"warcforge: cancelling the Flink job {name}", file=err, flush=True)
-    if (left := cancel_cluster_job(options, name, staging)) is not None:
-        print(f"warcforge: warning: {left}", file=err, flush=True)
+    if (left := cancel_cluster_job(options, name, staging)) is None:
+        return None
+    print(f"warcforge: warning: {left}", file=err, flush=True)
+    return staging

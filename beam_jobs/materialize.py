@@ -157,8 +157,10 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
         except BaseException:
             try:
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                    stop_cluster_job(options, cluster_job, redact_text(staging),
-                                     interrupts.stderr if interrupts else sys.stderr)
+                    left = stop_cluster_job(options, cluster_job, redact_text(staging),
+                                            interrupts.stderr if interrupts else sys.stderr)
+                    if interrupts is not None:
+                        interrupts.left_behind = left
             finally:
                 session.discard(staging)
             raise

@@ -382,3 +382,23 @@ def test_each_run_on_a_session_cluster_gets_a_job_name_of_its_own_unless_one_is_
     assert name_cluster_job(JobOptions(served), "build") is None  # where the job runs is not known
     assert name_cluster_job(JobOptions([*served, "--flink_rest_url=http://localhost:8081"]), "build").startswith(
         "warcforge-build-")
+
+
+def test_a_cancel_the_cluster_does_not_answer_is_a_warning_and_names_the_staging_left(capsys):
+    import io
+
+    from beam_jobs.flink_jobs import stop_cluster_job
+    from beam_jobs.job_options import JobOptions
+
+    nobody = free_port()  # nothing listens there: the REST API does not answer
+    options = JobOptions(["--runner=PortableRunner", "--job_endpoint=localhost:8099",
+                          f"--flink_rest_url=http://localhost:{nobody}"])
+    err = io.StringIO()
+    started = time.monotonic()
+    left = stop_cluster_job(options, "warcforge-build-x", "out/.warcforge-staging-x", err)
+    assert left == "out/.warcforge-staging-x" and time.monotonic() - started < 10
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "warcforge: cancelling the Flink job warcforge-build-x"
+    assert lines[1].startswith(f"warcforge: warning: the Flink job warcforge-build-x on http://localhost:{nobody} "
+                               "may still be running (the cluster did not answer")
+    assert "out/.warcforge-staging-x" in lines[1]

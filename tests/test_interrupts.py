@@ -115,3 +115,24 @@ def test_an_interrupts_block_is_not_re_entrant():
             with interrupts:
                 pass
     stop_if_interrupted()  # and leaving it left nothing active
+
+
+@pytest.mark.parametrize("stopped_by", ["signal", "failure"])
+def test_the_last_line_names_what_a_flink_job_not_seen_to_end_may_still_write(stopped_by, monkeypatch, capsys):
+    from beam_jobs.build_args import EXIT_FAILED, EXIT_INTERRUPTED
+    from beam_jobs.command import RunFailedError, run_command
+
+    monkeypatch.setattr(interrupts_module, "_job_signal", None)  # run_command decides this process's job status
+    staging = "out/.warcforge-staging-1234"
+
+    def run(argv: list[str], interrupts: Interrupts) -> dict:
+        interrupts.left_behind = staging  # as build_and_publish sets it when stop_cluster_job warned
+        if stopped_by == "signal":
+            interrupts.received = signal.SIGINT  # as the handler records it before it raises
+            raise KeyboardInterrupt
+        raise RunFailedError("pipeline ended in state FAILED; nothing was published")
+
+    status = run_command(run, [])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert status == (EXIT_INTERRUPTED if stopped_by == "signal" else EXIT_FAILED)
+    assert last.endswith(f"; but the Flink job named above may still write to {staging}"), last
