@@ -197,6 +197,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
     staging = session.new_staging()
     cluster_job = name_cluster_job(options, "build")  # on a session cluster: cancelled if the build does not finish
     finished = False  # the pipeline's job ended: nothing of it is left to cancel (and a name given may be reused)
+    submitted: list[PipelineResult] = []  # the runner took the job: if it is not on the cluster, say so
     try:
         # The resolved input list is fixed before any record is read, and kept with the run.
         write_bytes(f"{staging}/{INPUT_LIST}", dumps_json(input_list))
@@ -208,7 +209,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         # collector's full passes skip it while in-process workers extract pages and while the report is
         # drawn (see settle_heap); after the build it can be collected again.
         gc.freeze()
-        state, result = run_with_progress(pipeline, request.progress, inputs)
+        state, result = run_with_progress(pipeline, request.progress, inputs, submitted)
         finished = True
         if state != PipelineState.DONE:
             raise RunFailedError(f"pipeline ended in state {state}; nothing was published")
@@ -256,7 +257,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         try:
             if cluster_job is not None and not finished:  # before staging goes: it would write on there
                 interrupts.left_behind = stop_cluster_job(options, cluster_job, redact_text(staging),
-                                                          interrupts.stderr)
+                                                          interrupts.stderr, bool(submitted))
         finally:
             session.discard(staging)
         raise
@@ -276,14 +277,16 @@ def run_report_html(staging: str, manifest: dict, run_info: dict) -> bytes | Non
         return None
 
 
-def run_with_progress(pipeline: beam.Pipeline, mode: str, inputs: list[InputFile]) -> tuple[str, PipelineResult]:
+def run_with_progress(pipeline: beam.Pipeline, mode: str, inputs: list[InputFile],
+                      running: list[PipelineResult] | None = None) -> tuple[str, PipelineResult]:
     """Run the pipeline while the progress display shows what the workers report: through the progress
     folder from workers on this machine (the DirectRunner answers only at the end), else from the
-    runner's metrics while it runs (a cluster's runner returns at once and is waited for here)."""
+    runner's metrics while it runs (a cluster's runner returns at once and is waited for here). The result
+    goes into ``running`` as soon as the runner has taken the job."""
     folder = tempfile.mkdtemp(prefix="warcforge-progress-")
     if mode != "none":  # without a display the workers keep no tally
         os.environ[PROGRESS_DIR_VARIABLE] = folder  # worker processes started from here inherit it
-    running: list[PipelineResult] = []
+    running = [] if running is None else running
 
     def counts() -> dict[str, int]:
         found = read_progress(folder)

@@ -14,9 +14,11 @@ Kubernetes) the job needs no driver, and after a Ctrl-C it went on to the end an
 of shards under the output's staging, which the build had just removed and said it left as it was.
 """
 
+import base64
 import json
 import os
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from typing import TextIO
@@ -25,6 +27,7 @@ from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOpt
 
 from beam_jobs.runners import flink_rest_address
 from transforms.common.errors import WarcforgeError
+from transforms.common.secrets import redact_message, redact_text
 
 # Every state but FINISHED, FAILED and CANCELED: a CANCELLING job's tasks (and its SDK workers) may still write.
 LIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "FAILING", "CANCELLING",
@@ -48,17 +51,30 @@ def rest_base(flink_master: str) -> str:
 
 
 def _call(url: str, method: str = "GET", body: dict | None = None, timeout: float = 30) -> dict:
+    """One REST call. A user and password in the URL (http://USER:PASSWORD@HOST:8081, a REST API behind a proxy
+    with basic auth) go in an Authorization header: urllib would take them for part of the host name."""
     data = None if body is None else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is not None:
+        credentials = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
+        url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         text = response.read()
     return json.loads(text) if text else {}
 
 
+def jobs_named(base: str, name: str, timeout: float = 30) -> list[tuple[str, str]]:
+    """(id, state) of each of the cluster's jobs with this name, ended or not."""
+    jobs = _call(f"{base}/jobs/overview", timeout=timeout)["jobs"]
+    return [(j["jid"], j["state"]) for j in jobs if j["name"] == name]
+
+
 def live_jobs(base: str, name: str, timeout: float = 30) -> list[str]:
     """Ids of the cluster's jobs with this name that have not ended."""
-    jobs = _call(f"{base}/jobs/overview", timeout=timeout)["jobs"]
-    return [j["jid"] for j in jobs if j["name"] == name and j["state"] in LIVE_STATES]
+    return [jid for jid, state in jobs_named(base, name, timeout) if state in LIVE_STATES]
 
 
 def cancel(base: str, jid: str, timeout: float = 30) -> None:
@@ -105,33 +121,44 @@ def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
     return named.job_name
 
 
-def cancel_cluster_job(options: PipelineOptions, name: str, staging: str) -> str | None:
+def cancel_cluster_job(options: PipelineOptions, name: str, staging: str, submitted: bool) -> str | None:
     """Cancel the run's job while it has not ended, until it has (or CANCEL_DEADLINE_S); a warning if it could
-    not be seen to end, naming the job and the folder it may still write to."""
+    not be seen to end, naming the job and the folder it may still write to. A job that was ``submitted`` (its
+    runner said so) and is not on the cluster at all is not taken for one that never started: the REST address
+    may not be the cluster's the job server submits to."""
     base = rest_base(flink_rest_address(options) or "")
     started = time.monotonic()
     deadline = started + CANCEL_DEADLINE_S
+    seen = False
     try:
         while time.monotonic() < deadline:
-            live = live_jobs(base, name, CANCEL_CALL_TIMEOUT_S)
+            named = jobs_named(base, name, CANCEL_CALL_TIMEOUT_S)
+            seen = seen or bool(named)
+            live = [jid for jid, state in named if state in LIVE_STATES]
             for jid in live:
                 cancel(base, jid, CANCEL_CALL_TIMEOUT_S)
             if not live and time.monotonic() - started >= SUBMIT_SETTLE_S:
-                return None
+                if seen or not submitted:
+                    return None
+                problem = ("it was submitted but the cluster there lists no job of that name: is that the "
+                           "REST address of the cluster the job server submits to?")
+                break
             time.sleep(0.5)
-        problem = f"it had not ended after {CANCEL_DEADLINE_S:.0f} s"
+        else:
+            problem = f"it had not ended after {CANCEL_DEADLINE_S:.0f} s"
     except Exception as exc:  # noqa: BLE001 - the run is failing already: say what is left, do not mask why
-        problem = f"the cluster did not answer ({type(exc).__name__}: {exc})"
-    return (f"the Flink job {name} on {base} may still be running ({problem}): cancel it there, then delete "
-            f"{staging}, where it may still write")
+        problem = f"the cluster did not answer ({type(exc).__name__}: {redact_message(str(exc), base)})"
+    return (f"the Flink job {name} on {redact_text(base)} may still be running ({problem}): cancel it there, then "
+            f"delete {staging}, where it may still write")
 
 
-def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO) -> str | None:
+def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO,
+                     submitted: bool) -> str | None:
     """What a run that did not finish does before it removes its staging: says it cancels its job, cancels it,
     and warns if the job could not be seen to end (``cancel_cluster_job``). Returns what may be left: the
     staging folder the job may still write to, or None."""
     print(f"warcforge: cancelling the Flink job {name}", file=err, flush=True)
-    if (left := cancel_cluster_job(options, name, staging)) is None:
+    if (left := cancel_cluster_job(options, name, staging, submitted)) is None:
         return None
     print(f"warcforge: warning: {left}", file=err, flush=True)
     return staging

@@ -125,6 +125,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
         staging = session.new_staging()
         cluster_job = name_cluster_job(options, "materialize")  # cancelled if this does not finish (flink_jobs)
         finished = False  # the pipeline's job ended: nothing of it is left to cancel
+        submitted = False  # the runner took the job: if it is not on the cluster, say so
         try:
             for entry in full["files"]["dead_letter"]:  # no content: carried by the pointer dataset as they are
                 write_bytes(f"{staging}/{entry['path']}", _read(f"{source}/{entry['path']}"))
@@ -134,6 +135,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
             assemble_materialize(pipeline, recipe, pointer_files, urls, staging,
                                  rejected_shards=len(full["files"]["rejected"]))
             result = pipeline.run()
+            submitted = True
             state = result.wait_until_finish()
             finished = True
             if state != PipelineState.DONE:
@@ -158,7 +160,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
             try:
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
                     left = stop_cluster_job(options, cluster_job, redact_text(staging),
-                                            interrupts.stderr if interrupts else sys.stderr)
+                                            interrupts.stderr if interrupts else sys.stderr, submitted)
                     if interrupts is not None:
                         interrupts.left_behind = left
             finally:

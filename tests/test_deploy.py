@@ -82,8 +82,8 @@ def test_the_worker_pool_sidecar_job_server_and_submit_command_agree_on_images_a
     assert f"--job_endpoint=localhost:{ports['job']} --artifact_endpoint=localhost:{ports['artifact']}" in submit
     assert f"service/{service['metadata']['name']} {ports['job']}:{ports['job']} {ports['artifact']}:" in submit
     # The REST API, where a build that does not finish cancels its job: the operator's service, forwarded.
-    assert f"service/{cluster['metadata']['name']}-rest {rest_port}:{rest_port}" in submit
-    assert f"--flink_rest_url=http://localhost:{rest_port}" in submit and "--flink_master=" not in submit
+    assert f'service/{cluster["metadata"]["name"]}-rest "$rest_port:{rest_port}"' in submit
+    assert '--flink_rest_url="http://localhost:$rest_port"' in submit and "--flink_master=" not in submit
     assert service["spec"]["selector"] == jobs["Deployment"]["spec"]["template"]["metadata"]["labels"]
     slots = int(cluster["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"])
     assert int(pool["resources"]["requests"]["cpu"]) == slots == cluster["spec"]["taskManager"]["resource"]["cpu"]
@@ -185,7 +185,7 @@ def test_the_refresh_cronjob_runs_refresh_against_the_job_server_one_at_a_time()
 
 
 def test_the_streaming_watch_deployment_checkpoints_to_a_bucket_and_its_driver_stops_with_a_savepoint():
-    from beam_jobs.runners import is_flink
+    from beam_jobs.runners import flink_rest_address, is_flink
     from beam_jobs.watch import beam_args_for, watch_parser
 
     docs = list(yaml.safe_load_all((DEPLOY / "flink/watch-streaming.yaml").read_text()))
@@ -205,7 +205,31 @@ def test_the_streaming_watch_deployment_checkpoints_to_a_bucket_and_its_driver_s
     options = PipelineOptions(beam_args_for(args, beam_args))
     assert is_flink(options)  # so the stop goes through Flink's REST API, and bundles hold one element
     assert "--max_bundle_size=1" in beam_args_for(args, beam_args)
-    master = options.view_as(FlinkRunnerOptions).flink_master
-    assert master == f"{cluster['metadata']['name']}-rest:{conf['rest.port']}"
+    assert options.view_as(FlinkRunnerOptions).flink_master == "[auto]"  # the job server's own says where
+    rest = f"{cluster['metadata']['name']}-rest:{conf['rest.port']}"
+    assert flink_rest_address(options) == f"http://{rest}"
     server = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("job-server"))
-    assert f"--flink-master={master}" in server["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert f"--flink-master={rest}" in server["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+@pytest.mark.parametrize("fault", ["a local port in use", "no REST API behind the forward"])
+def test_submit_stops_before_any_build_when_a_port_forward_is_not_there(fault, tmp_path):
+    # Without the REST API a stopped build could not cancel its job; without the check, localhost could even be
+    # another Flink (make flink-up) where the cancel finds nothing. A stand-in kubectl plays the failed forward.
+    import os
+
+    from tests.conftest import free_port
+
+    kubectl = tmp_path / "bin" / "kubectl"
+    kubectl.parent.mkdir()
+    kubectl.write_text("#!/bin/sh\n" + ("exit 1\n" if fault == "a local port in use" else "exec sleep 30\n"))
+    kubectl.chmod(0o755)
+    env = {**os.environ, "PATH": f"{kubectl.parent}{os.pathsep}{os.environ['PATH']}",
+           "FLINK_REST_LOCAL_PORT": str(free_port())}
+    out = tmp_path / "out"
+    run = subprocess.run(["bash", str(DEPLOY / "flink" / "submit.sh"), "configs/sample.yaml", str(out)], env=env,
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert ("a kubectl port-forward did not start" if fault == "a local port in use"
+            else "no Flink REST API answers through the port-forward") in run.stderr
+    assert not out.exists()

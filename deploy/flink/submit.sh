@@ -12,16 +12,28 @@ recipe="$1"; output="$2"; shift 2
 
 # The job server, and the cluster's REST API: a build that does not finish (Ctrl-C, SIGTERM, a failure)
 # cancels its job there before it removes its staging files. Not --flink_master: the job server would
-# submit to that address (localhost, here) instead of its own.
+# submit to that address (localhost, here) instead of its own. The REST API comes to a local port of its
+# own (FLINK_REST_LOCAL_PORT), not 8081, where a local Flink (make flink-up) may already listen.
+rest_port="${FLINK_REST_LOCAL_PORT:-18081}"
 kubectl port-forward service/warcforge-beam-job-server 8099:8099 8098:8098 >/dev/null &
 forward=$!
-kubectl port-forward service/warcforge-rest 8081:8081 >/dev/null &
+kubectl port-forward service/warcforge-rest "$rest_port:8081" >/dev/null &
 rest=$!
-trap 'kill $forward $rest' EXIT
+trap 'kill $forward $rest 2>/dev/null || true' EXIT
 sleep 3
+for pid in $forward $rest; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "submit.sh: a kubectl port-forward did not start (is a local port among 8099, 8098, $rest_port in use?)" >&2
+        exit 2
+    fi
+done
+if ! curl -sf "http://localhost:$rest_port/overview" | grep -q '"flink-version"'; then
+    echo "submit.sh: no Flink REST API answers through the port-forward on localhost:$rest_port" >&2
+    exit 2
+fi
 
 python -m beam_jobs.build --config "$recipe" --output "$output" \
     --runner=PortableRunner --job_endpoint=localhost:8099 --artifact_endpoint=localhost:8098 \
-    --flink_rest_url=http://localhost:8081 \
+    --flink_rest_url="http://localhost:$rest_port" \
     --environment_type=EXTERNAL --environment_config=localhost:50000 \
     --parallelism=32 "$@"
