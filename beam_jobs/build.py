@@ -24,7 +24,7 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import name_cluster_job, stop_cluster_job
+from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job, stop_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -194,8 +194,9 @@ def resolve_and_check_inputs(request: BuildRequest) -> tuple[list[InputFile], li
 def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list: list[dict], drift: list[str],
                       session: BuildSession, started: float, interrupts: Interrupts) -> dict:
     recipe, options = request.recipe, request.options
-    staging = session.new_staging()
     cluster_job = name_cluster_job(options, "build")  # on a session cluster: cancelled if the build does not finish
+    earlier = frozenset() if cluster_job is None else earlier_cluster_jobs(options, cluster_job, interrupts.stderr)
+    staging = session.new_staging()
     finished = False  # the pipeline's job ended: nothing of it is left to cancel (and a name given may be reused)
     submitted: list[PipelineResult] = []  # the runner took the job: if it is not on the cluster, say so
     try:
@@ -257,7 +258,7 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         try:
             if cluster_job is not None and not finished:  # before staging goes: it would write on there
                 interrupts.left_behind = stop_cluster_job(options, cluster_job, redact_text(staging),
-                                                          interrupts.stderr, bool(submitted))
+                                                          interrupts.stderr, bool(submitted), earlier)
         finally:
             session.discard(staging)
         raise

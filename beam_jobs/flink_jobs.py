@@ -27,7 +27,7 @@ from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOpt
 
 from beam_jobs.runners import flink_rest_address
 from transforms.common.errors import WarcforgeError
-from transforms.common.secrets import redact_message, redact_text
+from transforms.common.secrets import redact_text
 
 # Every state but FINISHED, FAILED and CANCELED: a CANCELLING job's tasks (and its SDK workers) may still write.
 LIVE_STATES = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "FAILING", "CANCELLING",
@@ -46,8 +46,34 @@ class FlinkRestError(WarcforgeError):
 
 
 def rest_base(flink_master: str) -> str:
+    """The REST API's base URL from --flink_rest_url or --flink_master (``HOST:PORT`` or a URL). One that urllib
+    would read otherwise than written is refused, without echoing it: a user or password with an unencoded
+    ``/``, ``?``, ``#``, ``@`` or space would end up in the host name, and from there in error messages."""
     master = flink_master.strip().rstrip("/")
-    return master if master.startswith(("http://", "https://")) else f"http://{master}"
+    base = master if master.startswith(("http://", "https://")) else f"http://{master}"
+    parts = urllib.parse.urlsplit(base)
+    try:
+        port_ok = parts.port is not None or ":" not in parts.netloc.rpartition("@")[2].rpartition("]")[2]
+    except ValueError:
+        port_ok = False
+    if not parts.hostname or not port_ok or "@" in base.partition("://")[2].partition("/")[2] or " " in base \
+            or parts.query or parts.fragment:
+        raise FlinkRestError("--flink_rest_url (or --flink_master) is not the URL of Flink's REST API "
+                             "(http://HOST:8081); percent-encode any '/', '?', '#', '@' or space in a user or "
+                             "password")
+    return base
+
+
+def shown(base: str) -> str:
+    """``base`` as warcforge prints it: without a user or password."""
+    return redact_text(base)
+
+
+def _without_password(message: str, base: str) -> str:
+    password = urllib.parse.urlsplit(base).password
+    if password:
+        message = message.replace(password, "<redacted>").replace(urllib.parse.unquote(password), "<redacted>")
+    return " ".join(redact_text(message).split())
 
 
 def _call(url: str, method: str = "GET", body: dict | None = None, timeout: float = 30) -> dict:
@@ -112,8 +138,10 @@ def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
     runners, Flink's embedded ``[local]``/``[auto]``). A ``--job_name`` given is kept; otherwise each run (each
     crawl of a refresh, which shares its options) gets a name of its own, unique on the cluster: the cancel
     finds the job by it."""
-    if flink_rest_address(options) is None:
+    address = flink_rest_address(options)
+    if address is None:
         return None
+    rest_base(address)  # a malformed address is refused now, before any work, not when a cancel needs it
     named = options.view_as(GoogleCloudOptions)
     if not named.job_name or named.job_name in _generated:
         named.job_name = f"warcforge-{command}-{int(time.time())}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -121,44 +149,57 @@ def name_cluster_job(options: PipelineOptions, command: str) -> str | None:
     return named.job_name
 
 
-def cancel_cluster_job(options: PipelineOptions, name: str, staging: str, submitted: bool) -> str | None:
+def earlier_cluster_jobs(options: PipelineOptions, name: str, err: TextIO) -> frozenset[str]:
+    """Ids of the jobs of this name the cluster lists before the run submits its own (a ``--job_name`` given may
+    name an earlier run's job): not this run's, for the cancel. A REST API that does not answer is said now,
+    while the run can still be stopped before it starts a job it could not cancel."""
+    base = rest_base(flink_rest_address(options) or "")
+    try:
+        return frozenset(jid for jid, _ in jobs_named(base, name, CANCEL_CALL_TIMEOUT_S))
+    except Exception as exc:  # noqa: BLE001 - the run goes on: the job may still end as it should
+        print(f"warcforge: warning: Flink's REST API at {shown(base)} does not answer "
+              f"({type(exc).__name__}: {_without_password(str(exc), base)}): if this run is stopped, its job "
+              f"{name} cannot be cancelled from here", file=err, flush=True)
+        return frozenset()
+
+
+def cancel_cluster_job(options: PipelineOptions, name: str, staging: str, submitted: bool,
+                       earlier: frozenset[str] = frozenset()) -> str | None:
     """Cancel the run's job while it has not ended, until it has (or CANCEL_DEADLINE_S); a warning if it could
-    not be seen to end, naming the job and the folder it may still write to. A job that was ``submitted`` (its
-    runner said so) and is not on the cluster at all is not taken for one that never started: the REST address
-    may not be the cluster's the job server submits to."""
+    not be seen to end, naming the job and the folder it may still write to. Jobs in ``earlier`` are not the
+    run's. A job the runner took (``submitted``) is looked for until the deadline: it may be listed late, and if
+    it never is, the REST address may not be the cluster's the job server submits to."""
     base = rest_base(flink_rest_address(options) or "")
     started = time.monotonic()
     deadline = started + CANCEL_DEADLINE_S
     seen = False
     try:
         while time.monotonic() < deadline:
-            named = jobs_named(base, name, CANCEL_CALL_TIMEOUT_S)
+            named = [(jid, state) for jid, state in jobs_named(base, name, CANCEL_CALL_TIMEOUT_S)
+                     if jid not in earlier]
             seen = seen or bool(named)
             live = [jid for jid, state in named if state in LIVE_STATES]
             for jid in live:
                 cancel(base, jid, CANCEL_CALL_TIMEOUT_S)
-            if not live and time.monotonic() - started >= SUBMIT_SETTLE_S:
-                if seen or not submitted:
-                    return None
-                problem = ("it was submitted but the cluster there lists no job of that name: is that the "
-                           "REST address of the cluster the job server submits to?")
-                break
+            if not live and time.monotonic() - started >= SUBMIT_SETTLE_S and (seen or not submitted):
+                return None
             time.sleep(0.5)
-        else:
-            problem = f"it had not ended after {CANCEL_DEADLINE_S:.0f} s"
+        problem = (f"it had not ended after {CANCEL_DEADLINE_S:.0f} s" if seen else
+                   f"it was submitted, but the cluster there listed no job of that name in {CANCEL_DEADLINE_S:.0f} "
+                   "s: is that the REST address of the cluster the job server submits to?")
     except Exception as exc:  # noqa: BLE001 - the run is failing already: say what is left, do not mask why
-        problem = f"the cluster did not answer ({type(exc).__name__}: {redact_message(str(exc), base)})"
-    return (f"the Flink job {name} on {redact_text(base)} may still be running ({problem}): cancel it there, then "
+        problem = f"the cluster did not answer ({type(exc).__name__}: {_without_password(str(exc), base)})"
+    return (f"the Flink job {name} on {shown(base)} may still be running ({problem}): cancel it there, then "
             f"delete {staging}, where it may still write")
 
 
-def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO,
-                     submitted: bool) -> str | None:
+def stop_cluster_job(options: PipelineOptions, name: str, staging: str, err: TextIO, submitted: bool,
+                     earlier: frozenset[str] = frozenset()) -> str | None:
     """What a run that did not finish does before it removes its staging: says it cancels its job, cancels it,
     and warns if the job could not be seen to end (``cancel_cluster_job``). Returns what may be left: the
     staging folder the job may still write to, or None."""
     print(f"warcforge: cancelling the Flink job {name}", file=err, flush=True)
-    if (left := cancel_cluster_job(options, name, staging, submitted)) is None:
+    if (left := cancel_cluster_job(options, name, staging, submitted, earlier)) is None:
         return None
     print(f"warcforge: warning: {left}", file=err, flush=True)
     return staging

@@ -25,7 +25,7 @@ from beam_jobs.build import show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import name_cluster_job, stop_cluster_job
+from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job, stop_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -122,8 +122,10 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
     holder = Holder.of_this_process("warcforge materialize", float(os.environ.get("WARCFORGE_LEASE_TTL_S",
                                                                                    DEFAULT_TTL_S)))
     with OutputDir(args.output).open(args.overwrite, holder) as session:
-        staging = session.new_staging()
         cluster_job = name_cluster_job(options, "materialize")  # cancelled if this does not finish (flink_jobs)
+        err = interrupts.stderr if interrupts else sys.stderr
+        earlier = frozenset() if cluster_job is None else earlier_cluster_jobs(options, cluster_job, err)
+        staging = session.new_staging()
         finished = False  # the pipeline's job ended: nothing of it is left to cancel
         submitted = False  # the runner took the job: if it is not on the cluster, say so
         try:
@@ -159,8 +161,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
         except BaseException:
             try:
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                    left = stop_cluster_job(options, cluster_job, redact_text(staging),
-                                            interrupts.stderr if interrupts else sys.stderr, submitted)
+                    left = stop_cluster_job(options, cluster_job, redact_text(staging), err, submitted, earlier)
                     if interrupts is not None:
                         interrupts.left_behind = left
             finally:

@@ -80,9 +80,10 @@ def test_the_worker_pool_sidecar_job_server_and_submit_command_agree_on_images_a
     ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
     assert ports["job"] == int(args["job-port"]) and ports["artifact"] == int(args["artifact-port"])
     assert f"--job_endpoint=localhost:{ports['job']} --artifact_endpoint=localhost:{ports['artifact']}" in submit
-    assert f"service/{service['metadata']['name']} {ports['job']}:{ports['job']} {ports['artifact']}:" in submit
+    for port in (ports["job"], ports["artifact"]):  # one forward a port (submit.sh says why)
+        assert f'"service/{service["metadata"]["name"]} {port}:{port}"' in submit
     # The REST API, where a build that does not finish cancels its job: the operator's service, forwarded.
-    assert f'service/{cluster["metadata"]["name"]}-rest "$rest_port:{rest_port}"' in submit
+    assert f'"service/{cluster["metadata"]["name"]}-rest $rest_port:{rest_port}"' in submit
     assert '--flink_rest_url="http://localhost:$rest_port"' in submit and "--flink_master=" not in submit
     assert service["spec"]["selector"] == jobs["Deployment"]["spec"]["template"]["metadata"]["labels"]
     slots = int(cluster["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"])
@@ -233,3 +234,87 @@ def test_submit_stops_before_any_build_when_a_port_forward_is_not_there(fault, t
     assert ("a kubectl port-forward did not start" if fault == "a local port in use"
             else "no Flink REST API answers through the port-forward") in run.stderr
     assert not out.exists()
+
+
+STAND_IN_KUBECTL = """#!{python}
+# kubectl port-forward as far as submit.sh sees it: holds a local port (the REST API's answers /overview) and,
+# as kubectl does (Go's signal.Notify), ends on SIGINT even when started with it ignored.
+import http.server, json, os, signal, sys, time
+log = os.environ["STAND_IN_LOG"]
+def stop(*_):
+    with open(log, "a") as out:
+        out.write(f"forward {{sys.argv[3]}} got SIGINT\\n")
+    os._exit(1)
+signal.signal(signal.SIGINT, stop)
+with open(log, "a") as out:
+    out.write(f"forward {{sys.argv[3]}} pid {{os.getpid()}} session {{os.getsid(0)}}\\n")
+if "rest" in sys.argv[2]:
+    class Overview(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args): pass
+        def do_GET(self):
+            body = json.dumps({{"flink-version": "1.19.3"}}).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+            self.wfile.write(body)
+    http.server.HTTPServer(("127.0.0.1", int(sys.argv[3].split(":")[0])), Overview).serve_forever()
+time.sleep(120)
+"""
+
+STAND_IN_BUILD = """#!{python}
+# python -m beam_jobs.build as far as a Ctrl-C goes: on SIGINT it asks the REST forward, as the build's cancel does.
+import os, signal, sys, time, urllib.request
+log = os.environ["STAND_IN_LOG"]
+rest = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--flink_rest_url="))
+def interrupted(*_):
+    try:
+        urllib.request.urlopen(rest + "/overview", timeout=5).read()
+        answer = "answered"
+    except OSError as exc:
+        answer = f"did not answer ({{exc}})"
+    with open(log, "a") as out:
+        out.write(f"build interrupted; the REST API {{answer}}\\n")
+    os._exit(130)
+signal.signal(signal.SIGINT, interrupted)
+with open(log, "a") as out:
+    out.write("build started\\n")
+time.sleep(60)
+"""
+
+
+def test_a_ctrl_c_of_submit_reaches_the_build_while_its_forwards_stay_up_for_the_cancel(tmp_path):
+    # A terminal sends Ctrl-C to the whole foreground process group. kubectl in the script's own group ended at
+    # once, so the build's cancel found no REST API and the job on the cluster ran on.
+    import os
+    import signal
+    import time
+
+    from tests.conftest import free_port
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("kubectl", STAND_IN_KUBECTL), ("python", STAND_IN_BUILD)):
+        (bin_dir / name).write_text(text.format(python=sys.executable))
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "log"
+    log.touch()
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "STAND_IN_LOG": str(log),
+           "FLINK_REST_LOCAL_PORT": str(free_port())}
+    submit = subprocess.Popen(["bash", str(DEPLOY / "flink" / "submit.sh"), "configs/sample.yaml",
+                               str(tmp_path / "out")], env=env, cwd=REPO, start_new_session=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while "build started" not in log.read_text():
+        assert submit.poll() is None and time.monotonic() < deadline, submit.communicate()
+        time.sleep(0.1)
+    os.killpg(submit.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+    submit.communicate(timeout=30)
+    lines = log.read_text().splitlines()
+    assert "build interrupted; the REST API answered" in lines, lines
+    assert not [line for line in lines if "got SIGINT" in line], lines
+    started = [line.split() for line in lines if " pid " in line]
+    assert len(started) == 3 and all(words[-1] == words[-3] for words in started)  # each a session of its own
+    for words in started:  # and stopped when submit.sh ended
+        pid = int(words[-3])
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]:
+            assert time.monotonic() < deadline, f"port-forward {pid} outlived submit.sh"
+            time.sleep(0.1)

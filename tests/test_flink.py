@@ -404,14 +404,16 @@ def test_a_cancel_the_cluster_does_not_answer_is_a_warning_and_names_the_staging
     assert "out/.warcforge-staging-x" in lines[1] and "hunter2" not in err.getvalue()
 
 
-def test_a_job_submitted_but_not_on_the_cluster_named_is_a_warning_not_a_clean_cancel(flink_cluster):
+def test_a_job_submitted_but_not_on_the_cluster_named_is_a_warning_not_a_clean_cancel(flink_cluster, monkeypatch):
     # --flink_rest_url naming another cluster than the job server's: the cancel finds nothing there, and the real
     # job goes on. A user and password in the address are sent as basic auth and never printed.
     import io
 
+    from beam_jobs import flink_jobs
     from beam_jobs.flink_jobs import stop_cluster_job
     from beam_jobs.job_options import JobOptions
 
+    monkeypatch.setattr(flink_jobs, "CANCEL_DEADLINE_S", 8.0)  # how long a submitted job is looked for
     port, _ = flink_cluster
     options = JobOptions(["--runner=PortableRunner", "--job_endpoint=localhost:8099",
                           f"--flink_rest_url=http://admin:hunter2@localhost:{port}"])
@@ -422,6 +424,6 @@ def test_a_job_submitted_but_not_on_the_cluster_named_is_a_warning_not_a_clean_c
     assert left == "out/.staging"
     warning = err.getvalue().splitlines()[-1]
     assert warning.startswith(f"warcforge: warning: the Flink job warcforge-build-elsewhere on "
-                              f"http://<redacted>@localhost:{port} may still be running (it was submitted but the "
-                              "cluster there lists no job of that name"), warning
+                              f"http://<redacted>@localhost:{port} may still be running (it was submitted, but the "
+                              "cluster there listed no job of that name in 8 s"), warning
     assert "hunter2" not in err.getvalue()

@@ -15,13 +15,27 @@ recipe="$1"; output="$2"; shift 2
 # submit to that address (localhost, here) instead of its own. The REST API comes to a local port of its
 # own (FLINK_REST_LOCAL_PORT), not 8081, where a local Flink (make flink-up) may already listen.
 rest_port="${FLINK_REST_LOCAL_PORT:-18081}"
-kubectl port-forward service/warcforge-beam-job-server 8099:8099 8098:8098 >/dev/null &
-forward=$!
-kubectl port-forward service/warcforge-rest "$rest_port:8081" >/dev/null &
-rest=$!
-trap 'kill $forward $rest 2>/dev/null || true' EXIT
+
+# Each forward in a session of its own, so that a terminal's Ctrl-C reaches the build alone: the build then
+# cancels its job through the REST forward, which kubectl would have closed at once on the same Ctrl-C (Go's
+# signal handling undoes an ignored SIGINT). exec: $! is kubectl itself, which the trap stops at the end.
+detached() {
+    if command -v setsid >/dev/null 2>&1; then
+        exec setsid "$@"
+    fi
+    exec python -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+forwards=()
+for ports in "service/warcforge-beam-job-server 8099:8099" "service/warcforge-beam-job-server 8098:8098" \
+             "service/warcforge-rest $rest_port:8081"; do
+    # One port a forward: kubectl goes on when one of several ports cannot be had, and the check below would pass.
+    # shellcheck disable=SC2086 # the two words of $ports
+    detached kubectl port-forward $ports >/dev/null &
+    forwards+=("$!")
+done
+trap 'kill "${forwards[@]}" 2>/dev/null || true' EXIT
 sleep 3
-for pid in $forward $rest; do
+for pid in "${forwards[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then
         echo "submit.sh: a kubectl port-forward did not start (is a local port among 8099, 8098, $rest_port in use?)" >&2
         exit 2
