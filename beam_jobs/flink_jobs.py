@@ -64,11 +64,6 @@ def rest_base(flink_master: str) -> str:
     return base
 
 
-def shown(base: str) -> str:
-    """``base`` as warcforge prints it: without a user or password."""
-    return redact_text(base)
-
-
 def _without_password(message: str, base: str) -> str:
     password = urllib.parse.urlsplit(base).password
     if password:
@@ -157,7 +152,7 @@ def earlier_cluster_jobs(options: PipelineOptions, name: str, err: TextIO) -> fr
     try:
         return frozenset(jid for jid, _ in jobs_named(base, name, CANCEL_CALL_TIMEOUT_S))
     except Exception as exc:  # noqa: BLE001 - the run goes on: the job may still end as it should
-        print(f"warcforge: warning: Flink's REST API at {shown(base)} does not answer "
+        print(f"warcforge: warning: Flink's REST API at {redact_text(base)} does not answer "
               f"({type(exc).__name__}: {_without_password(str(exc), base)}): if this run is stopped, its job "
               f"{name} cannot be cancelled from here", file=err, flush=True)
         return frozenset()
@@ -189,7 +184,7 @@ def cancel_cluster_job(options: PipelineOptions, name: str, staging: str, submit
                    "s: is that the REST address of the cluster the job server submits to?")
     except Exception as exc:  # noqa: BLE001 - the run is failing already: say what is left, do not mask why
         problem = f"the cluster did not answer ({type(exc).__name__}: {_without_password(str(exc), base)})"
-    return (f"the Flink job {name} on {shown(base)} may still be running ({problem}): cancel it there, then "
+    return (f"the Flink job {name} on {redact_text(base)} may still be running ({problem}): cancel it there, then "
             f"delete {staging}, where it may still write")
 
 
