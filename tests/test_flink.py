@@ -384,26 +384,6 @@ def test_each_run_on_a_session_cluster_gets_a_job_name_of_its_own_unless_one_is_
         "warcforge-build-")
 
 
-def test_a_cancel_the_cluster_does_not_answer_is_a_warning_and_names_the_staging_left():
-    import io
-
-    from beam_jobs.flink_jobs import stop_cluster_job
-    from beam_jobs.job_options import JobOptions
-
-    nobody = free_port()  # nothing listens there: the REST API does not answer
-    options = JobOptions(["--runner=PortableRunner", "--job_endpoint=localhost:8099",
-                          f"--flink_rest_url=http://admin:hunter2@localhost:{nobody}"])
-    err = io.StringIO()
-    started = time.monotonic()
-    left = stop_cluster_job(options, "warcforge-build-x", "out/.warcforge-staging-x", err, submitted=True)
-    assert left == "out/.warcforge-staging-x" and time.monotonic() - started < 10
-    lines = err.getvalue().splitlines()
-    assert lines[0] == "warcforge: cancelling the Flink job warcforge-build-x"
-    assert lines[1].startswith(f"warcforge: warning: the Flink job warcforge-build-x on http://<redacted>@localhost:"
-                               f"{nobody} may still be running (the cluster did not answer")
-    assert "out/.warcforge-staging-x" in lines[1] and "hunter2" not in err.getvalue()
-
-
 def test_a_job_submitted_but_not_on_the_cluster_named_is_a_warning_not_a_clean_cancel(flink_cluster, monkeypatch):
     # --flink_rest_url naming another cluster than the job server's: the cancel finds nothing there, and the real
     # job goes on. A user and password in the address are sent as basic auth and never printed.

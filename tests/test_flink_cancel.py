@@ -114,3 +114,20 @@ def test_an_address_urllib_would_misread_is_refused_before_any_work_without_echo
     message = str(refused.value)
     assert message.startswith("--flink_rest_url (or --flink_master) is not the URL of Flink's REST API")
     assert not any(secret in message for secret in ("s3cr", "pa?ss", "s3#", "p w", address))
+
+
+def test_a_cancel_the_cluster_does_not_answer_is_a_warning_and_names_the_staging_left():
+    from tests.conftest import free_port
+
+    nobody = free_port()  # nothing listens there: the REST API does not answer
+    options = JobOptions(["--runner=PortableRunner", "--job_endpoint=localhost:8099",
+                          f"--flink_rest_url=http://admin:hunter2@localhost:{nobody}"])
+    err = io.StringIO()
+    started = time.monotonic()
+    left = flink_jobs.stop_cluster_job(options, "warcforge-build-x", "out/.warcforge-staging-x", err, submitted=True)
+    assert left == "out/.warcforge-staging-x" and time.monotonic() - started < 10
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "warcforge: cancelling the Flink job warcforge-build-x"
+    assert lines[1].startswith(f"warcforge: warning: the Flink job warcforge-build-x on http://<redacted>@localhost:"
+                               f"{nobody} may still be running (the cluster did not answer")
+    assert "out/.warcforge-staging-x" in lines[1] and "hunter2" not in err.getvalue()
