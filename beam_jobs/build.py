@@ -23,6 +23,7 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
+from beam_jobs.dataflow_jobs import stop_dataflow_job
 from beam_jobs.dataset_card import dataset_card
 from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job, stop_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
@@ -259,6 +260,9 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
             if cluster_job is not None and not finished:  # before staging goes: it would write on there
                 interrupts.left_behind = stop_cluster_job(options, cluster_job, redact_text(staging),
                                                           interrupts.stderr, bool(submitted), earlier)
+            elif submitted and not finished and is_dataflow(options):  # Dataflow runs it without the driver
+                interrupts.left_behind = stop_dataflow_job(submitted[0], options, redact_text(staging),
+                                                           interrupts.stderr)
         finally:
             session.discard(staging)
         raise

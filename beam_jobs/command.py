@@ -96,7 +96,7 @@ def run_command(run: Callable[[list[str], Interrupts], dict], argv: list[str],
 
 def _but_for(left_behind: str | None) -> str:
     """What the last line adds when a run could not undo all it started (``Interrupts.left_behind``)."""
-    return "" if left_behind is None else f"; but the Flink job named above may still write to {left_behind}"
+    return "" if left_behind is None else f"; but the job named above may still write to {left_behind}"
 
 
 def _failed(exc: BaseException, verbose: bool, left_behind: str | None = None) -> int:

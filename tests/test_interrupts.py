@@ -135,4 +135,4 @@ def test_the_last_line_names_what_a_flink_job_not_seen_to_end_may_still_write(st
     status = run_command(run, [])
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert status == (EXIT_INTERRUPTED if stopped_by == "signal" else EXIT_FAILED)
-    assert last.endswith(f"; but the Flink job named above may still write to {staging}"), last
+    assert last.endswith(f"; but the job named above may still write to {staging}"), last

@@ -1,0 +1,177 @@
+"""A build on Dataflow that is stopped cancels its job (beam_jobs.dataflow_jobs). Beam's DataflowRunner submits
+the real build to a stand-in for Dataflow's REST API on loopback (``--dataflow_endpoint``), with its staging
+and the output on a GCS emulator: the driver creates the job, waits on it, and is stopped with a Ctrl-C as a
+terminal sends it. Without the cancel the job would run on without its driver and write a full set of shards
+under a staging folder the build had removed, while it said the output was as it was."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from apache_beam.runners.runner import PipelineState
+
+from beam_jobs import dataflow_jobs
+from beam_jobs.job_options import JobOptions
+from tests.conftest import REPO, WARCFORGE, gcs_upload, write_recipe
+
+RUNNING, CANCELLED, CANCELLING = 2, 5, 10  # Dataflow's JobState numbers, as Beam's client asks for them
+JOB_ID = "2026-12-03_01_00_00-1234567890"
+
+
+class StandInDataflow:
+    """Creates one job per POST; GET answers its state; a PUT asking for JOB_STATE_CANCELLED makes it CANCELLING,
+    then CANCELLED a moment later, as Dataflow does. Records each update asked for."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict] = {}
+        self.updates: list[tuple[str, dict]] = []
+        self.polled = threading.Event()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _body(self) -> dict:
+                return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+
+            def _answer(self, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _job(self) -> dict:
+                return stand_in.jobs[self.path.split("/jobs/")[1].split("?")[0].split("/")[0]]
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                asked = self._body()
+                stand_in.jobs[JOB_ID] = {"id": JOB_ID, "projectId": "warcforge-example", "name": asked["name"],
+                                         "location": "europe-west4", "currentState": RUNNING,
+                                         "clientRequestId": asked.get("clientRequestId", "")}
+                self._answer(stand_in.jobs[JOB_ID])
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.split("?")[0].endswith(("/messages", "/metrics")):
+                    self._answer({})
+                    return
+                stand_in.polled.set()
+                self._answer(self._job())
+
+            def do_PUT(self) -> None:  # noqa: N802
+                job, asked = self._job(), self._body()
+                stand_in.updates.append((job["id"], asked))
+                if asked.get("requestedState") in (CANCELLED, "JOB_STATE_CANCELLED"):
+                    job["currentState"] = CANCELLING
+                    threading.Timer(1.5, job.update, kwargs={"currentState": CANCELLED}).start()
+                self._answer(job)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://localhost:{self.server.server_address[1]}"  # "localhost": Beam's client uses REST
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def dataflow_api():
+    stand_in = StandInDataflow()
+    yield stand_in
+    stand_in.server.shutdown()
+
+
+def _objects(emulator: str, bucket: str, prefix: str) -> list[str]:
+    with urllib.request.urlopen(f"{emulator}/storage/v1/b/{bucket}/o?prefix={prefix}", timeout=10) as response:
+        return [item["name"] for item in json.load(response).get("items", [])]
+
+
+def test_ctrl_c_of_a_build_on_dataflow_cancels_its_job(dataflow_api, gcs_emulator, sample_dir, tmp_path):
+    for shard in sorted(sample_dir.glob("*.warc.gz")):
+        gcs_upload(gcs_emulator, "warcforge-crawl", f"sample/{shard.name}", shard.read_bytes())
+    gcs_upload(gcs_emulator, "warcforge-runs", "README", b"the output's bucket")
+    recipe = write_recipe(tmp_path / "r.yaml", ["gs://warcforge-crawl/sample/*.warc.gz"])
+    options = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4",
+               "--temp_location=gs://warcforge-runs/tmp", "--staging_location=gs://warcforge-runs/staging",
+               "--sdk_container_image=example.org/warcforge/worker:1", "--sdk_location=container",
+               "--job_name=warcforge-cancel", f"--dataflow_endpoint={dataflow_api.endpoint}", "--no_auth"]
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs_emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+    err = tmp_path / "build.err"
+    with open(err, "w") as stderr:
+        run = subprocess.Popen([WARCFORGE, "build", "--config", str(recipe), "--output",
+                                "gs://warcforge-runs/datasets/sample", *options], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not dataflow_api.polled.wait(0.5):  # the driver has the job and waits on it
+            assert run.poll() is None and time.monotonic() < deadline, err.read_text()[-3000:]
+        os.killpg(run.pid, signal.SIGINT)  # as a terminal does
+        run.wait(timeout=90)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    text = err.read_text()
+    assert run.returncode == 130, text[-3000:]
+    assert f"warcforge: cancelling the Dataflow job {JOB_ID}" in text and "warning" not in text, text[-3000:]
+    assert text.strip().splitlines()[-1] == "warcforge: interrupted; nothing was published, the output is as it was"
+    assert [(jid, asked.get("requestedState")) for jid, asked in dataflow_api.updates] == [(JOB_ID, CANCELLED)]
+    assert dataflow_api.jobs[JOB_ID]["currentState"] == CANCELLED
+    assert _objects(gcs_emulator, "warcforge-runs", "datasets/") == []  # staging removed, nothing published
+
+
+class _Result:
+    """A Dataflow result whose cancel is taken but whose job never ends, or whose cancel fails."""
+
+    has_job = True
+
+    def __init__(self, cancel_error: Exception | None = None) -> None:
+        self.cancel_error, self.cancels = cancel_error, 0
+
+    def job_id(self) -> str:
+        return JOB_ID
+
+    def cancel(self) -> str:
+        self.cancels += 1
+        if self.cancel_error is not None:
+            raise self.cancel_error
+        return PipelineState.CANCELLING
+
+    @property
+    def state(self) -> str:
+        return PipelineState.CANCELLING
+
+
+@pytest.mark.parametrize(("result", "problem"), [
+    (_Result(), "it had not ended 1 s after the cancel"),
+    (_Result(RuntimeError("HTTP 403\nthe caller lacks dataflow.jobs.cancel")),
+     "Dataflow did not take the cancel (RuntimeError: HTTP 403 the caller lacks dataflow.jobs.cancel)"),
+])
+def test_a_dataflow_job_not_seen_to_end_is_a_warning_naming_it_and_its_staging(result, problem):
+    err = io.StringIO()
+    options = JobOptions(["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4"])
+    started = time.monotonic()
+    left = dataflow_jobs.stop_dataflow_job(result, options, "gs://b/out/.warcforge-staging-1", err, deadline_s=1.0)
+    assert time.monotonic() - started < 5 and result.cancels == 1
+    assert left == "gs://b/out/.warcforge-staging-1"
+    lines = err.getvalue().splitlines()
+    assert lines == [
+        f"warcforge: cancelling the Dataflow job {JOB_ID}",
+        f"warcforge: warning: the Dataflow job {JOB_ID} may still be running ({problem}): cancel it there "
+        f"(gcloud dataflow jobs cancel {JOB_ID} --region=europe-west4 --project=warcforge-example), then delete "
+        "gs://b/out/.warcforge-staging-1, where it may still write"]
+
+
+def test_a_result_without_a_dataflow_job_is_left_alone():
+    class Local:
+        def job_id(self) -> str:
+            raise AssertionError("not asked")
+
+    err = io.StringIO()
+    assert dataflow_jobs.stop_dataflow_job(Local(), JobOptions([]), "/tmp/staging", err) is None
+    assert err.getvalue() == ""
