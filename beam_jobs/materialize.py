@@ -162,6 +162,8 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                     interrupts.published = True
         except BaseException:
             try:
+                # Read again: from a signal on, stderr is a copy the handler made (fd 2 goes to /dev/null).
+                err = interrupts.stderr if interrupts else sys.stderr
                 left = None
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
                     left = stop_cluster_job(options, cluster_job, redact_text(staging), err, submitted, earlier)

@@ -1,8 +1,8 @@
-"""A build on Dataflow that is stopped cancels its job (beam_jobs.dataflow_jobs). Beam's DataflowRunner submits
-the real build to a stand-in for Dataflow's REST API on loopback (``--dataflow_endpoint``), with its staging
-and the output on a GCS emulator: the driver creates the job, waits on it, and is stopped with a Ctrl-C as a
-terminal sends it. Without the cancel the job would run on without its driver and write a full set of shards
-under a staging folder the build had removed, while it said the output was as it was."""
+"""A build or materialize on Dataflow that is stopped cancels its job (beam_jobs.dataflow_jobs). Beam's
+DataflowRunner submits the real run to a stand-in for Dataflow's REST API on loopback (``--dataflow_endpoint``),
+with its staging (and a build's output) on a GCS emulator: the driver creates the job, waits on it, and is
+stopped with a Ctrl-C as a terminal sends it. Without the cancel the job would run on without its driver and
+write a full set of shards under a staging folder the run had removed, while it said the output was as it was."""
 
 import io
 import json
@@ -13,12 +13,15 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from apache_beam.runners.runner import PipelineState
 
 from beam_jobs import dataflow_jobs
+from beam_jobs.build import run_build
 from beam_jobs.job_options import JobOptions
+from beam_jobs.lock import run_lock
 from tests.conftest import REPO, WARCFORGE, gcs_upload, write_recipe
 
 RUNNING, CANCELLED, CANCELLING = 2, 5, 10  # Dataflow's JobState numbers, as Beam's client asks for them
@@ -92,37 +95,62 @@ def _objects(emulator: str, bucket: str, prefix: str) -> list[str]:
         return [item["name"] for item in json.load(response).get("items", [])]
 
 
-def test_ctrl_c_of_a_build_on_dataflow_cancels_its_job(dataflow_api, gcs_emulator, sample_dir, tmp_path):
-    for shard in sorted(sample_dir.glob("*.warc.gz")):
-        gcs_upload(gcs_emulator, "warcforge-crawl", f"sample/{shard.name}", shard.read_bytes())
-    gcs_upload(gcs_emulator, "warcforge-runs", "README", b"the output's bucket")
-    recipe = write_recipe(tmp_path / "r.yaml", ["gs://warcforge-crawl/sample/*.warc.gz"])
-    options = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4",
-               "--temp_location=gs://warcforge-runs/tmp", "--staging_location=gs://warcforge-runs/staging",
-               "--sdk_container_image=example.org/warcforge/worker:1", "--sdk_location=container",
-               "--job_name=warcforge-cancel", f"--dataflow_endpoint={dataflow_api.endpoint}", "--no_auth"]
-    env = {**os.environ, "STORAGE_EMULATOR_HOST": gcs_emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
-    err = tmp_path / "build.err"
+DATAFLOW = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=europe-west4",
+            "--temp_location=gs://warcforge-runs/tmp", "--staging_location=gs://warcforge-runs/staging",
+            "--sdk_container_image=example.org/warcforge/worker:1", "--sdk_location=container",
+            "--job_name=warcforge-cancel", "--no_auth"]
+
+
+def _stop_once_submitted(args: list[str], dataflow_api: StandInDataflow, emulator: str, err: Path) -> int:
+    """``warcforge ARGS`` on Dataflow (the stand-in), Ctrl-C'd once the driver waits on its job; its exit status."""
+    env = {**os.environ, "STORAGE_EMULATOR_HOST": emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
     with open(err, "w") as stderr:
-        run = subprocess.Popen([WARCFORGE, "build", "--config", str(recipe), "--output",
-                                "gs://warcforge-runs/datasets/sample", *options], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        run = subprocess.Popen([WARCFORGE, *args, *DATAFLOW, f"--dataflow_endpoint={dataflow_api.endpoint}"],
+                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while not dataflow_api.polled.wait(0.5):  # the driver has the job and waits on it
             assert run.poll() is None and time.monotonic() < deadline, err.read_text()[-3000:]
         os.killpg(run.pid, signal.SIGINT)  # as a terminal does
-        run.wait(timeout=90)
+        return run.wait(timeout=90)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
+
+
+def _assert_cancelled(returncode: int, err: Path, dataflow_api: StandInDataflow) -> None:
     text = err.read_text()
-    assert run.returncode == 130, text[-3000:]
+    assert returncode == 130, text[-3000:]
     assert f"warcforge: cancelling the Dataflow job {JOB_ID}" in text and "warning" not in text, text[-3000:]
     assert text.strip().splitlines()[-1] == "warcforge: interrupted; nothing was published, the output is as it was"
     assert [(jid, asked.get("requestedState")) for jid, asked in dataflow_api.updates] == [(JOB_ID, CANCELLED)]
     assert dataflow_api.jobs[JOB_ID]["currentState"] == CANCELLED
+
+
+def test_ctrl_c_of_a_build_on_dataflow_cancels_its_job(dataflow_api, gcs_emulator, sample_dir, tmp_path):
+    for shard in sorted(sample_dir.glob("*.warc.gz")):
+        gcs_upload(gcs_emulator, "warcforge-crawl", f"sample/{shard.name}", shard.read_bytes())
+    gcs_upload(gcs_emulator, "warcforge-runs", "README", b"the output's bucket")
+    recipe = write_recipe(tmp_path / "r.yaml", ["gs://warcforge-crawl/sample/*.warc.gz"])
+    err = tmp_path / "build.err"
+    status = _stop_once_submitted(["build", "--config", str(recipe), "--output", "gs://warcforge-runs/datasets/sample"],
+                                  dataflow_api, gcs_emulator, err)
+    _assert_cancelled(status, err, dataflow_api)
     assert _objects(gcs_emulator, "warcforge-runs", "datasets/") == []  # staging removed, nothing published
+
+
+def test_ctrl_c_of_a_materialize_on_dataflow_cancels_its_job(dataflow_api, gcs_emulator, sample_dir, tmp_path):
+    recipe = write_recipe(tmp_path / "r.yaml", [str(sample_dir / "*.warc.gz")])
+    lock = tmp_path / "dataset.lock"
+    run_lock(["--config", str(recipe), "--input", str(sample_dir / "*.warc.gz"), "-o", str(lock)])
+    built = run_build(["--lock", str(lock), "--pointers", "--output", str(tmp_path / "pointers"), "--quiet"])
+    assert built["documents"] > 0
+    gcs_upload(gcs_emulator, "warcforge-runs", "README", b"Beam's staging bucket")
+    out, err = tmp_path / "materialized", tmp_path / "materialize.err"
+    status = _stop_once_submitted(["materialize", str(tmp_path / "pointers"), "--output", str(out)],
+                                  dataflow_api, gcs_emulator, err)
+    _assert_cancelled(status, err, dataflow_api)
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
 
 
 class _Result:
