@@ -19,14 +19,16 @@ from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOpt
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.flink_jobs import CANCEL_DEADLINE_S
+from transforms.common.secrets import redact_text
 
 POLL_S = 1.0
 
 
-def job_id(result: PipelineResult) -> str | None:
-    """The Dataflow job's id, once the runner has created the job."""
+def live_job_id(result: PipelineResult) -> str | None:
+    """The Dataflow job's id, once the runner has created the job and while it was last seen running (a job
+    that failed, the driver's wait raising for it, has nothing left to cancel)."""
     try:
-        return result.job_id() if result.has_job else None
+        return None if not result.has_job or result.is_in_terminal_state() else result.job_id()
     except AttributeError:  # not a Dataflow result
         return None
 
@@ -46,7 +48,7 @@ def cancel_dataflow_job(result: PipelineResult, deadline_s: float = CANCEL_DEADL
                 state = result.state
             outcome["state"] = state
         except Exception as exc:  # noqa: BLE001 - said in the warning: the run is failing already
-            outcome["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            outcome["error"] = f"{type(exc).__name__}: {redact_text(' '.join(str(exc).split()))[:300]}"
 
     worker = threading.Thread(target=cancel_and_wait, name="cancel-dataflow-job", daemon=True)
     worker.start()
@@ -64,7 +66,7 @@ def stop_dataflow_job(result: PipelineResult, options: PipelineOptions, staging:
     """What a run that did not finish does before it removes its staging: says it cancels its Dataflow job,
     cancels it, and warns if the job could not be seen to end. Returns the staging folder the job may still
     write to, or None."""
-    jid = job_id(result)
+    jid = live_job_id(result)
     if jid is None:
         return None
     gcp = options.view_as(GoogleCloudOptions)

@@ -164,6 +164,9 @@ class _Result:
     def job_id(self) -> str:
         return JOB_ID
 
+    def is_in_terminal_state(self) -> bool:
+        return False
+
     def cancel(self) -> str:
         self.cancels += 1
         if self.cancel_error is not None:
@@ -179,6 +182,9 @@ class _Result:
     (_Result(), "it had not ended 1 s after the cancel"),
     (_Result(RuntimeError("HTTP 403\nthe caller lacks dataflow.jobs.cancel")),
      "Dataflow did not take the cancel (RuntimeError: HTTP 403 the caller lacks dataflow.jobs.cancel)"),
+    (_Result(RuntimeError("PUT https://u:hunter2@dataflow.example/v1b3/jobs/1?key=AIzaSecret1 refused")),
+     "Dataflow did not take the cancel (RuntimeError: PUT https://<redacted>@dataflow.example/v1b3/jobs/1"
+     "?key=<redacted> refused)"),
 ])
 def test_a_dataflow_job_not_seen_to_end_is_a_warning_naming_it_and_its_staging(result, problem):
     err = io.StringIO()
@@ -193,6 +199,16 @@ def test_a_dataflow_job_not_seen_to_end_is_a_warning_naming_it_and_its_staging(r
         f"warcforge: warning: the Dataflow job {JOB_ID} may still be running ({problem}): cancel it there "
         f"(gcloud dataflow jobs cancel {JOB_ID} --region=europe-west4 --project=warcforge-example), then delete "
         "gs://b/out/.warcforge-staging-1, where it may still write"]
+
+
+def test_a_job_already_ended_is_not_cancelled():
+    class Failed(_Result):
+        def is_in_terminal_state(self) -> bool:  # the driver's wait raised because the job failed
+            return True
+
+    err, failed = io.StringIO(), Failed()
+    assert dataflow_jobs.stop_dataflow_job(failed, JobOptions([]), "gs://b/staging", err) is None
+    assert failed.cancels == 0 and err.getvalue() == ""
 
 
 def test_a_result_without_a_dataflow_job_is_left_alone():
