@@ -78,6 +78,15 @@ GAP_NOTE = [
     "- **Tried, no change beyond the machine's noise** (a build here moves by ±10 % from one minute to the "
     "next): `gc.freeze()` before the fork (page faults unchanged), `MALLOC_ARENA_MAX=1`, a larger malloc "
     "top pad and trim threshold (25 % fewer page faults, no less CPU), each worker pinned to a core.",
+    "- **How much one pair of runs says** (by hand, later on 2026-12-03): three pairs in a row, one worker then "
+    "two, gave 2.19×, 1.83× and 1.61×; the same two-worker build took from 16.7 to 22.8 CPU s (the kernel's busy "
+    "time) with under 0.3 s of steal in any run. The speed of a CPU second here moves from one run to the next; "
+    "a gap of 0.05 to the target is smaller than what 5 rounds here reliably resolve.",
+    "- **Also measured then**: a forked worker's bundle thread was preempted about 1,900 times in 9 s (the other "
+    "threads of gRPC and Beam waking), where the whole in-process build switched context about 675 times; "
+    "packing a document for a shuffle between processes and unpacking it took 47 µs with zstd at level 1 "
+    "against 13 µs for the pickle alone (29 µs at level −7), about 0.3 of the two workers' 17 CPU s: a faster "
+    "level would buy under 1 %.",
     "",
 ]
 WITH_GCP_EXTRAS = "default, in the development environment (Beam's GCP extras installed)"
