@@ -12,6 +12,7 @@ process group, so that the staging is still removed and the lease released. A jo
 to end is a warning naming it and the folder it may still write to.
 """
 
+import shlex
 import threading
 from typing import TextIO
 
@@ -35,13 +36,15 @@ def live_job_id(result: PipelineResult) -> str | None:
 
 def cancel_dataflow_job(result: PipelineResult, deadline_s: float = CANCEL_DEADLINE_S) -> str | None:
     """Cancel the job and wait until Dataflow reports a final state, for up to ``deadline_s``. Returns None
-    once it ended, else what kept it from being seen to end."""
+    once it ended, else what kept it from being seen to end. A stop (Ctrl-C, SIGTERM) that comes meanwhile, as
+    after a failure in the driver, ends the wait: the job is then not known to have ended."""
     outcome: dict[str, object] = {}
     given_up = threading.Event()
 
     def cancel_and_wait() -> None:
         try:
             state = result.cancel()
+            outcome["asked"] = True
             while not PipelineState.is_terminal(state):
                 if given_up.wait(POLL_S):
                     return
@@ -52,12 +55,18 @@ def cancel_dataflow_job(result: PipelineResult, deadline_s: float = CANCEL_DEADL
 
     worker = threading.Thread(target=cancel_and_wait, name="cancel-dataflow-job", daemon=True)
     worker.start()
-    worker.join(deadline_s)
-    given_up.set()
+    try:
+        worker.join(deadline_s)
+    except BaseException:  # noqa: BLE001 - the stop is the run's to report (run_command); here it ends the wait
+        return "the run was stopped while it waited for the cancel"
+    finally:
+        given_up.set()
     if "state" in outcome:
         return None
     if "error" in outcome:
         return f"Dataflow did not take the cancel ({outcome['error']})"
+    if "asked" not in outcome:
+        return f"Dataflow did not answer the cancel in {deadline_s:.0f} s"
     return f"it had not ended {deadline_s:.0f} s after the cancel"
 
 
@@ -74,7 +83,8 @@ def stop_dataflow_job(result: PipelineResult, options: PipelineOptions, staging:
     problem = cancel_dataflow_job(result, deadline_s)
     if problem is None:
         return None
+    command = " ".join(shlex.quote(part) for part in ("gcloud", "dataflow", "jobs", "cancel", jid,
+                                                       f"--region={gcp.region}", f"--project={gcp.project}"))
     print(f"warcforge: warning: the Dataflow job {jid} may still be running ({problem}): cancel it there "
-          f"(gcloud dataflow jobs cancel {jid} --region={gcp.region} --project={gcp.project}), then delete "
-          f"{staging}, where it may still write", file=err, flush=True)
+          f"({command}), then delete {staging}, where it may still write", file=err, flush=True)
     return staging

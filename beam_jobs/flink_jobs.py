@@ -184,6 +184,8 @@ def cancel_cluster_job(options: PipelineOptions, name: str, staging: str, submit
                    "s: is that the REST address of the cluster the job server submits to?")
     except Exception as exc:  # noqa: BLE001 - the run is failing already: say what is left, do not mask why
         problem = f"the cluster did not answer ({type(exc).__name__}: {_without_password(str(exc), base)})"
+    except BaseException:  # noqa: BLE001 - a stop while cancelling (after a failure): the run reports the stop
+        problem = "the run was stopped while it cancelled the job"
     return (f"the Flink job {name} on {redact_text(base)} may still be running ({problem}): cancel it there, then "
             f"delete {staging}, where it may still write")
 

@@ -55,7 +55,9 @@ def runner_name(options: PipelineOptions) -> str:
 
 
 def is_dataflow(options: PipelineOptions) -> bool:
-    return runner_name(options).rsplit(".", 1)[-1] == DATAFLOW
+    """DataflowRunner by any name Beam runs it under (``dataflow``, ``DataflowRunner``, ``TestDataflowRunner``,
+    in any case, with or without its module)."""
+    return runner_name(options).rsplit(".", 1)[-1].lower().removesuffix("runner") in ("dataflow", "testdataflow")
 
 
 def is_flink(options: PipelineOptions) -> bool:

@@ -22,6 +22,7 @@ from beam_jobs import dataflow_jobs
 from beam_jobs.build import run_build
 from beam_jobs.job_options import JobOptions
 from beam_jobs.lock import run_lock
+from beam_jobs.runners import is_dataflow
 from tests.conftest import REPO, WARCFORGE, gcs_upload, write_recipe
 
 RUNNING, CANCELLED, CANCELLING = 2, 5, 10  # Dataflow's JobState numbers, as Beam's client asks for them
@@ -154,12 +155,12 @@ def test_ctrl_c_of_a_materialize_on_dataflow_cancels_its_job(dataflow_api, gcs_e
 
 
 class _Result:
-    """A Dataflow result whose cancel is taken but whose job never ends, or whose cancel fails."""
+    """A Dataflow result whose cancel is taken but whose job never ends, or whose cancel fails, or never answers."""
 
     has_job = True
 
-    def __init__(self, cancel_error: Exception | None = None) -> None:
-        self.cancel_error, self.cancels = cancel_error, 0
+    def __init__(self, cancel_error: Exception | None = None, cancel_blocks_s: float = 0.0) -> None:
+        self.cancel_error, self.cancel_blocks_s, self.cancels = cancel_error, cancel_blocks_s, 0
 
     def job_id(self) -> str:
         return JOB_ID
@@ -169,6 +170,7 @@ class _Result:
 
     def cancel(self) -> str:
         self.cancels += 1
+        time.sleep(self.cancel_blocks_s)  # Beam's client retrying a call that is not answered, say
         if self.cancel_error is not None:
             raise self.cancel_error
         return PipelineState.CANCELLING
@@ -182,6 +184,7 @@ class _Result:
     (_Result(), "it had not ended 1 s after the cancel"),
     (_Result(RuntimeError("HTTP 403\nthe caller lacks dataflow.jobs.cancel")),
      "Dataflow did not take the cancel (RuntimeError: HTTP 403 the caller lacks dataflow.jobs.cancel)"),
+    (_Result(cancel_blocks_s=60), "Dataflow did not answer the cancel in 1 s"),
     (_Result(RuntimeError("PUT https://u:hunter2@dataflow.example/v1b3/jobs/1?key=AIzaSecret1 refused")),
      "Dataflow did not take the cancel (RuntimeError: PUT https://<redacted>@dataflow.example/v1b3/jobs/1"
      "?key=<redacted> refused)"),
@@ -199,6 +202,27 @@ def test_a_dataflow_job_not_seen_to_end_is_a_warning_naming_it_and_its_staging(r
         f"warcforge: warning: the Dataflow job {JOB_ID} may still be running ({problem}): cancel it there "
         f"(gcloud dataflow jobs cancel {JOB_ID} --region=europe-west4 --project=warcforge-example), then delete "
         "gs://b/out/.warcforge-staging-1, where it may still write"]
+
+
+def test_a_stop_while_the_cancel_waits_ends_the_wait_with_a_warning():
+    # After a failure in the driver the cancel runs with no signal yet: a Ctrl-C then raises inside the wait.
+    err, waiting = io.StringIO(), _Result(cancel_blocks_s=60)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # as a Ctrl-C
+    started = time.monotonic()
+    left = dataflow_jobs.stop_dataflow_job(waiting, JobOptions(["--region=r1", "--project=p1"]), "gs://b/staging",
+                                           err, deadline_s=20.0)
+    assert left == "gs://b/staging" and time.monotonic() - started < 5
+    assert "may still be running (the run was stopped while it waited for the cancel): cancel it there " \
+           f"(gcloud dataflow jobs cancel {JOB_ID} --region=r1 --project=p1)" in err.getvalue()
+
+
+@pytest.mark.parametrize(("runner", "dataflow"), [
+    ("DataflowRunner", True), ("dataflow", True), ("dataflowrunner", True), ("DATAFLOW", True),
+    ("TestDataflowRunner", True), ("apache_beam.runners.dataflow.dataflow_runner.DataflowRunner", True),
+    ("DirectRunner", False), ("FlinkRunner", False), ("PortableRunner", False), ("PrismRunner", False),
+])
+def test_dataflow_is_known_by_every_name_beam_runs_it_under(runner, dataflow):
+    assert is_dataflow(JobOptions([f"--runner={runner}"])) is dataflow
 
 
 def test_a_job_already_ended_is_not_cancelled():

@@ -6,6 +6,8 @@ cue: a job listed late, an earlier run's job of the same name, a REST API behind
 import base64
 import io
 import json
+import os
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,3 +133,18 @@ def test_a_cancel_the_cluster_does_not_answer_is_a_warning_and_names_the_staging
     assert lines[1].startswith(f"warcforge: warning: the Flink job warcforge-build-x on http://<redacted>@localhost:"
                                f"{nobody} may still be running (the cluster did not answer")
     assert "out/.warcforge-staging-x" in lines[1] and "hunter2" not in err.getvalue()
+
+
+def test_a_stop_while_the_job_is_cancelled_ends_the_wait_with_a_warning(rest, monkeypatch):
+    # After a failure in the driver the cancel runs with no signal yet: a Ctrl-C then raises inside the wait.
+    monkeypatch.setattr(flink_jobs, "CANCEL_DEADLINE_S", 20.0)
+    monkeypatch.setattr(flink_jobs, "cancel", lambda base, jid, timeout: None)  # the job takes no cancel
+    rest.jobs.append({"jid": "run", "name": "nightly", "state": "RUNNING"})
+    err = io.StringIO()
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # as a Ctrl-C
+    started = time.monotonic()
+    left = flink_jobs.stop_cluster_job(_options(f"http://127.0.0.1:{rest.port}"), "nightly", "out/.staging", err,
+                                       True)
+    assert left == "out/.staging" and time.monotonic() - started < 5
+    assert "may still be running (the run was stopped while it cancelled the job): cancel it there, then delete " \
+           "out/.staging" in err.getvalue()
