@@ -259,10 +259,10 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
         try:
             if cluster_job is not None and not finished:  # before staging goes: it would write on there
                 interrupts.left_behind = stop_cluster_job(options, cluster_job, redact_text(staging),
-                                                          interrupts.stderr, bool(submitted), earlier)
+                                                          interrupts.current_stderr(), bool(submitted), earlier)
             elif submitted and not finished and is_dataflow(options):  # Dataflow runs it without the driver
                 interrupts.left_behind = stop_dataflow_job(submitted[0], options, redact_text(staging),
-                                                           interrupts.stderr)
+                                                           interrupts.current_stderr())
         finally:
             session.discard(staging)
         raise

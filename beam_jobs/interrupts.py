@@ -19,6 +19,7 @@ stage (``transforms.common.stop_check``), before each bundle an in-process worke
 """
 
 import contextlib
+import io
 import logging
 import os
 import signal
@@ -106,6 +107,12 @@ class Interrupts:
         if _active is None:
             set_stop_check(None)
 
+    def current_stderr(self) -> TextIO:
+        """A stream that writes to ``stderr`` as it is at each write: from a signal on, the copy the handler made
+        (file descriptor 2 then goes to /dev/null). For lines a run may print after a stop it did not expect, as
+        a cancel's warning when the stop comes while a failed run cancels its job."""
+        return _CurrentStderr(self)
+
     def raise_if_received(self) -> None:
         """Raise the received signal's exception, unless none came or the build holds it (publishing, or
         published). Only where the build can stop safely: a raise inside a ``finally`` would cut the
@@ -172,3 +179,18 @@ def kill_child_processes() -> int:
         except OSError:
             pass
     return len(family)
+
+
+class _CurrentStderr(io.TextIOBase):
+    def __init__(self, interrupts: Interrupts) -> None:
+        super().__init__()
+        self._interrupts = interrupts
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self._interrupts.stderr.write(text)
+
+    def flush(self) -> None:
+        self._interrupts.stderr.flush()

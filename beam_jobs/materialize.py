@@ -124,7 +124,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                                                                                    DEFAULT_TTL_S)))
     with OutputDir(args.output).open(args.overwrite, holder) as session:
         cluster_job = name_cluster_job(options, "materialize")  # cancelled if this does not finish (flink_jobs)
-        err = interrupts.stderr if interrupts else sys.stderr
+        err = interrupts.current_stderr() if interrupts else sys.stderr
         earlier = frozenset() if cluster_job is None else earlier_cluster_jobs(options, cluster_job, err)
         staging = session.new_staging()
         finished = False  # the pipeline's job ended: nothing of it is left to cancel
@@ -162,8 +162,6 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                     interrupts.published = True
         except BaseException:
             try:
-                # Read again: from a signal on, stderr is a copy the handler made (fd 2 goes to /dev/null).
-                err = interrupts.stderr if interrupts else sys.stderr
                 left = None
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
                     left = stop_cluster_job(options, cluster_job, redact_text(staging), err, submitted, earlier)

@@ -37,6 +37,9 @@ class StandInDataflow:
         self.jobs: dict[str, dict] = {}
         self.updates: list[tuple[str, dict]] = []
         self.polled = threading.Event()
+        self.refuse_get: int | None = None  # this GET of the job (1, 2, ...) answers 403: the driver's wait fails
+        self.hang_updates = False  # a cancel that is never answered
+        self.gets = 0
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,11 +72,18 @@ class StandInDataflow:
                     self._answer({})
                     return
                 stand_in.polled.set()
+                stand_in.gets += 1
+                if stand_in.gets == stand_in.refuse_get:
+                    self.send_error(403, "the caller lacks dataflow.jobs.get")
+                    return
                 self._answer(self._job())
 
             def do_PUT(self) -> None:  # noqa: N802
                 job, asked = self._job(), self._body()
                 stand_in.updates.append((job["id"], asked))
+                if stand_in.hang_updates:
+                    time.sleep(120)
+                    return
                 if asked.get("requestedState") in (CANCELLED, "JOB_STATE_CANCELLED"):
                     job["currentState"] = CANCELLING
                     threading.Timer(1.5, job.update, kwargs={"currentState": CANCELLED}).start()
@@ -102,16 +112,19 @@ DATAFLOW = ["--runner=DataflowRunner", "--project=warcforge-example", "--region=
             "--job_name=warcforge-cancel", "--no_auth"]
 
 
-def _stop_once_submitted(args: list[str], dataflow_api: StandInDataflow, emulator: str, err: Path) -> int:
-    """``warcforge ARGS`` on Dataflow (the stand-in), Ctrl-C'd once the driver waits on its job; its exit status."""
+def _stop_once_submitted(args: list[str], dataflow_api: StandInDataflow, emulator: str, err: Path,
+                         when: str | None = None) -> int:
+    """``warcforge ARGS`` on Dataflow (the stand-in), Ctrl-C'd once the driver waits on its job (or once its
+    stderr has the line ``when``); its exit status."""
     env = {**os.environ, "STORAGE_EMULATOR_HOST": emulator, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
     with open(err, "w") as stderr:
         run = subprocess.Popen([WARCFORGE, *args, *DATAFLOW, f"--dataflow_endpoint={dataflow_api.endpoint}"],
                                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not dataflow_api.polled.wait(0.5):  # the driver has the job and waits on it
+        while not (dataflow_api.polled.wait(0.5) if when is None else when in err.read_text()):
             assert run.poll() is None and time.monotonic() < deadline, err.read_text()[-3000:]
+            time.sleep(0.1)
         os.killpg(run.pid, signal.SIGINT)  # as a terminal does
         return run.wait(timeout=90)
     finally:
@@ -138,6 +151,30 @@ def test_ctrl_c_of_a_build_on_dataflow_cancels_its_job(dataflow_api, gcs_emulato
                                   dataflow_api, gcs_emulator, err)
     _assert_cancelled(status, err, dataflow_api)
     assert _objects(gcs_emulator, "warcforge-runs", "datasets/") == []  # staging removed, nothing published
+
+
+def test_a_ctrl_c_while_a_failed_build_cancels_its_job_leaves_the_warning_and_the_last_line_says_so(
+        dataflow_api, gcs_emulator, sample_dir, tmp_path):
+    # The driver fails first (Dataflow refuses its polls); the cancel that follows is never answered, and a
+    # Ctrl-C comes while the run waits for it: the wait ends, and what may be left is still said.
+    dataflow_api.refuse_get, dataflow_api.hang_updates = 3, True
+    for shard in sorted(sample_dir.glob("*.warc.gz")):
+        gcs_upload(gcs_emulator, "warcforge-crawl", f"sample/{shard.name}", shard.read_bytes())
+    gcs_upload(gcs_emulator, "warcforge-runs", "README", b"the output's bucket")
+    recipe = write_recipe(tmp_path / "r.yaml", ["gs://warcforge-crawl/sample/*.warc.gz"])
+    err = tmp_path / "build.err"
+    started = time.monotonic()
+    status = _stop_once_submitted(["build", "--config", str(recipe), "--output", "gs://warcforge-runs/datasets/sample"],
+                                  dataflow_api, gcs_emulator, err, when=f"cancelling the Dataflow job {JOB_ID}")
+    text = err.read_text()
+    assert status == 130 and time.monotonic() - started < 60, text[-3000:]
+    warning = next(line for line in text.splitlines() if line.startswith("warcforge: warning: the Dataflow job"))
+    assert f"{JOB_ID} may still be running (the run was stopped while it waited for the cancel)" in warning
+    staging = warning.split("then delete ")[1].split(",")[0]
+    assert staging.startswith("gs://warcforge-runs/datasets/sample/.warcforge-staging-")
+    assert text.strip().splitlines()[-1] == ("warcforge: interrupted; nothing was published, the output is as it "
+                                             f"was; but the job named above may still write to {staging}")
+    assert _objects(gcs_emulator, "warcforge-runs", "datasets/") == []  # its staging was still removed
 
 
 def test_ctrl_c_of_a_materialize_on_dataflow_cancels_its_job(dataflow_api, gcs_emulator, sample_dir, tmp_path):

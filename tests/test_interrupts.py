@@ -136,3 +136,18 @@ def test_the_last_line_names_what_a_flink_job_not_seen_to_end_may_still_write(st
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert status == (EXIT_INTERRUPTED if stopped_by == "signal" else EXIT_FAILED)
     assert last.endswith(f"; but the job named above may still write to {staging}"), last
+
+
+def test_current_stderr_writes_where_stderr_is_at_each_write():
+    # A signal replaces interrupts.stderr by a copy of the original (fd 2 then goes to /dev/null): a stream taken
+    # before it, as a cancel's warning is given, must still reach the terminal after it.
+    import io
+
+    interrupts = Interrupts(verbose=True)
+    before, after = io.StringIO(), io.StringIO()
+    interrupts.stderr = before
+    stream = interrupts.current_stderr()
+    print("cancelling", file=stream, flush=True)
+    interrupts.stderr = after  # as the handler does
+    print("warning", file=stream, flush=True)
+    assert before.getvalue() == "cancelling\n" and after.getvalue() == "warning\n"
