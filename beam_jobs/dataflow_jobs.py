@@ -20,9 +20,14 @@ from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOpt
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.flink_jobs import CANCEL_DEADLINE_S
+from transforms.common.errors import WarcforgeError
 from transforms.common.secrets import redact_text
 
 POLL_S = 1.0
+
+
+class JobLeftRunningError(WarcforgeError):
+    """A run was stopped, but its job could not be seen to end: it may still run, and cost, on Dataflow."""
 
 
 def live_job_id(result: PipelineResult) -> str | None:
@@ -78,13 +83,18 @@ def stop_dataflow_job(result: PipelineResult, options: PipelineOptions, staging:
     jid = live_job_id(result)
     if jid is None:
         return None
-    gcp = options.view_as(GoogleCloudOptions)
     print(f"warcforge: cancelling the Dataflow job {jid}", file=err, flush=True)
     problem = cancel_dataflow_job(result, deadline_s)
     if problem is None:
         return None
+    print(f"warcforge: warning: {still_running(jid, options, problem)}, then delete {staging}, where it may still "
+          "write", file=err, flush=True)
+    return staging
+
+
+def still_running(jid: str, options: PipelineOptions, problem: str) -> str:
+    """That the job may still run, why, and the command that cancels it."""
+    gcp = options.view_as(GoogleCloudOptions)
     command = " ".join(shlex.quote(part) for part in ("gcloud", "dataflow", "jobs", "cancel", jid,
                                                        f"--region={gcp.region}", f"--project={gcp.project}"))
-    print(f"warcforge: warning: the Dataflow job {jid} may still be running ({problem}): cancel it there "
-          f"({command}), then delete {staging}, where it may still write", file=err, flush=True)
-    return staging
+    return f"the Dataflow job {jid} may still be running ({problem}): cancel it there ({command})"

@@ -39,6 +39,7 @@ from beam_jobs.build_args import (
     parse_with_beam_options,
 )
 from beam_jobs.command import collector_on, exit_process
+from beam_jobs.dataflow_jobs import JobLeftRunningError, cancel_dataflow_job, live_job_id, still_running
 from beam_jobs.interrupts import job_status_decided
 from beam_jobs.job_options import JobOptions
 from beam_jobs.recipe import Recipe, load_recipe
@@ -272,6 +273,7 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
     # Beam's job server wrapper takes Ctrl-C to stop the runner at once; the watch cancels the job first.
     signal.signal(signal.SIGINT, ours)
     ended: list = []
+    left_running: JobLeftRunningError | None = None  # a stop whose job could not be seen to end
     waiter = threading.Thread(target=lambda: ended.append(_wait(result)), daemon=True)
     waiter.start()
     shown = set(before)
@@ -293,14 +295,20 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
         quiet_teardown()
         if stop_job is not None:
             stop_job()  # before the driver's side goes: a LOOPBACK job's workers live in this process
-        try:
-            result.cancel()
-        except Exception as exc:  # noqa: BLE001 - a job that ended meanwhile cannot be cancelled
-            log.debug("cancel: %s", exc)
-        waiter.join(STOP_GRACE_S)
+        if (jid := live_job_id(result)) is not None:  # Dataflow runs a streaming job until it is cancelled
+            if (problem := cancel_dataflow_job(result)) is not None:
+                left_running = JobLeftRunningError(still_running(jid, pipeline.options, problem))
+        else:
+            try:
+                result.cancel()
+            except Exception as exc:  # noqa: BLE001 - a job that ended meanwhile cannot be cancelled
+                log.debug("cancel: %s", exc)
+        waiter.join(STOP_GRACE_S if left_running is None else 0)
     show_new_batches(ledger, shown)
     if lost is not None:
         raise lost
+    if left_running is not None:
+        raise left_running
     outcome = ended[0] if ended else "RUNNING"
     if isinstance(outcome, BaseException):
         if stop.is_set():
@@ -450,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         print(f"warcforge: error: {redact_text(str(exc))}", file=ERR)
-        return EXIT_FAILED if isinstance(exc, LeaseLostError) or "ended in state" in str(exc) else EXIT_USAGE
+        failed = isinstance(exc, LeaseLostError | JobLeftRunningError) or "ended in state" in str(exc)
+        return EXIT_FAILED if failed else EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - a runner's own error types: one line, the trace with --verbose
         if verbose:
             traceback.print_exc()

@@ -39,6 +39,7 @@ class StandInDataflow:
         self.polled = threading.Event()
         self.refuse_get: int | None = None  # this GET of the job (1, 2, ...) answers 403: the driver's wait fails
         self.hang_updates = False  # a cancel that is never answered
+        self.refuse_updates = False  # a cancel refused (403)
         self.gets = 0
         stand_in = self
 
@@ -52,6 +53,14 @@ class StandInDataflow:
             def _answer(self, body: dict) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _refuse(self, message: str) -> None:  # as Google's APIs answer: the error as JSON
+                data = json.dumps({"error": {"code": 403, "message": message, "status": "PERMISSION_DENIED"}}).encode()
+                self.send_response(403)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -74,7 +83,7 @@ class StandInDataflow:
                 stand_in.polled.set()
                 stand_in.gets += 1
                 if stand_in.gets == stand_in.refuse_get:
-                    self.send_error(403, "the caller lacks dataflow.jobs.get")
+                    self._refuse("the caller lacks dataflow.jobs.get")
                     return
                 self._answer(self._job())
 
@@ -83,6 +92,9 @@ class StandInDataflow:
                 stand_in.updates.append((job["id"], asked))
                 if stand_in.hang_updates:
                     time.sleep(120)
+                    return
+                if stand_in.refuse_updates:
+                    self._refuse("the caller lacks dataflow.jobs.cancel")
                     return
                 if asked.get("requestedState") in (CANCELLED, "JOB_STATE_CANCELLED"):
                     job["currentState"] = CANCELLING
@@ -189,6 +201,34 @@ def test_ctrl_c_of_a_materialize_on_dataflow_cancels_its_job(dataflow_api, gcs_e
                                   dataflow_api, gcs_emulator, err)
     _assert_cancelled(status, err, dataflow_api)
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_ctrl_c_of_a_watch_on_dataflow_cancels_its_streaming_job_or_says_it_may_still_run(
+        refused, dataflow_api, gcs_emulator, tmp_path):
+    # A streaming job runs until it is cancelled: a watch that stopped and left it running would cost on and on.
+    dataflow_api.refuse_updates = refused
+    gcs_upload(gcs_emulator, "warcforge-crawl", "incoming/README", b"the watched bucket")
+    gcs_upload(gcs_emulator, "warcforge-runs", "README", b"the output's bucket")
+    recipe = tmp_path / "watch.yaml"
+    recipe.write_text('{"name": "news", "watch": {"paths": ["gs://warcforge-crawl/incoming/*.warc.gz"], '
+                      '"batch_window_s": 600}}')
+    err = tmp_path / "watch.err"
+    status = _stop_once_submitted(["watch", "--config", str(recipe), "--output", "gs://warcforge-runs/stream"],
+                                  dataflow_api, gcs_emulator, err)
+    text = err.read_text()
+    assert [(jid, asked.get("requestedState")) for jid, asked in dataflow_api.updates] == [(JOB_ID, CANCELLED)]
+    if not refused:
+        assert status == 0, text[-3000:]
+        assert dataflow_api.jobs[JOB_ID]["currentState"] == CANCELLED
+        assert text.strip().splitlines()[-1].startswith("warcforge: watch stopped (SIGINT)")
+    else:
+        assert status == 1, text[-3000:]
+        assert text.strip().splitlines()[-1] == (
+            f"warcforge: error: the Dataflow job {JOB_ID} may still be running (Dataflow did not take the cancel "
+            f"(Forbidden: 403 PUT {dataflow_api.endpoint}/v1b3/projects/warcforge-example/locations/europe-west4/"
+            f"jobs/{JOB_ID}?%24alt=json%3Benum-encoding%3Dint: the caller lacks dataflow.jobs.cancel)): cancel it "
+            f"there (gcloud dataflow jobs cancel {JOB_ID} --region=europe-west4 --project=warcforge-example)")
 
 
 class _Result:
