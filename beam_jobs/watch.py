@@ -306,6 +306,8 @@ def run_until_stopped(pipeline: beam.Pipeline, ledger: BatchLedger, before: dict
         waiter.join(STOP_GRACE_S if left_running is None else 0)
     show_new_batches(ledger, shown)
     if lost is not None:
+        if left_running is not None:  # the job may go on writing ROOT, which another watch may now hold
+            print(f"warcforge: warning: {left_running}", file=ERR, flush=True)
         raise lost
     if left_running is not None:
         raise left_running
