@@ -1,4 +1,4 @@
-"""Stopping a build's job on Dataflow when the build does not finish.
+"""Stopping a run's job on Dataflow when the run does not finish (build, materialize) or is stopped (watch).
 
 Dataflow runs a submitted job without its driver: after a Ctrl-C (or a failure in the driver) the job
 went on to the end and wrote a full set of shards under the output's staging folder, which the build had
@@ -9,7 +9,8 @@ then waits until Dataflow reports it ended, as ``flink_jobs`` does on a Flink se
 Beam's client retries each call for minutes when the API does not answer; the cancel runs in a thread of
 its own and is given ``CANCEL_DEADLINE_S``, within the 60 s after which ``warcforge`` kills the job's
 process group, so that the staging is still removed and the lease released. A job that could not be seen
-to end is a warning naming it and the folder it may still write to.
+to end is a warning naming it and the folder it may still write to; for a watch, whose streaming job runs
+until it is cancelled, an error (``JobLeftRunningError``).
 """
 
 import shlex

@@ -78,7 +78,8 @@ class Interrupts:
         self.stop_children = stop_children or kill_child_processes
         self.received: int | None = None
         self.published = False  # set by the build once its dataset is in place: after that, nothing to undo
-        # Set by a run that could not undo all it started (a Flink job not seen to end): its last line says so.
+        # Set by a run that could not undo all it started (a Flink or Dataflow job not seen to end): its last
+        # line says so.
         self.left_behind: str | None = None
         self._holding = False
         self._previous: dict[int, object] = {}

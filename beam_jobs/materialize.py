@@ -128,8 +128,7 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
         earlier = frozenset() if cluster_job is None else earlier_cluster_jobs(options, cluster_job, err)
         staging = session.new_staging()
         finished = False  # the pipeline's job ended: nothing of it is left to cancel
-        submitted = False  # the runner took the job: if it is not on the cluster, say so
-        result = None
+        result = None  # once the runner took the job: if it is not on the cluster, say so
         try:
             for entry in full["files"]["dead_letter"]:  # no content: carried by the pointer dataset as they are
                 write_bytes(f"{staging}/{entry['path']}", _read(f"{source}/{entry['path']}"))
@@ -139,7 +138,6 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
             assemble_materialize(pipeline, recipe, pointer_files, urls, staging,
                                  rejected_shards=len(full["files"]["rejected"]))
             result = pipeline.run()
-            submitted = True
             state = result.wait_until_finish()
             finished = True
             if state != PipelineState.DONE:
@@ -164,7 +162,8 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
             try:
                 left = None
                 if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                    left = stop_cluster_job(options, cluster_job, redact_text(staging), err, submitted, earlier)
+                    left = stop_cluster_job(options, cluster_job, redact_text(staging), err, result is not None,
+                                            earlier)
                 elif result is not None and not finished and is_dataflow(options):  # runs without the driver
                     left = stop_dataflow_job(result, options, redact_text(staging), err)
                 if interrupts is not None:
