@@ -224,12 +224,22 @@ def _wait_for_reading(run: subprocess.Popen) -> None:
             return
 
 
+SAMPLE_COPIES = 16  # without ../shared: the sample (2.8 MB) 16 times, a build still running when the signal comes
+
+
 @pytest.fixture
-def shared_real_html_or_sample(sample_dir) -> list[str]:
+def shared_real_html_or_sample(sample_dir, tmp_path) -> list[str]:
+    """Input a two-worker build is still reading 2 s after it starts: ../shared's real pages (34 MB), or
+    links to the sample's files under distinct names (the sample alone is built in about a second)."""
     from tests.conftest import SHARED_REAL_HTML
     if SHARED_REAL_HTML.is_dir():
         return [str(SHARED_REAL_HTML / "real-html-0000*.warc.gz")]
-    return [str(sample_dir / "*.warc.gz")]
+    copies = tmp_path / "sample-copies"
+    copies.mkdir()
+    for copy in range(SAMPLE_COPIES):
+        for path in sorted(sample_dir.glob("*.warc.gz")):
+            (copies / f"copy{copy:02d}-{path.name}").symlink_to(path)
+    return [str(copies / "*.warc.gz")]
 
 
 def test_a_journal_that_is_not_warcforges_is_refused_not_acted_on(tmp_path, small_input):
