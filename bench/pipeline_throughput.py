@@ -39,6 +39,7 @@ from bench.big_shard import MIB, big_shard  # noqa: E402
 from bench.corpus import archive_files  # noqa: E402
 from bench.report import write_figures, write_report  # noqa: E402
 from bench.user_install import user_install  # noqa: E402
+from testbed.linked_copies import linked_copies  # noqa: E402
 
 OUT = REPO / "docs" / "BENCH-PIPELINE.md"
 WORK = REPO / "build" / "bench-pipeline"
@@ -173,16 +174,7 @@ def write_recipe(name: str, inputs: list[str], sections: dict) -> Path:
 
 def copies_of(files: list[Path], copies: int = COPIES) -> list[str]:
     """``copies`` links to each file under distinct names: the same bytes read ``copies`` times."""
-    folder = WORK / f"copies-{copies}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    linked = []
-    for copy in range(copies):
-        for path in files:
-            link = folder / f"copy{copy}-{path.name}"
-            link.symlink_to(path.resolve())
-            linked.append(str(link))
-    return linked
+    return linked_copies(files, copies, WORK / f"copies-{copies}")
 
 
 def interleaved(runs: dict[str, Callable[[], Run]], rounds: int = PER_CORE_REPEATS) -> dict[str, list[Run]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from testbed.linked_copies import linked_copies
 from tests.conftest import WARCFORGE, build, write_recipe
 from transforms.common.errors import OutputBusyError, OutputExistsError
 from transforms.writing.lease import Holder, lease_name
@@ -234,12 +235,7 @@ def shared_real_html_or_sample(sample_dir, tmp_path) -> list[str]:
     from tests.conftest import SHARED_REAL_HTML
     if SHARED_REAL_HTML.is_dir():
         return [str(SHARED_REAL_HTML / "real-html-0000*.warc.gz")]
-    copies = tmp_path / "sample-copies"
-    copies.mkdir()
-    for copy in range(SAMPLE_COPIES):
-        for path in sorted(sample_dir.glob("*.warc.gz")):
-            (copies / f"copy{copy:02d}-{path.name}").symlink_to(path)
-    return [str(copies / "*.warc.gz")]
+    return linked_copies(sorted(sample_dir.glob("*.warc.gz")), SAMPLE_COPIES, tmp_path / "sample-copies")
 
 
 def test_a_journal_that_is_not_warcforges_is_refused_not_acted_on(tmp_path, small_input):
