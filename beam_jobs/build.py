@@ -23,9 +23,8 @@ from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from beam_jobs.build_args import UsageError, parse_build_args
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
-from beam_jobs.dataflow_jobs import stop_dataflow_job
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job, stop_cluster_job
+from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
@@ -60,6 +59,7 @@ from beam_jobs.runners import (
     runner_name,
 )
 from beam_jobs.scratch import temp_files_in_scratch_dir
+from beam_jobs.unfinished_job import stop_unfinished_job
 from transforms.common import reasons
 from transforms.common.errors import MissingInputError, RecipeError
 from transforms.common.progress import PROGRESS_DIR_VARIABLE, process_tally, read_progress
@@ -228,11 +228,11 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
             manifest = pointer_manifest(full, recipe.with_output_format("pointers"), counts, files)
         else:
             manifest = build_manifest(recipe, input_list, counts, files, failed, compared, lock_sha256, drift)
-        finished = time.time()
+        ended = time.time()
         run_info = {
             "started_at": _iso(started),
-            "finished_at": _iso(finished),
-            "seconds": round(finished - started, 3),
+            "finished_at": _iso(ended),
+            "seconds": round(ended - started, 3),
             # run_info.json is published with the data: no credential handed to the run goes into it.
             "recipe_path": redact_text(request.config),
             "output": redact_text(request.output),
@@ -257,12 +257,9 @@ def build_and_publish(request: BuildRequest, inputs: list[InputFile], input_list
             interrupts.published = True
     except BaseException:
         try:
-            if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                interrupts.left_behind = stop_cluster_job(options, cluster_job, redact_text(staging),
-                                                          interrupts.current_stderr(), bool(submitted), earlier)
-            elif submitted and not finished and is_dataflow(options):  # Dataflow runs it without the driver
-                interrupts.left_behind = stop_dataflow_job(submitted[0], options, redact_text(staging),
-                                                           interrupts.current_stderr())
+            if not finished:  # before staging goes: its job would write on there
+                interrupts.left_behind = stop_unfinished_job(options, cluster_job, submitted[0] if submitted else None,
+                                                             redact_text(staging), interrupts.current_stderr(), earlier)
         finally:
             session.discard(staging)
         raise

@@ -24,17 +24,17 @@ from apache_beam.runners.runner import PipelineState
 from beam_jobs.build import show_progress
 from beam_jobs.build_args import EXIT_CODES, parse_with_beam_options
 from beam_jobs.command import RunFailedError, collector_on, exit_process, run_command
-from beam_jobs.dataflow_jobs import stop_dataflow_job
 from beam_jobs.dataset_card import dataset_card
-from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job, stop_cluster_job
+from beam_jobs.flink_jobs import earlier_cluster_jobs, name_cluster_job
 from beam_jobs.forked_workers import allow_forks_in_this_process
 from beam_jobs.interrupts import Interrupts
 from beam_jobs.job_options import JobOptions
 from beam_jobs.lock import LOCK_FILE, LockDriftError, drift_message, lock_differences, locked_inputs, read_lock
 from beam_jobs.materialize_pipeline import MISSING_DIR, assemble_materialize
 from beam_jobs.pipeline import FILE_LIST
-from beam_jobs.runners import check_runner_name, direct_batch_runner, is_dataflow
+from beam_jobs.runners import check_runner_name, direct_batch_runner
 from beam_jobs.scratch import temp_files_in_scratch_dir
+from beam_jobs.unfinished_job import stop_unfinished_job
 from transforms.common import reasons
 from transforms.common.errors import MissingInputError, WarcforgeError
 from transforms.common.secrets import redact_argv, redact_options, redact_text
@@ -160,14 +160,10 @@ def run_materialize(argv: list[str], interrupts: Interrupts | None = None) -> di
                     interrupts.published = True
         except BaseException:
             try:
-                left = None
-                if cluster_job is not None and not finished:  # before staging goes: it would write on there
-                    left = stop_cluster_job(options, cluster_job, redact_text(staging), err, result is not None,
-                                            earlier)
-                elif result is not None and not finished and is_dataflow(options):  # runs without the driver
-                    left = stop_dataflow_job(result, options, redact_text(staging), err)
-                if interrupts is not None:
-                    interrupts.left_behind = left
+                if not finished:  # before staging goes: its job would write on there
+                    left = stop_unfinished_job(options, cluster_job, result, redact_text(staging), err, earlier)
+                    if interrupts is not None:
+                        interrupts.left_behind = left
             finally:
                 session.discard(staging)
             raise
